@@ -1,0 +1,1 @@
+"""Pure clinical logic: no database, no Qt. Everything here is testable with plain values."""

@@ -1,0 +1,50 @@
+"""Errors that services raise and screens show in the user's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with one field.
+
+    ``field`` is the name of the input (``"systolic"``), ``message`` a full sentence for
+    the person at the keyboard ("Systolic must be between 50 and 300 mmHg; got 1200"),
+    and ``allowed`` the allowed range or values in short form ("50-300 mmHg"), if any.
+    """
+
+    field: str
+    message: str
+    allowed: str | None = None
+
+
+class KappError(Exception):
+    """Base of kapp's own errors; its message is fit to show to a user."""
+
+
+class ValidationError(KappError):
+    """Input was refused; nothing was written. Carries one ``FieldError`` per bad field."""
+
+    def __init__(self, errors: list[FieldError] | tuple[FieldError, ...]) -> None:
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        super().__init__("; ".join(e.message for e in self.errors) or "Invalid input")
+
+    def for_field(self, name: str) -> list[FieldError]:
+        return [e for e in self.errors if e.field == name]
+
+
+class NotFound(KappError):
+    """The record asked for does not exist."""
+
+
+class RecordLocked(KappError):
+    """The record is signed (or struck through) and can no longer change."""
+
+
+class PermissionDenied(KappError):
+    """The signed-in user's role does not allow this action."""
+
+
+class Conflict(KappError):
+    """The record changed since it was read (another workstation edited it)."""

@@ -1,0 +1,91 @@
+"""What every service shares: the database, the acting user, change notification."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TypeVar
+
+from kapp.domain.entities import User
+from kapp.domain.errors import FieldError, NotFound, PermissionDenied, RecordLocked, ValidationError
+from kapp.domain.permissions import Permission, require
+from kapp.storage import models as m
+from kapp.storage.database import Database, UnitOfWork
+
+
+class Change(StrEnum):
+    """What a service call changed, so each screen refreshes only when it must."""
+
+    USERS = "users"
+    PROTOCOL = "protocol"
+    PATIENTS = "patients"
+    COURSES = "courses"
+    SESSIONS = "sessions"
+    ENTRIES = "entries"  # vitals, events, side effects, reports, scores, notes
+    ALERTS = "alerts"
+
+
+Listener = Callable[[frozenset[Change]], None]
+
+
+class ChangeHub:
+    """Tells listeners (the UI adapter turns this into a Qt signal) what changed."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def notify(self, *changes: Change) -> None:
+        if changes:
+            flags = frozenset(changes)
+            for listener in list(self._listeners):
+                listener(flags)
+
+
+Actor = User | uuid.UUID
+T = TypeVar("T")
+
+
+def actor_id(actor: Actor) -> uuid.UUID:
+    return actor.id if isinstance(actor, User) else actor
+
+
+class Service:
+    def __init__(self, db: Database, hub: ChangeHub | None = None) -> None:
+        self.db = db
+        self.hub = hub or ChangeHub()
+
+    def _user(self, uow: UnitOfWork, actor: Actor, permission: Permission | None) -> m.User:
+        """The acting user, re-read from the database: a role is never taken on trust
+        from the caller, and a deactivated account can do nothing."""
+        row = uow.session.get(m.User, actor_id(actor))
+        if row is None or not row.active:
+            raise PermissionDenied("This account does not exist or has been deactivated.")
+        if permission is not None:
+            require(row.role, permission, who=row.full_name)
+        return row
+
+
+def get_or_404(uow: UnitOfWork, model: type[T], key: uuid.UUID, what: str) -> T:
+    row = uow.session.get(model, key)
+    if row is None:
+        raise NotFound(f"No {what} with id {key}")
+    return row
+
+
+def editable_session(uow: UnitOfWork, session_id: uuid.UUID) -> m.Session:
+    """The session, if it may still change: a signed session takes only addenda."""
+    row = get_or_404(uow, m.Session, session_id, "session")
+    if row.signed_at is not None:
+        raise RecordLocked(
+            "This session is signed and can no longer change; add an addendum instead."
+        )
+    return row
+
+
+def raise_if(errors: list[FieldError]) -> None:
+    if errors:
+        raise ValidationError(errors)

@@ -1,0 +1,43 @@
+"""All services of one open database, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kapp.services.base import ChangeHub
+from kapp.services.courses import CourseService
+from kapp.services.entries import EntryService
+from kapp.services.patients import PatientService
+from kapp.services.protocol import ProtocolService
+from kapp.services.records import RecordService
+from kapp.services.sessions import SessionService
+from kapp.services.users import UserService
+from kapp.storage.database import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    hub: ChangeHub
+    users: UserService
+    protocol: ProtocolService
+    patients: PatientService
+    courses: CourseService
+    sessions: SessionService
+    entries: EntryService
+    records: RecordService
+
+    @classmethod
+    def for_database(cls, db: Database) -> Services:
+        hub = ChangeHub()
+        return cls(
+            db=db,
+            hub=hub,
+            users=UserService(db, hub),
+            protocol=ProtocolService(db, hub),
+            patients=PatientService(db, hub),
+            courses=CourseService(db, hub),
+            sessions=SessionService(db, hub),
+            entries=EntryService(db, hub),
+            records=RecordService(db, hub),
+        )

@@ -1,0 +1,66 @@
+"""Reading and editing the clinic protocol (thresholds and defaults)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sqlalchemy as sa
+
+from kapp.domain.errors import FieldError
+from kapp.domain.permissions import Permission
+from kapp.domain.protocol import Protocol
+from kapp.services.base import Actor, Change, Service, raise_if
+from kapp.storage import models as m
+from kapp.storage.database import UnitOfWork
+
+
+def load_protocol(uow_or_session: UnitOfWork | sa.orm.Session) -> Protocol:
+    session = uow_or_session.session if isinstance(uow_or_session, UnitOfWork) else uow_or_session
+    rows = session.execute(sa.select(m.ProtocolSetting.key, m.ProtocolSetting.value)).all()
+    return Protocol.from_values({k: v for k, v in rows})
+
+
+class ProtocolService(Service):
+    def current(self) -> Protocol:
+        with self.db.reading() as s:
+            return load_protocol(s)
+
+    def ensure_defaults(self) -> int:
+        """Store every setting that has no row yet with its default; returns how many.
+        Run on opening a database, so the stored protocol is complete and visible."""
+        with self.db.unit_of_work() as uow:
+            present = set(uow.session.execute(sa.select(m.ProtocolSetting.key)).scalars())
+            missing = {k: v for k, v in Protocol().as_dict().items() if k not in present}
+            for key, value in missing.items():
+                uow.session.add(m.ProtocolSetting(key=key, value=value, updated_at=uow.now))
+            if missing:
+                uow.audit(user_id=None, action="protocol.defaults", entity="protocol_settings",
+                          entity_id=None, new=missing)
+        if missing:
+            self.hub.notify(Change.PROTOCOL)
+        return len(missing)
+
+    def update(self, *, actor: Actor, values: dict[str, float], reason: str) -> Protocol:
+        """Change some settings; the whole protocol must still be consistent."""
+        with self.db.unit_of_work() as uow:
+            user = self._user(uow, actor, Permission.EDIT_PROTOCOL)
+            known = set(Protocol.keys())
+            errors = [FieldError(k, f"Unknown protocol setting '{k}'") for k in values
+                      if k not in known]
+            if not (reason or "").strip():
+                errors.append(FieldError("reason", "Say why the protocol changes"))
+            raise_if(errors)
+            current = load_protocol(uow)
+            proposed = replace(current, **values)
+            raise_if(proposed.problems())
+            old = {k: getattr(current, k) for k in values}
+            for key, value in values.items():
+                row = uow.session.get(m.ProtocolSetting, key)
+                if row is None:
+                    row = m.ProtocolSetting(key=key, value=value, updated_at=uow.now)
+                    uow.session.add(row)
+                row.value, row.updated_at, row.updated_by_id = float(value), uow.now, user.id
+            uow.audit(user_id=user.id, action="protocol.update", entity="protocol_settings",
+                      entity_id=None, old=old, new=values, reason=reason.strip())
+        self.hub.notify(Change.PROTOCOL)
+        return proposed

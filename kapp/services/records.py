@@ -1,0 +1,180 @@
+"""Scores, notes, addenda, and striking through a wrong entry."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cached_property
+
+import sqlalchemy as sa
+
+from kapp.domain import entities as d
+from kapp.domain import enums as e
+from kapp.domain.errors import FieldError, NotFound, RecordLocked
+from kapp.domain.ids import new_id
+from kapp.domain.instruments import Instrument, load_instruments, score, score_problems
+from kapp.domain.permissions import Permission
+from kapp.domain.text import coded, moment, required_text
+from kapp.paths import instruments_dir
+from kapp.services.base import Actor, Change, Service, editable_session, get_or_404, raise_if
+from kapp.storage import mappers
+from kapp.storage import models as m
+
+# The tables whose rows can be struck through, by the name the UI and audit use.
+STRIKABLE: dict[str, type] = {
+    "infusion_events": m.InfusionEvent,
+    "vitals_readings": m.VitalsReading,
+    "alerts": m.Alert,
+    "side_effects": m.SideEffect,
+    "interventions": m.Intervention,
+    "dissociation_reports": m.DissociationReport,
+    "instrument_responses": m.InstrumentResponse,
+    "notes": m.Note,
+}
+
+
+class RecordService(Service):
+    @cached_property
+    def instruments(self) -> dict[str, Instrument]:
+        """The instrument definitions shipped in resources/ (and any a clinic added)."""
+        return load_instruments(instruments_dir())
+
+    def record_instrument(self, *, actor: Actor, patient_id: uuid.UUID, instrument: str,
+                          answers: Mapping[int, int], time_point: e.TimePoint | str,
+                          session_id: uuid.UUID | None = None,
+                          course_id: uuid.UUID | None = None,
+                          taken_at: datetime | None = None) -> d.InstrumentResult:
+        """Score and store a completed instrument. A baseline score also becomes the
+        course's baseline, against which response and remission are judged."""
+        definition = self.instruments.get(instrument)
+        if definition is None:
+            raise_if([FieldError("instrument", f"Unknown instrument '{instrument}'",
+                                 ", ".join(sorted(self.instruments)))])
+        assert definition is not None
+        raise_if(score_problems(definition, answers))
+        result = score(definition, answers)
+        with self.db.unit_of_work() as uow:
+            user = self._user(uow, actor, Permission.RECORD)
+            get_or_404(uow, m.Patient, patient_id, "patient")
+            errors: list[FieldError] = []
+            point = coded(errors, "time_point", "Time point", time_point, e.TimePoint)
+            when = moment(errors, "taken_at", "Time", taken_at or uow.now, uow.now)
+            raise_if(errors)
+            if session_id is not None:
+                session = editable_session(uow, session_id)
+                course_id = course_id or session.course_id
+                if session.patient_id != patient_id:
+                    raise_if([FieldError("session_id", "That session is another patient's")])
+            course = uow.session.get(m.Course, course_id) if course_id else None
+            if course_id is not None and (course is None or course.patient_id != patient_id):
+                raise_if([FieldError("course_id", "That course is not this patient's")])
+            row = m.InstrumentResponse(
+                id=new_id(), entered_at=uow.now, entered_by_id=user.id, origin=uow.origin,
+                patient_id=patient_id, course_id=course_id, session_id=session_id,
+                instrument=definition.code, instrument_version=definition.version,
+                time_point=point, taken_at=when,
+                answers={str(k): int(v) for k, v in answers.items()}, total=result.total,
+                band=result.band, subscales=dict(result.subscales), flags=list(result.flags))
+            uow.session.add(row)
+            uow.session.flush()
+            if course is not None and point is e.TimePoint.BASELINE:
+                course.baseline_scores = {**(course.baseline_scores or {}),
+                                          definition.code: result.total}
+            uow.audit(user_id=user.id, action="instrument.record",
+                      entity="instrument_responses", entity_id=row.id, patient_id=patient_id,
+                      session_id=session_id,
+                      new={"instrument": definition.code, "time_point": point,
+                           "total": result.total, "flags": list(result.flags)})
+            stored = mappers.instrument(row)
+        self.hub.notify(Change.ENTRIES, Change.COURSES)
+        return stored
+
+    def scores_for_patient(self, patient_id: uuid.UUID,
+                           instrument: str | None = None) -> list[d.InstrumentResult]:
+        query = sa.select(m.InstrumentResponse).where(
+            m.InstrumentResponse.patient_id == patient_id,
+            m.InstrumentResponse.struck_at.is_(None))
+        if instrument:
+            query = query.where(m.InstrumentResponse.instrument == instrument)
+        with self.db.reading() as s:
+            rows = s.execute(query.order_by(m.InstrumentResponse.taken_at)).scalars()
+            return [mappers.instrument(r) for r in rows]
+
+    def add_note(self, *, actor: Actor, patient_id: uuid.UUID, text: str,
+                 session_id: uuid.UUID | None = None,
+                 written_at: datetime | None = None) -> d.Note:
+        errors: list[FieldError] = []
+        body = required_text(errors, "text", "Note", text, 20000)
+        raise_if(errors)
+        with self.db.unit_of_work() as uow:
+            user = self._user(uow, actor, Permission.RECORD)
+            get_or_404(uow, m.Patient, patient_id, "patient")
+            if session_id is not None:
+                session = editable_session(uow, session_id)
+                if session.patient_id != patient_id:
+                    raise_if([FieldError("session_id", "That session is another patient's")])
+            errors = []
+            when = moment(errors, "written_at", "Time", written_at or uow.now, uow.now)
+            raise_if(errors)
+            note = m.Note(id=new_id(), entered_at=uow.now, entered_by_id=user.id,
+                          origin=uow.origin, patient_id=patient_id, session_id=session_id,
+                          written_at=when, text=body)
+            uow.session.add(note)
+            uow.session.flush()
+            uow.audit(user_id=user.id, action="note.add", entity="notes", entity_id=note.id,
+                      patient_id=patient_id, session_id=session_id, new={"text": body})
+            result = mappers.note(note)
+        self.hub.notify(Change.ENTRIES)
+        return result
+
+    def add_addendum(self, *, actor: Actor, session_id: uuid.UUID, text: str,
+                     meaning: str = "addendum written and signed") -> d.Addendum:
+        """Text added to a signed session, signed by its author at once."""
+        errors: list[FieldError] = []
+        body = required_text(errors, "text", "Addendum", text, 20000)
+        raise_if(errors)
+        with self.db.unit_of_work() as uow:
+            user = self._user(uow, actor, Permission.RECORD)
+            session = get_or_404(uow, m.Session, session_id, "session")
+            if session.signed_at is None:
+                raise_if([FieldError("text", "This session is not signed yet: correct or add "
+                                     "to it directly; addenda are for signed sessions")])
+            row = m.Addendum(id=new_id(), session_id=session_id, entered_at=uow.now,
+                             entered_by_id=user.id, origin=uow.origin, text=body,
+                             signed_at=uow.now, signed_by_id=user.id, signature_meaning=meaning)
+            uow.session.add(row)
+            uow.session.flush()
+            uow.audit(user_id=user.id, action="addendum.add", entity="addenda",
+                      entity_id=row.id, patient_id=session.patient_id, session_id=session_id,
+                      new={"text": body, "meaning": meaning})
+            result = mappers.addendum(row)
+        self.hub.notify(Change.ENTRIES)
+        return result
+
+    def strike(self, *, actor: Actor, table: str, entry_id: uuid.UUID, reason: str) -> None:
+        """Strike a wrong entry through. It keeps its values, shown struck through with
+        who did it, when and why; nothing is ever deleted."""
+        errors: list[FieldError] = []
+        why = required_text(errors, "reason", "Reason", reason, 2000)
+        if table not in STRIKABLE:
+            errors.append(FieldError("table", f"Entries of '{table}' cannot be struck through"))
+        raise_if(errors)
+        with self.db.unit_of_work() as uow:
+            user = self._user(uow, actor, Permission.RECORD)
+            row = uow.session.get(STRIKABLE[table], entry_id)
+            if row is None:
+                raise NotFound(f"No entry {entry_id} in {table}")
+            session_id = getattr(row, "session_id", None)
+            if session_id is not None:
+                editable_session(uow, session_id)
+            if row.struck_at is not None:
+                raise RecordLocked("This entry is already struck through.")
+            row.struck_at, row.struck_by_id, row.strike_reason = uow.now, user.id, why
+            patient_id = getattr(row, "patient_id", None)
+            if patient_id is None and session_id is not None:
+                patient_id = uow.session.get(m.Session, session_id).patient_id  # type: ignore[union-attr]
+            uow.audit(user_id=user.id, action="entry.strike", entity=table, entity_id=row.id,
+                      patient_id=patient_id, session_id=session_id,
+                      old={"struck_at": None}, new={"struck_at": uow.now}, reason=why)
+        self.hub.notify(Change.ENTRIES, Change.ALERTS)

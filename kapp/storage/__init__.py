@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the engine set-up and migrations. No Qt here."""

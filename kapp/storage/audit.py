@@ -1,0 +1,148 @@
+"""The tamper-evident audit trail: append, and verify the hash chain.
+
+Each entry's hash covers its own content and the previous entry's hash. Editing a row
+changes its hash; removing one leaves a gap in ``seq``; inserting one by hand cannot
+produce a hash that the next entry links to. ``verify_chain`` names the first break.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
+
+from kapp.domain.ids import new_id
+from kapp.storage.models import AuditEntry
+
+GENESIS_HASH = "0" * 64
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe copy of a value for old/new values in the trail."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def _content(entry: AuditEntry) -> str:
+    payload = {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "user_id": str(entry.user_id) if entry.user_id else None,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "patient_id": str(entry.patient_id) if entry.patient_id else None,
+        "session_id": str(entry.session_id) if entry.session_id else None,
+        "old": entry.old_values,
+        "new": entry.new_values,
+        "reason": entry.reason,
+        "origin": entry.origin,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
+    return hashlib.sha256((prev_hash + _content(entry)).encode("utf-8")).hexdigest()
+
+
+def append(
+    session: OrmSession,
+    *,
+    at: datetime,
+    origin: str,
+    user_id: uuid.UUID | None,
+    action: str,
+    entity: str,
+    entity_id: uuid.UUID | str | None,
+    patient_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+    old: Mapping[str, Any] | None = None,
+    new: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+) -> AuditEntry:
+    """Add one entry to the trail inside the caller's transaction.
+
+    The caller's transaction began with BEGIN IMMEDIATE (SQLite) so no other writer can
+    take the same ``seq`` between reading the last entry and inserting this one; on
+    PostgreSQL the unique constraint on ``seq`` refuses a duplicate.
+    """
+    last = session.execute(
+        sa.select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    entry = AuditEntry(
+        id=new_id(),
+        seq=seq,
+        at=at,
+        user_id=user_id,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id) if entity_id is not None else None,
+        patient_id=patient_id,
+        session_id=session_id,
+        old_values=jsonable(dict(old)) if old is not None else None,
+        new_values=jsonable(dict(new)) if new is not None else None,
+        reason=reason,
+        origin=origin,
+        prev_hash=prev,
+    )
+    entry.entry_hash = entry_hash(entry, prev)
+    session.add(entry)
+    session.flush([entry])
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    seq: int
+    problem: str
+
+
+def verify_chain(session: OrmSession) -> Iterator[ChainBreak | int]:
+    """Walk the trail in order. Yields the count of entries checked every 1,000 (for a
+    progress bar) and a ``ChainBreak`` for the first problem found, then stops."""
+    prev = GENESIS_HASH
+    expected_seq = 1
+    rows = session.execute(sa.select(AuditEntry).order_by(AuditEntry.seq)).scalars()
+    for checked, entry in enumerate(rows.yield_per(1000), start=1):
+        if entry.seq != expected_seq:
+            yield ChainBreak(
+                expected_seq,
+                f"entry {expected_seq} is missing (next entry found is {entry.seq})"
+                if entry.seq > expected_seq
+                else f"entry {entry.seq} appears twice or out of order",
+            )
+            return
+        if entry.prev_hash != prev:
+            yield ChainBreak(entry.seq, f"entry {entry.seq} does not link to entry {entry.seq - 1}")
+            return
+        if entry_hash(entry, prev) != entry.entry_hash:
+            yield ChainBreak(entry.seq, f"entry {entry.seq} was changed after it was written")
+            return
+        prev = entry.entry_hash
+        expected_seq += 1
+        if checked % 1000 == 0:
+            yield checked
+    yield expected_seq - 1

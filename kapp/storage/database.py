@@ -1,0 +1,127 @@
+"""Opening a kapp database and running units of work on it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
+
+from kapp.domain.clock import Clock, SystemClock
+from kapp.domain.ids import new_id
+from kapp.storage import audit
+from kapp.storage.engine import create_engine
+from kapp.storage.migrate import UpgradeResult, refuse_unusable, upgrade
+from kapp.storage.models import AuditEntry, Meta
+
+
+@dataclass
+class UnitOfWork:
+    """One transaction: the ORM session plus the helpers every service needs."""
+
+    session: OrmSession
+    now: datetime
+    origin: str
+
+    def audit(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        action: str,
+        entity: str,
+        entity_id: uuid.UUID | str | None,
+        patient_id: uuid.UUID | None = None,
+        session_id: uuid.UUID | None = None,
+        old: Mapping[str, Any] | None = None,
+        new: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> AuditEntry:
+        return audit.append(
+            self.session,
+            at=self.now,
+            origin=self.origin,
+            user_id=user_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            patient_id=patient_id,
+            session_id=session_id,
+            old=old,
+            new=new,
+            reason=reason,
+        )
+
+
+class Database:
+    """A kapp database: its engine, its installation id and its clock."""
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+        self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        self._origin: str | None = None
+
+    @property
+    def origin(self) -> str:
+        """This installation's id, stamped on every row it makes (for later merging)."""
+        if self._origin is None:
+            with self._sessions.begin() as s:
+                row = s.get(Meta, "node_id")
+                if row is None:
+                    row = Meta(key="node_id", value=str(new_id()))
+                    s.add(row)
+                self._origin = row.value
+        return self._origin
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """A write transaction: commits on success, rolls back wholly on any error."""
+        origin = self.origin
+        with self._sessions.begin() as session:
+            yield UnitOfWork(session=session, now=self.clock.now(), origin=origin)
+
+    @contextmanager
+    def reading(self) -> Iterator[OrmSession]:
+        """A read-only look; nothing done here is committed."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    database: Database
+    upgrade: UpgradeResult
+
+
+def open_database(
+    url: URL | str, *, clock: Clock | None = None, migrate: bool = True
+) -> Opened:
+    """Open (and if needed create or upgrade) the database at ``url``.
+
+    Raises ``NewerDatabaseError`` or ``NotAKappDatabase`` with a message fit for the user.
+    """
+    engine = create_engine(url)
+    try:
+        refuse_unusable(engine)
+        result = upgrade(engine) if migrate else UpgradeResult(None, "", None)
+    except Exception:
+        engine.dispose()
+        raise
+    return Opened(Database(engine, clock=clock), result)
+
+
+def count_rows(session: OrmSession, model: type[Any]) -> int:
+    return int(session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one())

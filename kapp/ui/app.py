@@ -1,0 +1,42 @@
+"""Starting the GUI for services the composition root has already built."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
+
+from kapp.services.facade import Services
+from kapp.ui.main_window import MainWindow
+
+APP_NAME = "kapp"
+ORGANISATION = "kapp"
+MIN_POINT_SIZE = 11.0
+"""Body text for a laptop read at arm's length from the infusion chair, not the 9 pt
+that many desktops default to."""
+
+
+def build_main_window(services: Services, database_label: str) -> MainWindow:
+    return MainWindow(services, database_label)
+
+
+def ensure_application(argv: list[str] | None = None) -> QApplication:
+    """The running QApplication, made and styled once; tests may already have one."""
+    existing = QCoreApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(
+        sys.argv if argv is None else argv)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANISATION)
+    font = app.font()
+    if font.pointSizeF() < MIN_POINT_SIZE:
+        font.setPointSizeF(MIN_POINT_SIZE)
+        app.setFont(font)
+    return app
+
+
+def run_gui(services: Services, *, database_label: str, argv: list[str] | None = None) -> int:
+    app = ensure_application(argv)
+    window = build_main_window(services, database_label)
+    window.show()
+    return app.exec()
