@@ -5,6 +5,7 @@ encryption key), so Alembic never opens the database in some other way."""
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Engine
 
 from kapp.storage.engine import create_engine
 from kapp.storage.models import Base
@@ -40,6 +41,13 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
+    if isinstance(connection, Engine):  # pytest-alembic hands over an engine
+        with connection.connect() as conn:
+            _configure(connection=conn)
+            with context.begin_transaction():
+                context.run_migrations()
+            conn.commit()
+        return
     if connection is not None:
         _configure(connection=connection)
         with context.begin_transaction():

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from kapp.domain.enums import CourseKind, Indication, Route, Sex
+from kapp.domain.enums import CourseKind, DissociationDescriptor, Indication, Route, Sex
 
 DEPRESSION = (Indication.TRD, Indication.DEPRESSION_SI)
 PAIN = (Indication.CRPS, Indication.CHRONIC_PAIN)
@@ -42,6 +42,7 @@ class Traits:
     gad7_base: int
     nrs_base: int
     start_mg_per_kg: float
+    descriptors: tuple[str, ...]  # what this patient tends to report
 
 
 @dataclass(slots=True)
@@ -57,35 +58,16 @@ class CoursePlan:
     pain_to: float = 1.0
 
 
-def weighted(rng: random.Random, options: tuple[tuple[object, float], ...]) -> object:
-    total = sum(w for _, w in options)
-    pick = rng.random() * total
-    for value, weight in options:
-        pick -= weight
-        if pick <= 0:
-            return value
-    return options[-1][0]
-
-
 def clip(value: float, low: float, high: float) -> float:
     return low if value < low else high if value > high else value
 
 
 def make_traits(rng: random.Random) -> Traits:
-    indication = weighted(
-        rng,
-        (
-            (Indication.TRD, 0.6),
-            (Indication.DEPRESSION_SI, 0.15),
-            (Indication.CRPS, 0.12),
-            (Indication.CHRONIC_PAIN, 0.13),
-        ),
-    )
-    assert isinstance(indication, Indication)
-    sex = weighted(
-        rng, ((Sex.FEMALE, 0.58), (Sex.MALE, 0.4), (Sex.INTERSEX, 0.01), (Sex.UNKNOWN, 0.01))
-    )
-    assert isinstance(sex, Sex)
+    indication = rng.choices(
+        (Indication.TRD, Indication.DEPRESSION_SI, Indication.CRPS, Indication.CHRONIC_PAIN),
+        (60, 15, 12, 13),
+    )[0]
+    sex = rng.choices((Sex.FEMALE, Sex.MALE, Sex.INTERSEX, Sex.UNKNOWN), (58, 40, 1, 1))[0]
     mean_weight = 72.0 if sex is Sex.FEMALE else 84.0
     depressed = indication in DEPRESSION
     esketamine = depressed and rng.random() < 0.08
@@ -113,6 +95,7 @@ def make_traits(rng: random.Random) -> Traits:
         gad7_base=rng.randint(7, 18) if depressed else rng.randint(3, 12),
         nrs_base=rng.randint(6, 9),
         start_mg_per_kg=0.4 if rng.random() < 0.2 else 0.5,
+        descriptors=tuple(rng.sample(list(DissociationDescriptor), 4)),
     )
 
 

@@ -28,6 +28,7 @@ class SessionBuilder(Recorder):
     def session(self, t: Traits, visit: Visit, state: dict[str, Any]) -> dict[str, Any]:
         """Rows for one visit; returns what the next visit and the course need."""
         rng = self.rng
+        self.bp_alert = None
         sid = self.uuid()
         slot = datetime.combine(visit.day, time(rng.choice(SLOTS), rng.choice((0, 30))), UTC)
         nurse = rng.choice(self.staff.nurses)
@@ -202,13 +203,13 @@ class SessionBuilder(Recorder):
                            during=minute <= end and not esk)
 
         # -- side effects, dissociation, sedation ---------------------------------------
-        self.side_effects(t, visit, sid, nurse, start, end, ready_m, surge, surge_at, events,
-                          outcome)
+        self.side_effects(t, visit, sid, nurse, start, end, events)
         level = clip(
             t.dissociation + ((mpk - 0.5) * 8 if not esk else 0) - 0.04 * visit.done_before
             + rng.gauss(0, 1.5), 0, 10,
         )
-        self.dissociation(t, visit, sid, nurse, start, level, outcome == "stopped")
+        distress = outcome == "stopped" and "distressing" in str(events[-1][3])
+        self.dissociation(t, visit, sid, nurse, start, level, end if distress else None)
         if outcome == "done" and rng.random() < 0.25:
             self.cadss(visit, sid, nurse, start, level)
         row["moaas"] = rng.choices((5, 4, 3), (55, 35, 10))[0]

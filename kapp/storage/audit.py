@@ -110,7 +110,7 @@ def append(
     )
     entry.entry_hash = entry_hash(entry, prev)
     session.add(entry)
-    session.flush([entry])
+    session.flush()
     return entry
 
 

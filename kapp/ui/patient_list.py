@@ -217,6 +217,7 @@ class PatientListView(QWidget):
         self.search.returnPressed.connect(self._go_to_table)
         self.search.installEventFilter(self)
         self.table.activated.connect(self._activate)
+        self._changes = changes  # the hub only holds it weakly
         changes.changed.connect(self._on_changed)
         self.refresh()
 

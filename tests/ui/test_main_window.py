@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,18 +13,12 @@ from PySide6.QtCore import QLocale, QThread
 from PySide6.QtWidgets import QApplication
 
 import kapp
-from kapp.domain.clock import FixedClock
-from kapp.domain.enums import Indication, Role, Sex
+from kapp.domain.enums import Indication, Sex
 from kapp.services.base import Change
-from kapp.services.facade import Services
 from kapp.services.patients import PatientForm
-from kapp.storage.database import open_database
-from kapp.storage.engine import sqlite_url
 from kapp.ui.app import build_main_window, ensure_application
 from kapp.ui.changes import HubSignals
 from kapp.ui.main_window import MainWindow
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 pytestmark = pytest.mark.gui
 
@@ -47,18 +41,8 @@ CLINIC = [
 
 
 @pytest.fixture
-def services(tmp_path):
-    clock = FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
-    db = open_database(sqlite_url(tmp_path / "t.db"), clock=clock).database
-    yield Services.for_database(db)
-    db.dispose()
-
-
-@pytest.fixture
-def nurse(services):
-    admin = services.users.create_first_admin(username="admin", full_name="Test Admin")
-    return services.users.create_user(actor=admin, username="nurse1", full_name="Test Nurse",
-                                      role=Role.NURSE)
+def nurse(staff):
+    return staff.nurse
 
 
 def add_patients(services, nurse, people):

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 from PySide6.QtCore import QLocale, QSortFilterProxyModel, Qt
 
-from kapp.domain.clock import FixedClock
 from kapp.domain.entities import PatientSummary
-from kapp.domain.enums import Indication, Role, Sex
-from kapp.services.facade import Services
+from kapp.domain.enums import Indication, Sex
 from kapp.services.patients import PatientForm
-from kapp.storage.database import open_database
-from kapp.storage.engine import sqlite_url
 from kapp.ui import patient_list
 from kapp.ui.changes import HubSignals
 from kapp.ui.patient_list import (
@@ -26,8 +21,6 @@ from kapp.ui.patient_list import (
     PatientTableModel,
     short_date,
 )
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 pytestmark = pytest.mark.gui
 
@@ -41,18 +34,8 @@ PEOPLE = [
 
 
 @pytest.fixture
-def services(tmp_path):
-    clock = FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
-    db = open_database(sqlite_url(tmp_path / "t.db"), clock=clock).database
-    yield Services.for_database(db)
-    db.dispose()
-
-
-@pytest.fixture
-def nurse(services):
-    admin = services.users.create_first_admin(username="admin", full_name="Test Admin")
-    return services.users.create_user(actor=admin, username="nurse1", full_name="Test Nurse",
-                                      role=Role.NURSE)
+def nurse(staff):
+    return staff.nurse
 
 
 def add_patient(services, nurse, mrn, given, family, born, indication=Indication.TRD):
@@ -233,6 +216,8 @@ def test_enter_opens_the_patient_from_the_keyboard(qtbot, view, clinic):
 
 def test_double_click_opens_the_patient(qtbot, view, clinic):
     rect = view.table.visualRect(view.table.model().index(0, Column.NAME))
+    # A real double-click starts with a press, which the view needs to see first.
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     with qtbot.waitSignal(view.patientActivated) as signal:
         qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton,
                           pos=rect.center())

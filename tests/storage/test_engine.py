@@ -1,0 +1,37 @@
+"""The SQLite settings that keep an accepted entry safe, checked on a live connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kapp.storage.engine import create_engine, live_pragmas, sqlite_url
+
+
+def test_every_connection_has_wal_full_sync_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    engine = create_engine(sqlite_url(tmp_path / "p.db"))
+    pragmas = live_pragmas(engine)
+    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
+                       "busy_timeout": 5000}
+    engine.dispose()
+
+
+def test_write_transactions_begin_immediate(tmp_path: Path) -> None:
+    """A second connection cannot start writing while the first holds the write lock:
+    BEGIN IMMEDIATE takes it at the start, not at the first write."""
+    import sqlite3
+
+    path = tmp_path / "lock.db"
+    engine = create_engine(sqlite_url(path))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("create table t (x integer)")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("select count(*) from t").scalar()  # only a read so far
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            locked = False
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc)
+    other.close()
+    engine.dispose()
+    assert locked
