@@ -151,8 +151,19 @@ class Entry:
         return self.strike is not None
 
 
+class _Recorded:
+    """Gives each entry record its id directly: ``reading.id`` for ``reading.entry.id``."""
+
+    __slots__ = ()
+    entry: Entry
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.entry.id
+
+
 @dataclass(frozen=True, slots=True)
-class InfusionEvent:
+class InfusionEvent(_Recorded):
     entry: Entry
     session_id: uuid.UUID
     kind: e.InfusionEventKind
@@ -162,7 +173,7 @@ class InfusionEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class VitalsReading:
+class VitalsReading(_Recorded):
     entry: Entry
     session_id: uuid.UUID
     taken_at: datetime
@@ -180,7 +191,7 @@ class VitalsReading:
 
 
 @dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(_Recorded):
     entry: Entry
     session_id: uuid.UUID
     vitals_id: uuid.UUID | None
@@ -201,7 +212,7 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
-class SideEffect:
+class SideEffect(_Recorded):
     entry: Entry
     session_id: uuid.UUID
     kind: e.SideEffectKind
@@ -214,7 +225,7 @@ class SideEffect:
 
 
 @dataclass(frozen=True, slots=True)
-class Intervention:
+class Intervention(_Recorded):
     entry: Entry
     session_id: uuid.UUID
     kind: e.InterventionKind
@@ -230,7 +241,7 @@ class Intervention:
 
 
 @dataclass(frozen=True, slots=True)
-class DissociationReport:
+class DissociationReport(_Recorded):
     entry: Entry
     session_id: uuid.UUID
     reported_at: datetime
@@ -242,7 +253,7 @@ class DissociationReport:
 
 
 @dataclass(frozen=True, slots=True)
-class InstrumentResult:
+class InstrumentResult(_Recorded):
     entry: Entry
     patient_id: uuid.UUID
     course_id: uuid.UUID | None
@@ -259,7 +270,7 @@ class InstrumentResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Note:
+class Note(_Recorded):
     entry: Entry
     patient_id: uuid.UUID
     session_id: uuid.UUID | None
@@ -268,7 +279,7 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
-class Addendum:
+class Addendum(_Recorded):
     entry: Entry
     session_id: uuid.UUID
     text: str

@@ -110,14 +110,15 @@ class Recorder:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
     def entry(
-        self, table: str, at: datetime, by: uuid.UUID, visit: Visit,
+        self, table: str, entered: datetime, by: uuid.UUID, owner: uuid.UUID,
         session_id: uuid.UUID | None, **values: Any,
     ) -> uuid.UUID:
+        """An append-only clinical entry (``EntryMixin``) of patient ``owner``, audited."""
         row = {
-            "id": self.uuid(), "session_id": session_id, "entered_at": at,
+            "id": self.uuid(), "session_id": session_id, "entered_at": entered,
             "entered_by_id": by, "origin": self.origin, **values,
         }
-        return self.batch.add(table, row, at=at, by=by, patient_id=visit.patient_id,
+        return self.batch.add(table, row, at=entered, by=by, patient_id=owner,
                               session_id=session_id)
 
     def vitals(
@@ -125,15 +126,15 @@ class Recorder:
         diastolic: float, hr: float, spo2: float, rr: float, *, predose: bool = False,
     ) -> uuid.UUID:
         return self.entry(
-            "vitals_readings", taken + timedelta(seconds=45), nurse, visit, sid,
+            "vitals_readings", taken + timedelta(seconds=45), nurse, visit.patient_id, sid,
             taken_at=taken, hr=float(round(hr)), systolic=float(systolic),
             diastolic=float(diastolic), spo2=float(spo2), rr=float(rr),
             rhythm="sinus rhythm", source=e.VitalsSource.MANUAL, predose=predose,
         )
 
-    def note(self, visit: Visit, sid: uuid.UUID | None, by: uuid.UUID, at: datetime,
+    def note(self, patient_id: uuid.UUID, sid: uuid.UUID | None, by: uuid.UUID, at: datetime,
              text: str) -> None:
-        self.entry("notes", at, by, visit, sid, patient_id=visit.patient_id, written_at=at,
+        self.entry("notes", at, by, patient_id, sid, patient_id=patient_id, written_at=at,
                    text=text)
 
     def alert(
@@ -168,7 +169,7 @@ class Recorder:
         elif finding.rule == "hr_high":
             note = "Anxious; reassured. Heart rate settled on recheck."
         alert_id = self.entry(
-            "alerts", acked, nurse, visit, sid, vitals_id=vitals_id, rule=finding.rule,
+            "alerts", acked, nurse, visit.patient_id, sid, vitals_id=vitals_id, rule=finding.rule,
             severity=finding.severity, message=finding.message, value=finding.value,
             threshold=finding.threshold, raised_at=raised, acknowledged_at=acked,
             acknowledged_by_id=nurse, action=action, action_note=note,
@@ -187,7 +188,7 @@ class Recorder:
     ) -> None:
         name, dose, unit, route = drug or (None, None, None, None)
         self.entry(
-            "interventions", at + timedelta(minutes=1), nurse, visit, sid, kind=kind,
+            "interventions", at + timedelta(minutes=1), nurse, visit.patient_id, sid, kind=kind,
             drug=name, dose=dose, dose_unit=unit, route=route, given_at=at,
             given_by_id=nurse, reason=reason, side_effect_id=side_effect_id,
             alert_id=alert_id,
@@ -200,7 +201,7 @@ class Recorder:
     ) -> uuid.UUID:
         resolved = onset + timedelta(minutes=self.rng.randint(*lasts))
         return self.entry(
-            "side_effects", onset + timedelta(minutes=2), nurse, visit, sid, kind=kind,
+            "side_effects", onset + timedelta(minutes=2), nurse, visit.patient_id, sid, kind=kind,
             description="", onset_at=onset, severity=severity, serious=serious,
             resolved_at=resolved, notes=notes,
         )
@@ -327,10 +328,10 @@ class Recorder:
                     (bad, 0.6, 0.4 - bad),
                 )[0]
             at = minutes(start, minute)
-            self.entry("dissociation_reports", at + timedelta(minutes=1), nurse, visit, sid,
-                       reported_at=at, intensity=intensity, descriptors=chosen,
-                       patient_words=words, observation=rng.choice(txt.OBSERVATIONS),
-                       valence=valence)
+            self.entry("dissociation_reports", at + timedelta(minutes=1), nurse,
+                       visit.patient_id, sid, reported_at=at, intensity=intensity,
+                       descriptors=chosen, patient_words=words,
+                       observation=rng.choice(txt.OBSERVATIONS), valence=valence)
 
     def response(
         self, code: str, visit: Visit, sid: uuid.UUID, nurse: uuid.UUID, taken: datetime,
@@ -338,7 +339,7 @@ class Recorder:
     ) -> int:
         result = score(self.instruments[code], answers)
         self.entry(
-            "instrument_responses", taken + timedelta(minutes=2), nurse, visit, sid,
+            "instrument_responses", taken + timedelta(minutes=2), nurse, visit.patient_id, sid,
             patient_id=visit.patient_id, course_id=visit.course_id, instrument=code,
             instrument_version=result.version, time_point=time_point, taken_at=taken,
             answers={str(n): v for n, v in answers.items()}, total=float(result.total),

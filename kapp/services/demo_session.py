@@ -4,10 +4,8 @@ and their alerts (the rest of what is recorded during a session is in ``demo_row
 from __future__ import annotations
 
 import math
-import random
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from kapp.domain import enums as e
@@ -160,8 +158,9 @@ class SessionBuilder(Recorder):
         result["left_at"] = row["left_at"]
         for minute, kind, rate_now, reason in events:
             moment = minutes(start, minute)
-            self.entry("infusion_events", moment + timedelta(seconds=20), nurse, visit, sid,
-                       kind=kind, at=moment, rate_ml_per_h=rate_now, reason=reason)
+            self.entry("infusion_events", moment + timedelta(seconds=20), nurse,
+                       visit.patient_id, sid, kind=kind, at=moment, rate_ml_per_h=rate_now,
+                       reason=reason)
 
         # -- vitals every few minutes, alerts on the way ---------------------------------
         times = self.reading_times(end, ready_m, esk)
@@ -220,7 +219,7 @@ class SessionBuilder(Recorder):
         else:
             row["status"] = e.SessionStatus.COMPLETED
         if rng.random() < 0.03:
-            self.note(visit, sid, nurse, row["left_at"], rng.choice(txt.SESSION_NOTES))
+            self.note(visit.patient_id, sid, nurse, row["left_at"], rng.choice(txt.SESSION_NOTES))
         self.finish(row, visit, nurse, row["left_at"])
         state["done"] += 1
         return result

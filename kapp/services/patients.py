@@ -145,11 +145,11 @@ class PatientService(Service):
         with self.db.reading() as s:
             rows = s.execute(query.limit(limit)).scalars().all()
             stats = self._session_stats(s, [r.id for r in rows])
-        return [
-            PatientSummary(r.id, r.mrn, r.given_name, r.family_name, r.date_of_birth,
-                           r.indication, *stats.get(r.id, (None, 0)))
-            for r in rows
-        ]
+            return [
+                PatientSummary(r.id, r.mrn, r.given_name, r.family_name, r.date_of_birth,
+                               r.indication, *stats.get(r.id, (None, 0)))
+                for r in rows
+            ]
 
     @staticmethod
     def _session_stats(s: sa.orm.Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple]:

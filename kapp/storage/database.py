@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from kapp.domain.clock import Clock, SystemClock
 from kapp.domain.ids import new_id
 from kapp.storage import audit
-from kapp.storage.engine import create_engine
+from kapp.storage.engine import READ_ONLY, create_engine
 from kapp.storage.migrate import UpgradeResult, refuse_unusable, upgrade
 from kapp.storage.models import AuditEntry, Meta
 
@@ -66,6 +66,8 @@ class Database:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        self._readers = sessionmaker(engine.execution_options(**{READ_ONLY: True}),
+                                     expire_on_commit=False)
         self._origin: str | None = None
 
     @property
@@ -90,7 +92,7 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[OrmSession]:
         """A read-only look; nothing done here is committed."""
-        with self._sessions() as session:
+        with self._readers() as session:
             try:
                 yield session
             finally:

@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
 BUSY_TIMEOUT_MS = 5000
+READ_ONLY = "kapp_read_only"  # execution option: this connection only reads
 SQLITE_PRAGMAS = (
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA journal_mode = WAL",
@@ -71,14 +72,19 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads take a plain (deferred) BEGIN: in WAL mode they then never block a writer,
+        # so a long report cannot hold up the nurse's next entry.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def live_pragmas(engine: Engine) -> dict[str, Any]:
     """The pragmas of a live connection, for tests and ``kapp db check``."""
     if engine.dialect.name != "sqlite":
         return {}
-    with engine.connect() as conn:
+    with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
         return {
             name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
             for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")

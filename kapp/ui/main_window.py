@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         self.database_status = QLabel()
+        self.database_status.setContentsMargins(8, 2, 8, 2)
         # The path can be long; let it be copied when IT asks which file is open.
         self.database_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.database_status, 1)

@@ -17,19 +17,24 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QSize,
     QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QFont, QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QFont, QKeyEvent, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -190,9 +195,26 @@ class PatientTableModel(QAbstractTableModel):
 
     @staticmethod
     def _alignment(column: Column) -> int:
-        horizontal = (Qt.AlignmentFlag.AlignRight if column in (Column.AGE, Column.SESSIONS)
+        # Short numbers centred under their heading: right-aligned, a lone "0" sat against
+        # the next column's text and read as part of it.
+        horizontal = (Qt.AlignmentFlag.AlignHCenter if column in (Column.AGE, Column.SESSIONS)
                       else Qt.AlignmentFlag.AlignLeft)
         return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+
+
+class _RowDelegate(QStyledItemDelegate):
+    """Cells of a row-at-a-time list: spaced apart, and without a focus box around one
+    cell of the selected row, which drew the eye to a single cell for no reason."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        # Without the extra width, sized-to-contents columns ran into one another
+        # ("Mensah-Baptiste, EsiK-1005").
+        size = super().sizeHint(option, index)
+        return QSize(size.width() + option.fontMetrics.averageCharWidth() * 3, size.height())
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        super().initStyleOption(option, index)
+        option.state &= ~QStyle.StateFlag.State_HasFocus
 
 
 class PatientListView(QWidget):
@@ -253,13 +275,15 @@ class PatientListView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
+        self.table.setItemDelegate(_RowDelegate(self.table))
         self.table.setWordWrap(False)
         self.table.setShowGrid(False)
         self.table.verticalHeader().hide()
         # Roomy rows: easier to hit with a gloved finger on a touchpad and to read across.
         self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 2))
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setDefaultSectionSize(header.minimumSectionSize())  # _fit_columns widens
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
 
@@ -268,9 +292,19 @@ class PatientListView(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setTextFormat(Qt.TextFormat.RichText)
         self.empty.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.empty.setMinimumWidth(self.fontMetrics().averageCharWidth() * 52)
+        self.empty.setMaximumWidth(self.fontMetrics().averageCharWidth() * 64)
+        # The message sits where the rows would be, in the same framed white area, so the
+        # screen does not change shape between "no results" and results.
+        self.empty_page = QFrame()
+        self.empty_page.setFrameShape(QFrame.Shape.StyledPanel)
+        self.empty_page.setBackgroundRole(QPalette.ColorRole.Base)
+        self.empty_page.setAutoFillBackground(True)
+        empty_layout = QVBoxLayout(self.empty_page)
+        empty_layout.addWidget(self.empty, 0, Qt.AlignmentFlag.AlignCenter)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.table)
-        self.pages.addWidget(self.empty)
+        self.pages.addWidget(self.empty_page)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
@@ -287,6 +321,7 @@ class PatientListView(QWidget):
         patients = self._services.patients.search(text, limit=SEARCH_LIMIT)
         self._total = self._services.patients.count()
         self.model.set_patients(patients)
+        self._fit_columns()
         if selected is not None:
             self._select(selected)
         self._show_counts(text, len(patients))
@@ -321,16 +356,26 @@ class PatientListView(QWidget):
             self.pages.setCurrentWidget(self.table)
             return
         if self._total == 0:
+            self.count_label.clear()  # the message below says it in words
             title = "No patients yet"
-            hint = ("Patients registered at this clinic will be listed here.<br>"
+            hint = ("Patients registered at this clinic will be listed here.</p><p>"
                     "To try kapp with made-up patients, whoever looks after this computer "
-                    "can load a demo clinic with <code>kapp demo --db PATH</code>.")
+                    "can load a demo clinic with <nobr><code>kapp demo --db PATH</code></nobr>.")
         else:
             title = f"No patient matches ‘{html.escape(text)}’"
             hint = ("Check the spelling, or search by MRN or by date of birth "
                     "written as YYYY-MM-DD.")
         self.empty.setText(f"<p style='font-size:large'><b>{title}</b></p><p>{hint}</p>")
-        self.pages.setCurrentWidget(self.empty)
+        self.pages.setCurrentWidget(self.empty_page)
+
+    def _fit_columns(self) -> None:
+        """Widen columns to their contents but never narrow them: columns that jumped
+        about with every typed letter made the list hard to follow."""
+        header = self.table.horizontalHeader()
+        for column in Column:
+            wanted = max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
+            if wanted > header.sectionSize(column):
+                header.resizeSection(column, wanted)
 
     def _select(self, patient_id: uuid.UUID) -> None:
         row = self.model.row_of(patient_id)

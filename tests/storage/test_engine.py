@@ -35,3 +35,17 @@ def test_write_transactions_begin_immediate(tmp_path: Path) -> None:
     other.close()
     engine.dispose()
     assert locked
+
+
+def test_reads_do_not_block_a_writer(tmp_path: Path) -> None:
+    from kapp.storage.database import Database
+    from kapp.storage.migrate import upgrade
+
+    engine = create_engine(sqlite_url(tmp_path / "r.db"))
+    upgrade(engine)
+    db = Database(engine)
+    with db.reading() as s:
+        s.execute(__import__("sqlalchemy").text("select count(*) from patients")).scalar()
+        with db.unit_of_work() as uow:  # would wait and fail if the read held the lock
+            uow.audit(user_id=None, action="test", entity="x", entity_id="1")
+    engine.dispose()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QLocale, QThread
+from PySide6.QtCore import QLocale, Qt, QThread
 from PySide6.QtWidgets import QApplication
 
 import kapp
@@ -120,10 +120,21 @@ def test_a_deleted_adapter_no_longer_listens(qtbot, services):
     services.hub.notify(Change.PATIENTS)  # must not raise
 
 
+SCENES = {
+    # scene: (patients in the database, typed in the search box)
+    "main_window": (CLINIC, ""),
+    "main_window_search": (CLINIC, "ok"),
+    "main_window_no_match": (CLINIC, "xyz"),
+    "main_window_empty": ([], ""),
+}
+
+
 @pytest.mark.skipif(not os.environ.get("KAPP_SCREENSHOTS"),
                     reason="set KAPP_SCREENSHOTS to a folder to save screenshots")
-@pytest.mark.parametrize("people", [CLINIC, []], ids=["clinic", "empty"])
-def test_save_screenshot(qtbot, qapp, services, nurse, people):
+@pytest.mark.parametrize("scene", list(SCENES))
+def test_save_screenshot(qtbot, services, nurse, scene):
+    """Saves what a nurse would see on a 1366x768 clinic laptop, for a person to look at."""
+    people, typed = SCENES[scene]
     ensure_application()
     locale = QLocale()
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
@@ -131,10 +142,12 @@ def test_save_screenshot(qtbot, qapp, services, nurse, people):
         add_patients(services, nurse, people)
         window = open_window(qtbot, services)
         window.resize(1366, 768)
+        if typed:
+            qtbot.keyClicks(window.patients.search, typed)
+            qtbot.keyClick(window.patients.search, Qt.Key.Key_Down)
         qtbot.wait(50)
         folder = Path(os.environ["KAPP_SCREENSHOTS"])
         folder.mkdir(parents=True, exist_ok=True)
-        name = "main_window.png" if people else "main_window_empty.png"
-        assert window.grab().save(str(folder / name))
+        assert window.grab().save(str(folder / f"{scene}.png"))
     finally:
         QLocale.setDefault(locale)

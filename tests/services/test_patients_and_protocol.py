@@ -1,0 +1,105 @@
+"""Patients, courses, scores and the protocol through the services."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from kapp.domain.errors import Conflict, PermissionDenied, ValidationError
+from kapp.domain.protocol import Protocol
+from kapp.services.patients import PatientForm
+
+FORM = PatientForm(mrn="T-0100", given_name="Jordan", family_name="Fictional",
+                   date_of_birth=date(1990, 2, 3), sex="male", indication="crps",
+                   contraindications={"pregnancy": "no", "active_psychosis": "no"},
+                   medication_flags=("opioid",))
+
+
+def test_create_search_and_edit_a_patient(services, staff):
+    created = services.patients.create(actor=staff.nurse, form=FORM)
+    assert created.version == 1 and created.medication_flags == ("opioid",)
+    assert [p.mrn for p in services.patients.search("fict")] == ["T-0100"]
+    assert [p.mrn for p in services.patients.search("t-01")] == ["T-0100"]
+    assert [p.mrn for p in services.patients.search("1990-02-03")] == ["T-0100"]
+    assert [p.mrn for p in services.patients.search("03/02/1990")] == ["T-0100"]
+    assert services.patients.search("jordan nobody") == []
+    edited = services.patients.update(actor=staff.nurse, patient_id=created.id,
+                                      form=replace(FORM, allergies="latex"),
+                                      expected_version=1)
+    assert edited.allergies == "latex" and edited.version == 2
+
+
+def test_a_stale_edit_is_refused_not_merged(services, staff):
+    created = services.patients.create(actor=staff.nurse, form=FORM)
+    services.patients.update(actor=staff.nurse, patient_id=created.id,
+                             form=replace(FORM, notes="first"), expected_version=1)
+    with pytest.raises(Conflict):
+        services.patients.update(actor=staff.nurse2, patient_id=created.id,
+                                 form=replace(FORM, notes="second"), expected_version=1)
+    assert services.patients.get(created.id).notes == "first"
+
+
+def test_bad_patient_input_names_each_field(services, staff):
+    bad = replace(FORM, mrn="  ", given_name="", date_of_birth=date(2999, 1, 1), sex="x")
+    with pytest.raises(ValidationError) as caught:
+        services.patients.create(actor=staff.nurse, form=bad)
+    assert {"mrn", "given_name", "date_of_birth", "sex"} <= {e.field for e in caught.value.errors}
+    assert services.patients.count() == 0
+
+
+def test_mrn_is_unique(services, staff):
+    services.patients.create(actor=staff.nurse, form=FORM)
+    with pytest.raises(ValidationError, match="another patient"):
+        services.patients.create(actor=staff.nurse, form=replace(FORM, given_name="Other"))
+
+
+def test_an_administrator_records_no_clinical_data(services, staff):
+    with pytest.raises(PermissionDenied):
+        services.patients.create(actor=staff.admin, form=FORM)
+    assert services.patients.count() == 0
+
+
+def test_protocol_defaults_are_stored_and_editable_by_a_prescriber(services, staff):
+    assert services.protocol.current() == Protocol()
+    with pytest.raises(PermissionDenied):
+        services.protocol.update(actor=staff.nurse, values={"alert_spo2_below": 90},
+                                 reason="clinic decision")
+    updated = services.protocol.update(actor=staff.prescriber,
+                                       values={"alert_spo2_below": 90}, reason="clinic decision")
+    assert updated.alert_spo2_below == 90
+    assert services.protocol.current().alert_spo2_below == 90
+    with pytest.raises(ValidationError, match="must not be above"):
+        services.protocol.update(actor=staff.prescriber, values={"iv_min_dose_mg_per_kg": 1.5},
+                                 reason="typo")
+
+
+def test_alert_levels_follow_the_clinic_protocol(services, staff, planned):
+    from kapp.domain.vitals import VitalsInput
+
+    services.sessions.record_pump_event(actor=staff.nurse, session_id=planned.id, kind="start",
+                                        rate_ml_per_h=150)
+    quiet = services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
+                                           values=VitalsInput(spo2=91))
+    assert [a.rule for a in quiet.alerts] == ["spo2_low"]
+    services.protocol.update(actor=staff.prescriber, values={"alert_spo2_below": 90},
+                             reason="clinic decision")
+    again = services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
+                                           values=VitalsInput(spo2=91))
+    assert again.alerts == ()
+
+
+def test_baseline_score_sets_the_course_baseline_and_item9_is_flagged(
+        services, staff, patient, course):
+    answers = {1: 3, 2: 3, 3: 2, 4: 2, 5: 2, 6: 2, 7: 2, 8: 1, 9: 1}
+    result = services.records.record_instrument(actor=staff.nurse, patient_id=patient.id,
+                                                instrument="phq9", answers=answers,
+                                                time_point="baseline", course_id=course.id)
+    assert result.total == 18 and "item9_positive" in result.flags
+    assert services.courses.get(course.id).baseline_scores == {"phq9": 18}
+    with pytest.raises(ValidationError) as caught:
+        services.records.record_instrument(actor=staff.nurse, patient_id=patient.id,
+                                           instrument="phq9", answers={1: 7},
+                                           time_point="pre_session")
+    assert any(err.field.startswith("item_") for err in caught.value.errors)

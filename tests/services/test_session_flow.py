@@ -1,0 +1,215 @@
+"""A whole IV session through the services, as the GUI and the CLI will drive it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from kapp.domain import enums as e
+from kapp.domain.errors import RecordLocked, ValidationError
+from kapp.domain.vitals import VitalsInput
+from kapp.services.sessions import DoseForm
+from kapp.storage import models as m
+from kapp.storage.audit import ChainBreak, verify_chain
+
+ALL_CHECKS_PRE = {c.value: True for c in e.PreSessionCheck}
+ALL_CHECKS_DISCHARGE = {c.value: True for c in e.DischargeCheck}
+
+
+def _audit_count(db) -> int:
+    with db.reading() as s:
+        return s.execute(sa.select(sa.func.count()).select_from(m.AuditEntry)).scalar_one()
+
+
+def run_whole_session(services, staff, planned, clock):
+    nurse, sid = staff.nurse, planned.id
+    sv, en = services.sessions, services.entries
+    sv.set_checklist(actor=nurse, session_id=sid, which="pre", items=ALL_CHECKS_PRE)
+    sv.set_controlled_substance(actor=nurse, session_id=sid, lot_number="LOT-42",
+                                amount_drawn_mg=50, amount_wasted_mg=10,
+                                witness_id=staff.nurse2.id)
+    baseline = en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
+        hr=72, systolic=128, diastolic=82, spo2=98, rr=14), rhythm="sinus rhythm")
+    assert baseline.reading.predose and baseline.alerts == ()
+    clock.advance(minutes=5)
+    sv.record_pump_event(actor=nurse, session_id=sid, kind="start", rate_ml_per_h=150)
+    clock.advance(minutes=30)
+    peak = en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
+        hr=88, systolic=182, diastolic=100, spo2=97, rr=14))
+    assert [a.rule for a in peak.alerts] == ["systolic_high"]
+    en.acknowledge_alert(actor=nurse, alert_id=peak.alerts[0].id, action="slowed",
+                         note="rate halved, recheck in 5 min")
+    sv.record_pump_event(actor=nurse, session_id=sid, kind="rate_change", rate_ml_per_h=75,
+                         reason="BP rise")
+    effect = en.record_side_effect(actor=nurse, session_id=sid, kind="nausea",
+                                   severity="mild")
+    en.record_intervention(actor=nurse, session_id=sid, kind="medication", drug="ondansetron",
+                           dose=4, dose_unit="mg", route="IV", reason="nausea",
+                           side_effect_id=effect.entry.id)
+    en.record_dissociation(actor=nurse, session_id=sid, intensity=6, valence="pleasant",
+                           descriptors=["floating", "altered_time"],
+                           patient_words="like drifting on warm water")
+    clock.advance(minutes=10)
+    delivery = sv.record_pump_event(actor=nurse, session_id=sid, kind="stop")
+    # 150 mL/h for 30 min + 75 mL/h for 10 min = 75 + 12.5 = 87.5 mL at 0.4 mg/mL = 35 mg
+    assert delivery.volume_ml == pytest.approx(87.5)
+    assert delivery.dose_mg == pytest.approx(35.0)
+    clock.advance(minutes=15)
+    en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
+        hr=74, systolic=134, diastolic=84, spo2=98, rr=14))
+    sv.set_checklist(actor=nurse, session_id=sid, which="discharge", items=ALL_CHECKS_DISCHARGE)
+    clock.advance(minutes=20)
+    sv.mark_ready_to_leave(actor=nurse, session_id=sid)
+    clock.advance(minutes=5)
+    return sv.mark_left(actor=nurse, session_id=sid)
+
+
+def test_a_whole_session_is_recorded_signed_and_locked(services, staff, planned, clock):
+    assert planned.dose_mg == 40 and planned.volume_ml == 100
+    assert planned.status is e.SessionStatus.PLANNED
+    done = run_whole_session(services, staff, planned, clock)
+    assert done.status is e.SessionStatus.COMPLETED
+    assert done.monitoring_minutes == pytest.approx(80)
+
+    assert services.sessions.missing_for_signature(planned.id) == []
+    signed = services.sessions.sign(actor=staff.prescriber, session_id=planned.id)
+    assert signed.signed_by_id == staff.prescriber.id
+    assert signed.signature_meaning == "reviewed and signed"
+
+    with pytest.raises(RecordLocked):
+        services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
+                                       values=VitalsInput(hr=70))
+    with pytest.raises(RecordLocked):
+        services.sessions.set_checklist(actor=staff.nurse, session_id=planned.id, which="pre",
+                                        items={"fasting": False})
+    addendum = services.records.add_addendum(actor=staff.nurse, session_id=planned.id,
+                                             text="Patient phoned: home safely.")
+    assert addendum.signed_by_id == staff.nurse.id
+
+    with services.db.reading() as s:
+        assert list(verify_chain(s))[-1] == _audit_count(services.db)
+
+
+def test_signing_lists_what_is_missing_and_signs_nothing(services, staff, planned):
+    with pytest.raises(ValidationError) as caught:
+        services.sessions.sign(actor=staff.prescriber, session_id=planned.id)
+    text = str(caught.value)
+    assert "pump start" in text and "lot number" in text and "baseline vitals" in text
+    assert services.sessions.get(planned.id).signed_at is None
+
+
+def test_a_nurse_may_not_sign(services, staff, planned, clock):
+    from kapp.domain.errors import PermissionDenied
+
+    run_whole_session(services, staff, planned, clock)
+    before = _audit_count(services.db)
+    with pytest.raises(PermissionDenied, match="may not sign"):
+        services.sessions.sign(actor=staff.nurse, session_id=planned.id)
+    assert _audit_count(services.db) == before
+
+
+def test_every_mutation_writes_exactly_one_audit_entry_in_its_transaction(
+        services, staff, planned, clock):
+    counts = []
+    original = services.db.unit_of_work
+
+    def counting():
+        counts.append(_audit_count(services.db))
+        return original()
+
+    services.db.unit_of_work = counting  # type: ignore[method-assign]
+    run_whole_session(services, staff, planned, clock)
+    counts.append(_audit_count(services.db))
+    steps = [b - a for a, b in zip(counts, counts[1:], strict=False)]
+    # one entry per mutation, plus one per alert raised (the 182 mmHg reading raised one)
+    assert steps.count(1) == len(steps) - 1 and steps.count(2) == 1
+
+
+def test_rejected_vitals_write_nothing_and_name_each_field(services, staff, planned, db):
+    before = _audit_count(db)
+    with pytest.raises(ValidationError) as caught:
+        services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
+                                       values=VitalsInput(hr=1200, systolic=110, diastolic=120,
+                                                          spo2=float("nan")))
+    fields = {err.field for err in caught.value.errors}
+    assert {"hr", "diastolic", "spo2"} <= fields
+    assert any("20" in err.message and "250" in err.message
+               for err in caught.value.for_field("hr"))
+    assert _audit_count(db) == before
+    with db.reading() as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(m.VitalsReading)).scalar() == 0
+
+
+def test_dose_outside_protocol_needs_a_reason_and_a_prescriber(services, staff, course):
+    big = DoseForm(route="iv", drug="ketamine", weight=80, mg_per_kg=1.2,
+                   concentration_mg_per_ml=1, duration_min=40)
+    with pytest.raises(ValidationError) as caught:
+        services.sessions.plan_session(actor=staff.nurse, course_id=course.id,
+                                       planned_start=services.db.clock.now(), dose=big)
+    assert {"override_reason", "verified_by"} <= {x.field for x in caught.value.errors}
+    by_a_nurse = replace(big, override_reason="titration", verified_by=staff.nurse2.id)
+    with pytest.raises(ValidationError, match="active prescriber"):
+        services.sessions.plan_session(actor=staff.nurse, course_id=course.id,
+                                       planned_start=services.db.clock.now(), dose=by_a_nurse)
+    approved = replace(big, override_reason="titrating up after partial response",
+                       verified_by=staff.prescriber.id)
+    planned = services.sessions.plan_session(actor=staff.nurse, course_id=course.id,
+                                             planned_start=services.db.clock.now(),
+                                             dose=approved)
+    assert planned.dose_mg == pytest.approx(96)
+    assert planned.dose_verified_by_id == staff.prescriber.id
+
+
+def test_weight_in_pounds_is_converted_and_kept_as_typed(services, staff, course):
+    planned = services.sessions.plan_session(
+        actor=staff.nurse, course_id=course.id, planned_start=services.db.clock.now(),
+        dose=DoseForm(route="iv", drug="ketamine", weight=176, weight_unit="lb",
+                      mg_per_kg=0.5, concentration_mg_per_ml=1, duration_min=40))
+    assert planned.weight_kg == pytest.approx(79.832, abs=0.001)
+    assert (planned.weight_entered, planned.weight_unit) == (176, e.WeightUnit.LB)
+    assert planned.dose_mg == pytest.approx(39.92)
+
+
+def test_correcting_a_reading_strikes_it_through_and_keeps_its_values(
+        services, staff, planned, clock):
+    first = services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
+                                           values=VitalsInput(hr=27, systolic=128, diastolic=82))
+    clock.advance(minutes=1)
+    fixed = services.entries.correct_vitals(actor=staff.nurse, reading_id=first.reading.entry.id,
+                                            values=VitalsInput(hr=72, systolic=128, diastolic=82),
+                                            reason="typed 27 for 72")
+    assert fixed.reading.entry.supersedes_id == first.reading.entry.id
+    with services.db.reading() as s:
+        from kapp.services.reading import session_entries
+
+        vitals = session_entries(s, planned.id).vitals
+    old = next(v for v in vitals if v.entry.id == first.reading.entry.id)
+    assert old.hr == 27 and old.entry.strike is not None
+    assert old.entry.strike.reason == "typed 27 for 72"
+
+
+def test_pump_cannot_pause_before_it_starts(services, staff, planned):
+    with pytest.raises(ValidationError):
+        services.sessions.record_pump_event(actor=staff.nurse, session_id=planned.id,
+                                            kind="pause")
+
+
+def test_entries_timed_in_the_future_are_refused(services, staff, planned, clock):
+    with pytest.raises(ValidationError, match="future"):
+        services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
+                                       values=VitalsInput(hr=70),
+                                       taken_at=clock.now() + timedelta(hours=1))
+
+
+def test_tampering_with_the_audit_trail_is_detected(services, staff, planned, db):
+    services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
+                                   values=VitalsInput(hr=70))
+    with db.engine.begin() as conn:  # a hand edit, bypassing the trigger
+        conn.exec_driver_sql("DROP TRIGGER trg_audit_log_no_update")
+        conn.exec_driver_sql("UPDATE audit_log SET reason = 'forged' WHERE seq = 3")
+    with db.reading() as s:
+        result = list(verify_chain(s))
+    assert isinstance(result[-1], ChainBreak) and result[-1].seq == 3
