@@ -6,7 +6,9 @@ import argparse
 import logging
 import sys
 
-from kapp.cli import _url
+from sqlalchemy.exc import DatabaseError
+
+from kapp.cli import _url, unreadable_message
 from kapp.domain.errors import KappError
 from kapp.services.facade import Services
 from kapp.storage.database import open_database
@@ -22,6 +24,8 @@ def run_app(args: argparse.Namespace) -> int:
         opened = open_database(url)
     except KappError as exc:
         return _cannot_open(str(exc))
+    except DatabaseError as exc:
+        return _cannot_open(unreadable_message(exc))
     services = Services.for_database(opened.database)
     services.protocol.ensure_defaults()
     from kapp.ui.app import run_gui

@@ -68,6 +68,13 @@ def _url(args: argparse.Namespace) -> sa.URL:
     return database_url(db_path=args.db or default_database_path())
 
 
+def unreadable_message(exc: sa.exc.DatabaseError) -> str:
+    """Plain words for a database that cannot be read (the driver's own words after)."""
+    detail = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return (f"The database cannot be read: it is damaged or is not a kapp database "
+            f"({detail}). Restore the latest backup, or choose another file.")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run a non-GUI command; returns the process exit code."""
     try:
@@ -79,6 +86,12 @@ def run(args: argparse.Namespace) -> int:
             return _db_check(args)
     except KappError as exc:
         print(f"kapp: {exc}", file=sys.stderr)
+        return 2
+    except sa.exc.DatabaseError as exc:
+        print(f"kapp: {unreadable_message(exc)}", file=sys.stderr)
+        if args.command == "db" and args.db_command == "check":
+            print("NOT healthy")
+            return 1
         return 2
     raise AssertionError(f"unhandled command {args.command}")
 
