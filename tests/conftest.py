@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from kapp.domain import enums as e
 from kapp.domain.clock import FixedClock
+from kapp.domain.vitals import VitalsInput
 from kapp.domain.entities import Course, Patient, TreatmentSession, User
 from kapp.domain.enums import Role
 from kapp.services.facade import Services
@@ -103,3 +105,56 @@ def planned(services: Services, staff: Staff, course: Course) -> TreatmentSessio
     return services.sessions.plan_session(actor=staff.nurse, course_id=course.id,
                                           planned_start=START, dose=dose,
                                           prescriber_id=staff.prescriber.id)
+
+
+ALL_CHECKS_PRE = {c.value: True for c in e.PreSessionCheck}
+ALL_CHECKS_DISCHARGE = {c.value: True for c in e.DischargeCheck}
+
+
+def _run_whole_session(services, staff, planned, clock):
+    nurse, sid = staff.nurse, planned.id
+    sv, en = services.sessions, services.entries
+    sv.set_checklist(actor=nurse, session_id=sid, which="pre", items=ALL_CHECKS_PRE)
+    sv.set_controlled_substance(actor=nurse, session_id=sid, lot_number="LOT-42",
+                                amount_drawn_mg=50, amount_wasted_mg=10,
+                                witness_id=staff.nurse2.id)
+    baseline = en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
+        hr=72, systolic=128, diastolic=82, spo2=98, rr=14), rhythm="sinus rhythm")
+    assert baseline.reading.predose and baseline.alerts == ()
+    clock.advance(minutes=5)
+    sv.record_pump_event(actor=nurse, session_id=sid, kind="start", rate_ml_per_h=150)
+    clock.advance(minutes=30)
+    peak = en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
+        hr=88, systolic=182, diastolic=100, spo2=97, rr=14))
+    assert [a.rule for a in peak.alerts] == ["systolic_high"]
+    en.acknowledge_alert(actor=nurse, alert_id=peak.alerts[0].id, action="slowed",
+                         note="rate halved, recheck in 5 min")
+    sv.record_pump_event(actor=nurse, session_id=sid, kind="rate_change", rate_ml_per_h=75,
+                         reason="BP rise")
+    effect = en.record_side_effect(actor=nurse, session_id=sid, kind="nausea",
+                                   severity="mild")
+    en.record_intervention(actor=nurse, session_id=sid, kind="medication", drug="ondansetron",
+                           dose=4, dose_unit="mg", route="IV", reason="nausea",
+                           side_effect_id=effect.entry.id)
+    en.record_dissociation(actor=nurse, session_id=sid, intensity=6, valence="pleasant",
+                           descriptors=["floating", "altered_time"],
+                           patient_words="like drifting on warm water")
+    clock.advance(minutes=10)
+    delivery = sv.record_pump_event(actor=nurse, session_id=sid, kind="stop")
+    # 150 mL/h for 30 min + 75 mL/h for 10 min = 75 + 12.5 = 87.5 mL at 0.4 mg/mL = 35 mg
+    assert delivery.volume_ml == pytest.approx(87.5)
+    assert delivery.dose_mg == pytest.approx(35.0)
+    clock.advance(minutes=15)
+    en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
+        hr=74, systolic=134, diastolic=84, spo2=98, rr=14))
+    sv.set_checklist(actor=nurse, session_id=sid, which="discharge", items=ALL_CHECKS_DISCHARGE)
+    clock.advance(minutes=20)
+    sv.mark_ready_to_leave(actor=nurse, session_id=sid)
+    clock.advance(minutes=5)
+    return sv.mark_left(actor=nurse, session_id=sid)
+
+
+@pytest.fixture
+def whole_session(services: Services, staff: Staff, clock: FixedClock):  # noqa: ANN201
+    """Runs a planned IV session from checklist to patient left, as a nurse would."""
+    return lambda planned: _run_whole_session(services, staff, planned, clock)

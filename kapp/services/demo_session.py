@@ -99,11 +99,9 @@ class SessionBuilder(Recorder):
         if outcome == "hold":
             pre = (float(rng.randint(162, 176)), float(rng.randint(96, 106)), hr_s)
         else:
-            pre = (
-                clip(round(sys_s + rng.gauss(0, 3)), 95, self.p.predose_hold_systolic),
-                clip(round(dia_s + rng.gauss(0, 2)), 55, self.p.predose_hold_diastolic),
-                hr_s,
-            )
+            pre_sys = clip(round(sys_s + rng.gauss(0, 3)), 95, self.p.predose_hold_systolic)
+            pre_dia = clip(round(dia_s + rng.gauss(0, 2)), 55, self.p.predose_hold_diastolic)
+            pre = (pre_sys, min(pre_dia, pre_sys - 25), hr_s)
         pre_id = self.vitals(visit, sid, nurse, predose_at, pre[0], pre[1], pre[2], 98, 14,
                              predose=True)
         for finding in predose_findings(VitalsInput(systolic=pre[0], diastolic=pre[1]), self.p):

@@ -12,7 +12,7 @@ from kapp.ui.main_window import MainWindow
 
 APP_NAME = "kapp"
 ORGANISATION = "kapp"
-MIN_POINT_SIZE = 11.0
+MIN_POINT_SIZE = 12.0
 """Body text for a laptop read at arm's length from the infusion chair, not the 9 pt
 that many desktops default to."""
 
@@ -40,3 +40,12 @@ def run_gui(services: Services, *, database_label: str, argv: list[str] | None =
     window = build_main_window(services, database_label)
     window.show()
     return app.exec()
+
+
+def show_error(title: str, message: str) -> None:
+    """Tell the user, in a window, why kapp cannot start (for example a database written
+    by a newer kapp); used before any main window exists."""
+    from PySide6.QtWidgets import QMessageBox
+
+    ensure_application()
+    QMessageBox.critical(None, title, message)

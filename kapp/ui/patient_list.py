@@ -227,6 +227,8 @@ class PatientListView(QWidget):
         super().__init__(parent)
         self._services = services
         self._total = 0
+        # Ages follow the database's clock, so a test or a demo clinic set in the past
+        # shows the ages it would have shown then.
         self.model = PatientTableModel(today or (lambda: local_day(services.db.clock.now())),
                                        self)
         self._proxy = QSortFilterProxyModel(self)
@@ -279,7 +281,7 @@ class PatientListView(QWidget):
         self.table.setWordWrap(False)
         self.table.setShowGrid(False)
         self.table.verticalHeader().hide()
-        # Roomy rows: easier to hit with a gloved finger on a touchpad and to read across.
+        # Roomy rows: easier to follow across at arm's length and to hit with a touchpad.
         self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 2))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

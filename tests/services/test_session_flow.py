@@ -15,62 +15,15 @@ from kapp.services.sessions import DoseForm
 from kapp.storage import models as m
 from kapp.storage.audit import ChainBreak, verify_chain
 
-ALL_CHECKS_PRE = {c.value: True for c in e.PreSessionCheck}
-ALL_CHECKS_DISCHARGE = {c.value: True for c in e.DischargeCheck}
-
-
 def _audit_count(db) -> int:
     with db.reading() as s:
         return s.execute(sa.select(sa.func.count()).select_from(m.AuditEntry)).scalar_one()
 
 
-def run_whole_session(services, staff, planned, clock):
-    nurse, sid = staff.nurse, planned.id
-    sv, en = services.sessions, services.entries
-    sv.set_checklist(actor=nurse, session_id=sid, which="pre", items=ALL_CHECKS_PRE)
-    sv.set_controlled_substance(actor=nurse, session_id=sid, lot_number="LOT-42",
-                                amount_drawn_mg=50, amount_wasted_mg=10,
-                                witness_id=staff.nurse2.id)
-    baseline = en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
-        hr=72, systolic=128, diastolic=82, spo2=98, rr=14), rhythm="sinus rhythm")
-    assert baseline.reading.predose and baseline.alerts == ()
-    clock.advance(minutes=5)
-    sv.record_pump_event(actor=nurse, session_id=sid, kind="start", rate_ml_per_h=150)
-    clock.advance(minutes=30)
-    peak = en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
-        hr=88, systolic=182, diastolic=100, spo2=97, rr=14))
-    assert [a.rule for a in peak.alerts] == ["systolic_high"]
-    en.acknowledge_alert(actor=nurse, alert_id=peak.alerts[0].id, action="slowed",
-                         note="rate halved, recheck in 5 min")
-    sv.record_pump_event(actor=nurse, session_id=sid, kind="rate_change", rate_ml_per_h=75,
-                         reason="BP rise")
-    effect = en.record_side_effect(actor=nurse, session_id=sid, kind="nausea",
-                                   severity="mild")
-    en.record_intervention(actor=nurse, session_id=sid, kind="medication", drug="ondansetron",
-                           dose=4, dose_unit="mg", route="IV", reason="nausea",
-                           side_effect_id=effect.entry.id)
-    en.record_dissociation(actor=nurse, session_id=sid, intensity=6, valence="pleasant",
-                           descriptors=["floating", "altered_time"],
-                           patient_words="like drifting on warm water")
-    clock.advance(minutes=10)
-    delivery = sv.record_pump_event(actor=nurse, session_id=sid, kind="stop")
-    # 150 mL/h for 30 min + 75 mL/h for 10 min = 75 + 12.5 = 87.5 mL at 0.4 mg/mL = 35 mg
-    assert delivery.volume_ml == pytest.approx(87.5)
-    assert delivery.dose_mg == pytest.approx(35.0)
-    clock.advance(minutes=15)
-    en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
-        hr=74, systolic=134, diastolic=84, spo2=98, rr=14))
-    sv.set_checklist(actor=nurse, session_id=sid, which="discharge", items=ALL_CHECKS_DISCHARGE)
-    clock.advance(minutes=20)
-    sv.mark_ready_to_leave(actor=nurse, session_id=sid)
-    clock.advance(minutes=5)
-    return sv.mark_left(actor=nurse, session_id=sid)
-
-
-def test_a_whole_session_is_recorded_signed_and_locked(services, staff, planned, clock):
+def test_a_whole_session_is_recorded_signed_and_locked(services, staff, planned, whole_session):
     assert planned.dose_mg == 40 and planned.volume_ml == 100
     assert planned.status is e.SessionStatus.PLANNED
-    done = run_whole_session(services, staff, planned, clock)
+    done = whole_session(planned)
     assert done.status is e.SessionStatus.COMPLETED
     assert done.monitoring_minutes == pytest.approx(80)
 
@@ -101,10 +54,10 @@ def test_signing_lists_what_is_missing_and_signs_nothing(services, staff, planne
     assert services.sessions.get(planned.id).signed_at is None
 
 
-def test_a_nurse_may_not_sign(services, staff, planned, clock):
+def test_a_nurse_may_not_sign(services, staff, planned, whole_session):
     from kapp.domain.errors import PermissionDenied
 
-    run_whole_session(services, staff, planned, clock)
+    whole_session(planned)
     before = _audit_count(services.db)
     with pytest.raises(PermissionDenied, match="may not sign"):
         services.sessions.sign(actor=staff.nurse, session_id=planned.id)
@@ -112,7 +65,7 @@ def test_a_nurse_may_not_sign(services, staff, planned, clock):
 
 
 def test_every_mutation_writes_exactly_one_audit_entry_in_its_transaction(
-        services, staff, planned, clock):
+        services, planned, whole_session):
     counts = []
     original = services.db.unit_of_work
 
@@ -121,7 +74,7 @@ def test_every_mutation_writes_exactly_one_audit_entry_in_its_transaction(
         return original()
 
     services.db.unit_of_work = counting  # type: ignore[method-assign]
-    run_whole_session(services, staff, planned, clock)
+    whole_session(planned)
     counts.append(_audit_count(services.db))
     steps = [b - a for a, b in zip(counts, counts[1:], strict=False)]
     # one entry per mutation, plus one per alert raised (the 182 mmHg reading raised one)

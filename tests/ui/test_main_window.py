@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QLocale, Qt, QThread
+from PySide6.QtCore import QLocale, Qt, QThread, QTimer
 from PySide6.QtWidgets import QApplication
 
 import kapp
 from kapp.domain.enums import Indication, Sex
 from kapp.services.base import Change
 from kapp.services.patients import PatientForm
-from kapp.ui.app import build_main_window, ensure_application
+from kapp.ui.app import build_main_window, ensure_application, run_gui
 from kapp.ui.changes import HubSignals
 from kapp.ui.main_window import MainWindow
 
@@ -100,6 +100,14 @@ def test_text_is_large_enough_to_read_from_the_chair(qapp):
     assert ensure_application() is qapp
     assert qapp.font().pointSizeF() >= 10.5
     assert qapp.applicationName() == "kapp"
+
+
+def test_run_gui_shows_the_window_and_returns_the_exit_code(qapp, services, monkeypatch):
+    shown = []
+    monkeypatch.setattr(MainWindow, "show", lambda self: shown.append(self.windowTitle()))
+    QTimer.singleShot(0, lambda: qapp.exit(3))
+    assert run_gui(services, database_label=LABEL) == 3
+    assert shown == [f"kapp — {LABEL}"]
 
 
 def test_a_change_from_another_thread_arrives_on_the_gui_thread(qtbot, services):

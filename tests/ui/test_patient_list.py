@@ -214,6 +214,14 @@ def test_enter_opens_the_patient_from_the_keyboard(qtbot, view, clinic):
     assert signal.args == [expected]
 
 
+def test_down_arrow_walks_from_the_search_box_into_the_list(qtbot, view):
+    qtbot.keyClicks(view.search, "ok")
+    qtbot.keyClick(view.search, Qt.Key.Key_Down)
+    assert names(view) == ["Okada, Carmen", "Okafor, Ada"]
+    assert view.table.currentIndex().row() == 0
+    assert view.focusWidget() is view.table
+
+
 def test_double_click_opens_the_patient(qtbot, view, clinic):
     rect = view.table.visualRect(view.table.model().index(0, Column.NAME))
     # A real double-click starts with a press, which the view needs to see first.
