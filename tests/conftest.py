@@ -16,9 +16,9 @@ import pytest
 
 from kapp.domain import enums as e
 from kapp.domain.clock import FixedClock
-from kapp.domain.vitals import VitalsInput
 from kapp.domain.entities import Course, Patient, TreatmentSession, User
 from kapp.domain.enums import Role
+from kapp.domain.vitals import VitalsInput
 from kapp.services.facade import Services
 from kapp.services.patients import PatientForm
 from kapp.services.sessions import DoseForm
@@ -155,6 +155,6 @@ def _run_whole_session(services, staff, planned, clock):
 
 
 @pytest.fixture
-def whole_session(services: Services, staff: Staff, clock: FixedClock):  # noqa: ANN201
+def whole_session(services: Services, staff: Staff, clock: FixedClock):
     """Runs a planned IV session from checklist to patient left, as a nurse would."""
     return lambda planned: _run_whole_session(services, staff, planned, clock)

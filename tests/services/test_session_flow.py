@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from kapp.domain.vitals import VitalsInput
 from kapp.services.sessions import DoseForm
 from kapp.storage import models as m
 from kapp.storage.audit import ChainBreak, verify_chain
+
 
 def _audit_count(db) -> int:
     with db.reading() as s:
@@ -76,7 +78,7 @@ def test_every_mutation_writes_exactly_one_audit_entry_in_its_transaction(
     services.db.unit_of_work = counting  # type: ignore[method-assign]
     whole_session(planned)
     counts.append(_audit_count(services.db))
-    steps = [b - a for a, b in zip(counts, counts[1:], strict=False)]
+    steps = [b - a for a, b in pairwise(counts)]
     # one entry per mutation, plus one per alert raised (the 182 mmHg reading raised one)
     assert steps.count(1) == len(steps) - 1 and steps.count(2) == 1
 
