@@ -18,12 +18,14 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain import enums as e
 from kapp.domain.instruments import load_instruments
@@ -87,22 +89,36 @@ def write_demo_clinic(
     with db.unit_of_work() as uow:
         staff, made_users, protocol = _set_up(uow, rng, today, counts)
     instruments = load_instruments(instruments_dir())
-    if progress:
-        progress(0, patients)
-    done = 0
-    while done < patients:
-        size = min(BATCH_PATIENTS, patients - done)
+    with db.reading() as session:
+        chain = _Chain(*_last(session), random.Random(f"kapp-demo-audit:{seed}"), db.origin)
+
+    def make(first: int, size: int) -> tuple[Batch, _Linked, list[str]]:
         batch = Batch(db.origin)
         builder = SessionBuilder(rng, staff, protocol, instruments, today, batch)
-        for number in range(done + 1, done + size + 1):
-            outcome = _patient(builder, number)
-            counts["responders"] += outcome in ("responder", "remitter")
-            counts["remitters"] += outcome == "remitter"
-        with db.unit_of_work() as uow:
-            _write(uow, rng, batch, counts)
-        done += size
-        if progress:
-            progress(done, patients)
+        outcomes = []
+        for number in range(first, first + size):
+            # One generator per patient: a patient does not change when the batch size does.
+            builder.rng = random.Random(f"kapp-demo:{seed}:{number}")
+            outcomes.append(_patient(builder, number))
+        return batch, chain.link(batch.audit), outcomes
+
+    if progress:
+        progress(0, patients)
+    plan = [(first, min(BATCH_PATIENTS, patients + 1 - first))
+            for first in range(1, patients + 1, BATCH_PATIENTS)]
+    # Python builds the next batch in a thread while SQLite (outside the GIL) writes this one.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kapp-demo") as pool:
+        coming = pool.submit(make, *plan[0]) if plan else None
+        for index in range(len(plan)):
+            assert coming is not None
+            batch, linked, outcomes = coming.result()
+            coming = pool.submit(make, *plan[index + 1]) if index + 1 < len(plan) else None
+            with db.unit_of_work() as uow:
+                _write(uow, batch, linked, counts)
+            counts["responders"] += sum(o in ("responder", "remitter") for o in outcomes)
+            counts["remitters"] += outcomes.count("remitter")
+            if progress:
+                progress(plan[index][0] + plan[index][1] - 1, patients)
     return DemoSummary(
         patients=counts["patients"], courses=counts["courses"], sessions=counts["sessions"],
         vitals=counts["vitals_readings"], side_effects=counts["side_effects"],
@@ -150,7 +166,7 @@ def _set_up(
         batch.audit.append((since, None, "demo.create", "users", str(new_id), None, None,
                             {"username": username, "role": role}))
     staff = Staff((ids["nurse1"], ids["nurse2"]), ids["prescriber1"], ids["admin"])
-    settings = s.execute(sa.select(ProtocolSetting.key, ProtocolSetting.value)).tuples()
+    settings = s.execute(sa.select(ProtocolSetting.key, ProtocolSetting.value)).all()
     stored = {key: value for key, value in settings}
     defaults = Protocol().as_dict()
     missing = [
@@ -163,7 +179,8 @@ def _set_up(
     for row in missing:
         batch.audit.append((since, staff.admin, "demo.create", "protocol_settings", row["key"],
                             None, None, {"value": row["value"]}))
-    _chain(uow, rng, batch.audit, counts)
+    chain = _Chain(*_last(s), rng, uow.origin)
+    _append(uow, chain.link(batch.audit), counts)
     return staff, made, Protocol.from_values({**defaults, **stored})
 
 
@@ -253,39 +270,73 @@ def _titrate(
         state["esk_mg"] = 84
 
 
-def _write(uow: UnitOfWork, rng: random.Random, batch: Batch, counts: dict[str, int]) -> None:
+def _last(session: OrmSession) -> tuple[int, str]:
+    last = session.execute(
+        sa.select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return (last[0], last[1]) if last else (0, GENESIS_HASH)
+
+
+@dataclass(frozen=True, slots=True)
+class _Linked:
+    """Audit rows hashed onto the chain that ended at ``start`` (seq, hash)."""
+
+    start: tuple[int, str]
+    pending: list[tuple[Any, ...]]
+    plain: list[dict[str, Any]]  # no old/new values: NULL, so no JSON to encode
+    with_values: list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class _Chain:
+    """The end of the audit chain as the batches are built, so that hashing (a good part
+    of the work) happens in the builder thread; ``_write`` checks the guess."""
+
+    seq: int
+    prev: str
+    rng: random.Random
+    origin: str
+
+    def link(self, pending: list[tuple[Any, ...]]) -> _Linked:
+        """Hash entries in time order, exactly as ``kapp.storage.audit.append`` does."""
+        linked = _Linked((self.seq, self.prev), pending, [], [])
+        seq, prev = self.seq, self.prev
+        for at, user, action, entity, entity_id, patient_id, session_id, new in sorted(
+            pending, key=lambda entry: entry[0]
+        ):
+            seq += 1
+            row = {
+                "id": _uuid(self.rng), "seq": seq, "at": at, "user_id": user, "action": action,
+                "entity": entity, "entity_id": entity_id, "patient_id": patient_id,
+                "session_id": session_id, "origin": self.origin, "prev_hash": prev,
+            }
+            hashed = SimpleNamespace(**row, old_values=None, new_values=new, reason=None)
+            prev = row["entry_hash"] = entry_hash(cast(AuditEntry, hashed), prev)
+            if new is None:
+                linked.plain.append(row)
+            else:
+                row["new_values"] = new
+                linked.with_values.append(row)
+        self.seq, self.prev = seq, prev
+        return linked
+
+
+def _write(uow: UnitOfWork, batch: Batch, linked: _Linked, counts: dict[str, int]) -> None:
     tables = Base.metadata.tables
     for table in TABLES:
         rows = batch.rows[table]
         if rows:
             uow.session.execute(sa.insert(tables[table]), rows)
             counts[table] += len(rows)
-    _chain(uow, rng, batch.audit, counts)
+    _append(uow, linked, counts)
 
 
-def _chain(
-    uow: UnitOfWork, rng: random.Random, pending: list[tuple[Any, ...]], counts: dict[str, int],
-) -> None:
-    """Append audit entries in time order, hashed exactly as ``audit.append`` does."""
-    if not pending:
-        return
-    s = uow.session
-    last = s.execute(
-        sa.select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
-    rows = []
-    for at, user, action, entity, entity_id, patient_id, session_id, new in sorted(
-        pending, key=lambda entry: entry[0]
-    ):
-        seq += 1
-        row = {
-            "id": _uuid(rng), "seq": seq, "at": at, "user_id": user, "action": action,
-            "entity": entity, "entity_id": entity_id, "patient_id": patient_id,
-            "session_id": session_id, "old_values": None, "new_values": new, "reason": None,
-            "origin": uow.origin, "prev_hash": prev,
-        }
-        prev = row["entry_hash"] = entry_hash(cast(AuditEntry, SimpleNamespace(**row)), prev)
-        rows.append(row)
-    s.execute(sa.insert(AuditEntry.__table__), rows)
-    counts["audit_log"] += len(rows)
+def _append(uow: UnitOfWork, linked: _Linked, counts: dict[str, int]) -> None:
+    last = _last(uow.session)
+    if last != linked.start:
+        # Someone else wrote to the trail meanwhile: link onto what is really there.
+        linked = _Chain(*last, random.Random(f"{last}"), uow.origin).link(linked.pending)
+    for rows in (linked.plain, linked.with_values):
+        if rows:
+            uow.session.execute(sa.insert(AuditEntry.__table__), rows)
+            counts["audit_log"] += len(rows)

@@ -16,7 +16,7 @@ DEPRESSION = (Indication.TRD, Indication.DEPRESSION_SI)
 PAIN = (Indication.CRPS, Indication.CHRONIC_PAIN)
 
 # How far back the oldest demo patient started, in days.
-HISTORY_DAYS = 1100
+HISTORY_DAYS = 1460
 
 
 @dataclass(slots=True)
@@ -126,7 +126,7 @@ def make_courses(rng: random.Random, t: Traits, first_day: date, today: date) ->
     if not ended:
         return courses
     follow = rng.random()
-    go_on = 0.8 if t.responder else 0.45
+    go_on = 0.85 if t.responder else 0.55
     if follow < go_on:
         dates = []
         day = _next_weekday(courses[0].dates[-1] + timedelta(days=rng.randint(21, 42)))
@@ -135,7 +135,7 @@ def make_courses(rng: random.Random, t: Traits, first_day: date, today: date) ->
             dates.append(day)
             if day >= today:
                 break
-            if len(dates) > 2 and rng.random() < 0.03:
+            if len(dates) > 2 and rng.random() < 0.02:
                 stopped = True
                 break
             day = _next_weekday(day + timedelta(days=rng.randint(21, 42)))

@@ -96,14 +96,16 @@ class SessionBuilder(Recorder):
         dia_s = t.dia_base + rng.gauss(0, 4)
         hr_s = t.hr_base + rng.gauss(0, 4)
         predose_at = arrival + timedelta(minutes=8)
+        hr_s = clip(hr_s, self.p.alert_hr_at_or_below + 5, self.p.alert_hr_at_or_above - 20)
         if outcome == "hold":
-            pre = (float(rng.randint(162, 176)), float(rng.randint(96, 106)), hr_s)
+            pre = (self.p.predose_hold_systolic + rng.randint(2, 16),
+                   self.p.predose_hold_diastolic + rng.randint(-4, 6), hr_s)
         else:
             pre_sys = clip(round(sys_s + rng.gauss(0, 3)), 95, self.p.predose_hold_systolic)
             pre_dia = clip(round(dia_s + rng.gauss(0, 2)), 55, self.p.predose_hold_diastolic)
             pre = (pre_sys, min(pre_dia, pre_sys - 25), hr_s)
-        pre_id = self.vitals(visit, sid, nurse, predose_at, pre[0], pre[1], pre[2], 98, 14,
-                             predose=True)
+        pre_id = self.vitals(visit, sid, nurse, predose_at, pre[0], pre[1], pre[2],
+                             rng.choice((96, 97, 98, 99)), rng.randint(12, 18), predose=True)
         for finding in predose_findings(VitalsInput(systolic=pre[0], diastolic=pre[1]), self.p):
             self.alert(visit, sid, nurse, pre_id, predose_at, finding, outcome == "hold")
 
@@ -190,6 +192,8 @@ class SessionBuilder(Recorder):
             reading = (round(hr_v), sys_r, dia_r, spo2, rng.randint(12, 18))
             vid = self.vitals(visit, sid, nurse, taken, sys_r, dia_r, reading[0], spo2,
                               reading[4])
+            if not self.near_alert(reading):
+                continue
             found = session_alerts(
                 VitalsInput(hr=reading[0], systolic=sys_r, diastolic=dia_r, spo2=spo2,
                             rr=reading[4]),
@@ -237,6 +241,18 @@ class SessionBuilder(Recorder):
         self.batch.audit.append(
             (signed, self.staff.prescriber, "demo.sign", "sessions", str(row["id"]),
              visit.patient_id, row["id"], {"signature_meaning": SIGNATURE_MEANING})
+        )
+
+    def near_alert(self, reading: tuple[float, float, float, float, float]) -> bool:
+        """A cheap first look (hr, sys, dia, spo2, rr); ``session_alerts`` has the say."""
+        hr, systolic, diastolic, spo2, rr = reading
+        p = self.p
+        return not (
+            p.alert_hr_at_or_below + 1 < hr < p.alert_hr_at_or_above - 1
+            and systolic < p.alert_systolic_at_or_above - 1
+            and diastolic < p.alert_diastolic_at_or_above - 1
+            and spo2 > p.alert_spo2_below + 1
+            and rr > p.alert_rr_below + 1
         )
 
     def pump(
