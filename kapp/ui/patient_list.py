@@ -95,6 +95,8 @@ def short_date(day: date, locale: QLocale | None = None) -> str:
     """The locale's short date, but always with a four-digit year: "3/7/45" could be a
     birth in 1945 or 2045, and a date of birth is an identifier that must not be misread."""
     locale = locale or QLocale()
+    if locale.language() == QLocale.Language.C:  # no locale set up: ISO reads unambiguously
+        return day.isoformat()
     pattern = re.sub(r"(?<!y)yy(?!y)", "yyyy", locale.dateFormat(QLocale.FormatType.ShortFormat))
     return locale.toString(QDate(day.year, day.month, day.day), pattern)
 

@@ -242,3 +242,13 @@ def test_search_has_focus_and_ctrl_f_returns_to_it(qtbot, view):
     qtbot.keyClick(view.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert view.search.hasFocus()
     assert view.search.selectedText() == "ok"
+
+
+def test_without_a_configured_locale_dates_are_iso() -> None:
+    from datetime import date
+
+    from PySide6.QtCore import QLocale
+
+    from kapp.ui.patient_list import short_date
+
+    assert short_date(date(1979, 8, 31), QLocale.c()) == "1979-08-31"
