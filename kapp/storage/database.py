@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -124,6 +123,3 @@ def open_database(
         raise
     return Opened(Database(engine, clock=clock), result)
 
-
-def count_rows(session: OrmSession, model: type[Any]) -> int:
-    return int(session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one())

@@ -308,5 +308,3 @@ class AuditEntry(IdMixin, Base):
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     entry_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
 
-
-APPEND_ONLY_TABLES = ("audit_log",)
