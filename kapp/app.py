@@ -8,7 +8,7 @@ import sys
 
 from sqlalchemy.exc import DatabaseError
 
-from kapp.cli import _url, unreadable_message
+from kapp.cli import unreadable_message, url_from_args
 from kapp.domain.errors import KappError
 from kapp.services.facade import Services
 from kapp.storage.database import open_database
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def run_app(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    url = _url(args)
+    url = url_from_args(args)
     label = url.database if url.get_backend_name() == "sqlite" else url.render_as_string()
     try:
         opened = open_database(url)

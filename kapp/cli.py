@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _url(args: argparse.Namespace) -> sa.URL:
+def url_from_args(args: argparse.Namespace) -> sa.URL:
     if args.database_url:
         return database_url(url=args.database_url)
     return database_url(db_path=args.db or default_database_path())
@@ -103,7 +103,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.patients < 1:
         print("kapp: --patients must be at least 1", file=sys.stderr)
         return 2
-    opened = open_database(_url(args))
+    opened = open_database(url_from_args(args))
     db = opened.database
     ProtocolService(db).ensure_defaults()
     started = time.perf_counter()
@@ -129,7 +129,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    engine = create_engine(_url(args))
+    engine = create_engine(url_from_args(args))
     try:
         result = upgrade(engine)
     finally:
@@ -145,7 +145,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _db_check(args: argparse.Namespace) -> int:
-    url = _url(args)
+    url = url_from_args(args)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
         print(f"kapp: no database at {url.database}", file=sys.stderr)
         return 2

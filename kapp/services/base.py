@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain.entities import User
 from kapp.domain.errors import FieldError, NotFound, PermissionDenied, RecordLocked, ValidationError
@@ -69,8 +71,8 @@ class Service:
         return row
 
 
-def get_or_404(uow: UnitOfWork, model: type[T], key: uuid.UUID, what: str) -> T:
-    row = uow.session.get(model, key)
+def get_or_404(session: OrmSession, model: type[T], key: uuid.UUID, what: str) -> T:
+    row = session.get(model, key)
     if row is None:
         raise NotFound(f"No {what} with id {key}")
     return row
@@ -78,12 +80,23 @@ def get_or_404(uow: UnitOfWork, model: type[T], key: uuid.UUID, what: str) -> T:
 
 def editable_session(uow: UnitOfWork, session_id: uuid.UUID) -> m.Session:
     """The session, if it may still change: a signed session takes only addenda."""
-    row = get_or_404(uow, m.Session, session_id, "session")
+    row = get_or_404(uow.session, m.Session, session_id, "session")
     if row.signed_at is not None:
         raise RecordLocked(
             "This session is signed and can no longer change; add an addendum instead."
         )
     return row
+
+
+def strike_row(uow: UnitOfWork, *, user_id: uuid.UUID, table: str, row: Any, reason: str,
+               patient_id: uuid.UUID | None, session_id: uuid.UUID | None) -> None:
+    """Strike an entry through: it keeps its values, and says who struck it, when and why."""
+    if row.struck_at is not None:
+        raise RecordLocked("This entry is already struck through.")
+    row.struck_at, row.struck_by_id, row.strike_reason = uow.now, user_id, reason
+    uow.audit(user_id=user_id, action="entry.strike", entity=table, entity_id=row.id,
+              patient_id=patient_id, session_id=session_id,
+              old={"struck_at": None}, new={"struck_at": uow.now}, reason=reason)
 
 
 def raise_if(errors: list[FieldError]) -> None:

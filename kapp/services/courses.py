@@ -23,7 +23,7 @@ class CourseService(Service):
                      planned_sessions: int, started_on: date, notes: str = "") -> Course:
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            get_or_404(uow, m.Patient, patient_id, "patient")
+            get_or_404(uow.session, m.Patient, patient_id, "patient")
             errors: list[FieldError] = []
             coded_kind = coded(errors, "kind", "Course type", kind, e.CourseKind)
             planned = number(errors, "planned_sessions", "Planned sessions", planned_sessions,
@@ -52,7 +52,7 @@ class CourseService(Service):
     def end_course(self, *, actor: Actor, course_id: uuid.UUID, ended_on: date) -> Course:
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            row = get_or_404(uow, m.Course, course_id, "course")
+            row = get_or_404(uow.session, m.Course, course_id, "course")
             if ended_on < row.started_on:
                 raise_if([FieldError("ended_on", "A course cannot end before it started")])
             old = row.ended_on
@@ -71,5 +71,5 @@ class CourseService(Service):
             return [mappers.course(r) for r in rows]
 
     def get(self, course_id: uuid.UUID) -> Course:
-        with self.db.unit_of_work() as uow:
-            return mappers.course(get_or_404(uow, m.Course, course_id, "course"))
+        with self.db.reading() as s:
+            return mappers.course(get_or_404(s, m.Course, course_id, "course"))

@@ -14,8 +14,22 @@ from kapp.domain.errors import FieldError, RecordLocked
 from kapp.domain.ids import new_id
 from kapp.domain.permissions import Permission
 from kapp.domain.text import coded, moment, number, optional_text
-from kapp.domain.vitals import VitalsInput, predose_findings, session_alerts, vitals_problems
-from kapp.services.base import Actor, Change, Service, editable_session, get_or_404, raise_if
+from kapp.domain.vitals import (
+    AlertFinding,
+    VitalsInput,
+    predose_findings,
+    session_alerts,
+    vitals_problems,
+)
+from kapp.services.base import (
+    Actor,
+    Change,
+    Service,
+    editable_session,
+    get_or_404,
+    raise_if,
+    strike_row,
+)
 from kapp.services.protocol import load_protocol
 from kapp.storage import mappers
 from kapp.storage import models as m
@@ -79,14 +93,10 @@ class EntryService(Service):
         raise_if(errors)
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            old = get_or_404(uow, m.VitalsReading, reading_id, "vitals reading")
+            old = get_or_404(uow.session, m.VitalsReading, reading_id, "vitals reading")
             row = editable_session(uow, old.session_id)
-            if old.struck_at is not None:
-                raise RecordLocked("This reading was already struck through.")
-            old.struck_at, old.struck_by_id, old.strike_reason = uow.now, user.id, why
-            uow.audit(user_id=user.id, action="entry.strike", entity="vitals_readings",
-                      entity_id=old.id, patient_id=row.patient_id, session_id=row.id,
-                      old={"struck_at": None}, new={"struck_at": uow.now}, reason=why)
+            strike_row(uow, user_id=user.id, table="vitals_readings", row=old, reason=why,
+                       patient_id=row.patient_id, session_id=row.id)
             result = self._record_vitals(uow, user, row, values, taken_at or old.taken_at,
                                          rhythm, old.source, old.device_id, old.id)
         self.hub.notify(Change.ENTRIES, Change.ALERTS)
@@ -122,11 +132,10 @@ class EntryService(Service):
 
     @staticmethod
     def _raise_alert(uow: UnitOfWork, user: m.User, session: m.Session,
-                     reading: m.VitalsReading, finding: object) -> d.Alert:
-        alert = m.Alert(session_id=session.id, vitals_id=reading.id,
-                        rule=finding.rule, severity=finding.severity,  # type: ignore[attr-defined]
-                        message=finding.message, value=finding.value,  # type: ignore[attr-defined]
-                        threshold=finding.threshold,  # type: ignore[attr-defined]
+                     reading: m.VitalsReading, finding: AlertFinding) -> d.Alert:
+        alert = m.Alert(session_id=session.id, vitals_id=reading.id, rule=finding.rule,
+                        severity=finding.severity, message=finding.message,
+                        value=finding.value, threshold=finding.threshold,
                         raised_at=reading.taken_at, **_entry(uow, user))
         uow.session.add(alert)
         uow.session.flush()
@@ -140,7 +149,7 @@ class EntryService(Service):
                           action: e.AlertAction | str, note: str = "") -> d.Alert:
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            alert = get_or_404(uow, m.Alert, alert_id, "alert")
+            alert = get_or_404(uow.session, m.Alert, alert_id, "alert")
             session = editable_session(uow, alert.session_id)
             errors: list[FieldError] = []
             coded_action = coded(errors, "action", "Action taken", action, e.AlertAction)
@@ -195,7 +204,7 @@ class EntryService(Service):
                             resolved_at: datetime | None = None) -> d.SideEffect:
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            effect = get_or_404(uow, m.SideEffect, side_effect_id, "side effect")
+            effect = get_or_404(uow.session, m.SideEffect, side_effect_id, "side effect")
             session = editable_session(uow, effect.session_id)
             errors: list[FieldError] = []
             when = moment(errors, "resolved_at", "Resolved at", resolved_at or uow.now, uow.now,

@@ -93,7 +93,7 @@ class PatientService(Service):
         if another workstation saved in between, the edit is refused, not merged."""
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            row = get_or_404(uow, m.Patient, patient_id, "patient")
+            row = get_or_404(uow.session, m.Patient, patient_id, "patient")
             if row.version != expected_version:
                 raise Conflict("Someone else changed this patient while you were editing. "
                                "Reopen the patient to see their change, then edit again.")
@@ -115,8 +115,8 @@ class PatientService(Service):
         return result
 
     def get(self, patient_id: uuid.UUID) -> Patient:
-        with self.db.unit_of_work() as uow:
-            return mappers.patient(get_or_404(uow, m.Patient, patient_id, "patient"))
+        with self.db.reading() as s:
+            return mappers.patient(get_or_404(s, m.Patient, patient_id, "patient"))
 
     def by_mrn(self, mrn: str) -> Patient | None:
         with self.db.reading() as s:

@@ -11,13 +11,21 @@ import sqlalchemy as sa
 
 from kapp.domain import entities as d
 from kapp.domain import enums as e
-from kapp.domain.errors import FieldError, NotFound, RecordLocked
+from kapp.domain.errors import FieldError, NotFound
 from kapp.domain.ids import new_id
 from kapp.domain.instruments import Instrument, load_instruments, score, score_problems
 from kapp.domain.permissions import Permission
 from kapp.domain.text import coded, moment, required_text
 from kapp.paths import instruments_dir
-from kapp.services.base import Actor, Change, Service, editable_session, get_or_404, raise_if
+from kapp.services.base import (
+    Actor,
+    Change,
+    Service,
+    editable_session,
+    get_or_404,
+    raise_if,
+    strike_row,
+)
 from kapp.storage import mappers
 from kapp.storage import models as m
 
@@ -56,7 +64,7 @@ class RecordService(Service):
         result = score(definition, answers)
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            get_or_404(uow, m.Patient, patient_id, "patient")
+            get_or_404(uow.session, m.Patient, patient_id, "patient")
             errors: list[FieldError] = []
             point = coded(errors, "time_point", "Time point", time_point, e.TimePoint)
             when = moment(errors, "taken_at", "Time", taken_at or uow.now, uow.now)
@@ -109,7 +117,7 @@ class RecordService(Service):
         raise_if(errors)
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            get_or_404(uow, m.Patient, patient_id, "patient")
+            get_or_404(uow.session, m.Patient, patient_id, "patient")
             if session_id is not None:
                 session = editable_session(uow, session_id)
                 if session.patient_id != patient_id:
@@ -136,7 +144,7 @@ class RecordService(Service):
         raise_if(errors)
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            session = get_or_404(uow, m.Session, session_id, "session")
+            session = get_or_404(uow.session, m.Session, session_id, "session")
             if session.signed_at is None:
                 raise_if([FieldError("text", "This session is not signed yet: correct or add "
                                      "to it directly; addenda are for signed sessions")])
@@ -168,13 +176,9 @@ class RecordService(Service):
             session_id = getattr(row, "session_id", None)
             if session_id is not None:
                 editable_session(uow, session_id)
-            if row.struck_at is not None:
-                raise RecordLocked("This entry is already struck through.")
-            row.struck_at, row.struck_by_id, row.strike_reason = uow.now, user.id, why
             patient_id = getattr(row, "patient_id", None)
             if patient_id is None and session_id is not None:
                 patient_id = uow.session.get(m.Session, session_id).patient_id  # type: ignore[union-attr]
-            uow.audit(user_id=user.id, action="entry.strike", entity=table, entity_id=row.id,
-                      patient_id=patient_id, session_id=session_id,
-                      old={"struck_at": None}, new={"struck_at": uow.now}, reason=why)
+            strike_row(uow, user_id=user.id, table=table, row=row, reason=why,
+                       patient_id=patient_id, session_id=session_id)
         self.hub.notify(Change.ENTRIES, Change.ALERTS)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain import dosing
 from kapp.domain import enums as e
@@ -111,8 +112,8 @@ def _dose_values(uow: UnitOfWork, form: DoseForm, protocol: Protocol,
     }
 
 
-def _pump_events(uow: UnitOfWork, session_id: uuid.UUID) -> list[m.InfusionEvent]:
-    return list(uow.session.execute(
+def _pump_events(s: OrmSession, session_id: uuid.UUID) -> list[m.InfusionEvent]:
+    return list(s.execute(
         sa.select(m.InfusionEvent).where(m.InfusionEvent.session_id == session_id,
                                          m.InfusionEvent.struck_at.is_(None))
         .order_by(m.InfusionEvent.at, m.InfusionEvent.entered_at)).scalars())
@@ -129,7 +130,7 @@ class SessionService(Service):
                      prescriber_id: uuid.UUID | None = None) -> TreatmentSession:
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            course = get_or_404(uow, m.Course, course_id, "course")
+            course = get_or_404(uow.session, m.Course, course_id, "course")
             if not isinstance(planned_start, datetime) or planned_start.tzinfo is None:
                 raise_if([FieldError("planned_start", "Planned start must be a date and time")])
             values = _dose_values(uow, dose, load_protocol(uow), user.id)
@@ -268,7 +269,7 @@ class SessionService(Service):
                 raise RecordLocked("This session has ended; the pump can no longer change.")
             if coded_kind is e.InfusionEventKind.RATE_CHANGE and not text:
                 raise_if([FieldError("reason", "Say why the rate changes")])
-            history = _pump_events(uow, session_id)
+            history = _pump_events(uow.session, session_id)
             new = dosing.PumpEvent(coded_kind, when, rate_ml_per_h)
             raise_if(dosing.pump_event_problems(as_pump(history), new))
             event = m.InfusionEvent(id=new_id(), session_id=session_id, kind=coded_kind,
@@ -296,10 +297,11 @@ class SessionService(Service):
 
     def delivery(self, session_id: uuid.UUID, at: datetime | None = None) -> dosing.Delivery:
         """Volume and dose delivered so far, computed from the pump's events."""
-        with self.db.unit_of_work() as uow:
-            row = get_or_404(uow, m.Session, session_id, "session")
-            return dosing.delivered(as_pump(_pump_events(uow, session_id)),
-                                    row.concentration_mg_per_ml or 0.0, at or uow.now)
+        with self.db.reading() as s:
+            row = get_or_404(s, m.Session, session_id, "session")
+            return dosing.delivered(as_pump(_pump_events(s, session_id)),
+                                    row.concentration_mg_per_ml or 0.0,
+                                    at or self.db.clock.now())
 
     # -- discharge, abort, signature ----------------------------------------------------------
     def mark_ready_to_leave(self, *, actor: Actor, session_id: uuid.UUID,
@@ -347,8 +349,8 @@ class SessionService(Service):
         return result
 
     def missing_for_signature(self, session_id: uuid.UUID) -> list[str]:
-        with self.db.unit_of_work() as uow:
-            return self._missing(uow, get_or_404(uow, m.Session, session_id, "session"))
+        with self.db.reading() as s:
+            return self._missing(s, get_or_404(s, m.Session, session_id, "session"))
 
     def sign(self, *, actor: Actor, session_id: uuid.UUID,
              meaning: str = SIGNATURE_MEANING) -> TreatmentSession:
@@ -357,7 +359,7 @@ class SessionService(Service):
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.SIGN)
             row = editable_session(uow, session_id)
-            missing = self._missing(uow, row)
+            missing = self._missing(uow.session, row)
             if missing:
                 raise_if([FieldError("signature", "Before signing, complete: " +
                                      "; ".join(missing))])
@@ -368,8 +370,8 @@ class SessionService(Service):
 
     # -- reading --------------------------------------------------------------------------
     def get(self, session_id: uuid.UUID) -> TreatmentSession:
-        with self.db.unit_of_work() as uow:
-            return mappers.session(get_or_404(uow, m.Session, session_id, "session"))
+        with self.db.reading() as s:
+            return mappers.session(get_or_404(s, m.Session, session_id, "session"))
 
     def for_patient(self, patient_id: uuid.UUID) -> list[TreatmentSession]:
         with self.db.reading() as s:
@@ -386,11 +388,12 @@ class SessionService(Service):
             return [mappers.session(r) for r in rows]
 
     # -- shared ---------------------------------------------------------------------------
-    def _missing(self, uow: UnitOfWork, row: m.Session) -> list[str]:
-        record = session_entries(uow.session, row.id)
+    @staticmethod
+    def _missing(s: OrmSession, row: m.Session) -> list[str]:
+        record = session_entries(s, row.id)
         return missing_for_signature(mappers.session(row), events=record.infusion_events,
                                      vitals=record.vitals, alerts=record.alerts,
-                                     protocol=load_protocol(uow))
+                                     protocol=load_protocol(s))
 
     @staticmethod
     def _update(uow: UnitOfWork, row: m.Session, user_id: uuid.UUID, action: str,

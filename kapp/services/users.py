@@ -46,7 +46,7 @@ class UserService(Service):
     def set_active(self, *, actor: Actor, user_id: object, active: bool, reason: str) -> User:
         with self.db.unit_of_work() as uow:
             admin = self._user(uow, actor, Permission.MANAGE_ACCOUNTS)
-            row = get_or_404(uow, m.User, user_id, "user")  # type: ignore[arg-type]
+            row = get_or_404(uow.session, m.User, user_id, "user")  # type: ignore[arg-type]
             old = row.active
             row.active = active
             uow.audit(user_id=admin.id, action="user.set_active", entity="users",

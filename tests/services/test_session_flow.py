@@ -168,3 +168,11 @@ def test_tampering_with_the_audit_trail_is_detected(services, staff, planned, db
     with db.reading() as s:
         result = list(verify_chain(s))
     assert isinstance(result[-1], ChainBreak) and result[-1].seq == 3
+
+
+def test_looking_a_session_up_does_not_wait_for_a_writer(services, planned, db):
+    """Reads run in a read transaction: a nurse's save elsewhere never blocks them."""
+    with db.unit_of_work():  # holds the write lock (BEGIN IMMEDIATE) meanwhile
+        assert services.sessions.get(planned.id).id == planned.id
+        assert services.sessions.missing_for_signature(planned.id)
+        assert services.sessions.delivery(planned.id).state == "not_started"
