@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kapp.services.base import ChangeHub
 from kapp.services.courses import CourseService
 from kapp.services.entries import EntryService
+from kapp.services.keys import KeyRing, NoKeyRing
 from kapp.services.patients import PatientService
 from kapp.services.protocol import ProtocolService
 from kapp.services.records import RecordService
@@ -26,9 +27,10 @@ class Services:
     sessions: SessionService
     entries: EntryService
     records: RecordService
+    keyring: KeyRing
 
     @classmethod
-    def for_database(cls, db: Database) -> Services:
+    def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
         hub = ChangeHub()
         return cls(
             db=db,
@@ -40,4 +42,5 @@ class Services:
             sessions=SessionService(db, hub),
             entries=EntryService(db, hub),
             records=RecordService(db, hub),
+            keyring=keyring or NoKeyRing(),
         )

@@ -7,7 +7,9 @@ import sys
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
+from kapp.domain.entities import User
 from kapp.services.facade import Services
+from kapp.ui.context import AppContext
 from kapp.ui.main_window import MainWindow
 
 APP_NAME = "kapp"
@@ -17,8 +19,20 @@ MIN_POINT_SIZE = 12.0
 that many desktops default to."""
 
 
-def build_main_window(services: Services, database_label: str) -> MainWindow:
-    return MainWindow(services, database_label)
+def build_main_window(services: Services, database_label: str,
+                      user: User | None = None) -> MainWindow:
+    ctx = AppContext(services)
+    ctx.set_user(user if user is not None else provisional_user(services))
+    window = MainWindow(ctx, database_label)
+    ctx.setParent(window)
+    return window
+
+
+def provisional_user(services: Services) -> User | None:
+    """Until sign-in exists (security work): act as the first active clinician."""
+    users = services.users.list_users()
+    clinical = [u for u in users if u.role.value in ("nurse", "prescriber")]
+    return (clinical or users or [None])[0]
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:

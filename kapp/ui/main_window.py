@@ -1,38 +1,116 @@
-"""The first window: the patient list of the open database."""
+"""The main window: a sidebar to move around, and the screen in front of the nurse."""
 
 from __future__ import annotations
 
 import html
+import uuid
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
 
 import kapp
 from kapp.services.base import Change
-from kapp.services.facade import Services
-from kapp.ui.changes import HubSignals
+from kapp.ui.context import AppContext
+from kapp.ui.overview import Overview
 from kapp.ui.patient_list import PatientListView
+from kapp.ui.patient_page import PatientPage
+from kapp.ui.session.screen import SessionScreen
+from kapp.ui.sidebar import Sidebar
 
-PREFERRED_SIZE = (1200, 760)
+PREFERRED_SIZE = (1280, 800)
+MAX_CHAIR_KEYS = 9
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, services: Services, database_label: str,
+    """Implements ``Navigator``: every screen moves the user through these methods."""
+
+    def __init__(self, ctx: AppContext, database_label: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._services = services
+        self.ctx = ctx
+        self._services = ctx.services
+        self.changes = ctx.changes
         self.database_label = database_label
         self.setWindowTitle(f"kapp — {database_label}")
-        self.changes = HubSignals(services.hub, self)
-        self.patients = PatientListView(services, self.changes, parent=self)
-        self.setCentralWidget(self.patients)
+        self.stack = QStackedWidget()
+        self.overview = Overview(ctx, self)
+        self.patients = PatientListView(ctx.services, ctx.changes, parent=self)
+        self.patients.patientActivated.connect(self.open_patient)
+        self.stack.addWidget(self.overview)
+        self.stack.addWidget(self.patients)
+        self.patient_page: PatientPage | None = None
+        # One screen per open session, kept alive so that each chair keeps its own timer,
+        # reminders and half-typed entries while the nurse looks at another.
+        self.session_screens: dict[uuid.UUID, SessionScreen] = {}
+        self.sidebar = Sidebar(ctx)
+        self.sidebar.overviewRequested.connect(self.show_overview)
+        self.sidebar.patientsRequested.connect(self.show_patients)
+        self.sidebar.sessionRequested.connect(self.open_session)
+        body = QWidget()
+        layout = QHBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(body)
         self._build_menus()
         self._build_status_bar()
         self.changes.changed.connect(self._on_changed)
+        ctx.userChanged.connect(lambda _user: self._show_database())
         self._show_database()
         self._fit_to_screen()
+        self.show_patients()
 
+    # -- Navigator ------------------------------------------------------------------------
+    def show_overview(self) -> None:
+        self.stack.setCurrentWidget(self.overview)
+
+    def show_patients(self) -> None:
+        self.stack.setCurrentWidget(self.patients)
+        self.patients.focus_search()
+
+    def open_patient(self, patient_id: uuid.UUID) -> None:
+        if self.patient_page is None or self.patient_page.patient_id != patient_id:
+            if self.patient_page is not None:
+                self.stack.removeWidget(self.patient_page)
+                self.patient_page.deleteLater()
+            self.patient_page = PatientPage(self.ctx, patient_id, self)
+            self.stack.addWidget(self.patient_page)
+        self.stack.setCurrentWidget(self.patient_page)
+
+    def open_session(self, session_id: uuid.UUID) -> None:
+        screen = self.session_screens.get(session_id)
+        if screen is None:
+            screen = SessionScreen(self.ctx, session_id, self)
+            self.session_screens[session_id] = screen
+            self.stack.addWidget(screen)
+        self.sidebar.remember(session_id)
+        self.stack.setCurrentWidget(screen)
+
+    def open_chair(self, number: int) -> None:
+        """Chair ``number`` (1-based) in the sidebar's order; Ctrl+1..9."""
+        ids = self.sidebar.chair_ids()
+        if 1 <= number <= len(ids):
+            self.open_session(ids[number - 1])
+
+    def next_chair(self, step: int = 1) -> None:
+        ids = self.sidebar.chair_ids()
+        if not ids:
+            return
+        current = self.stack.currentWidget()
+        here = ids.index(current.session_id) if isinstance(current, SessionScreen) \
+            and current.session_id in ids else -1
+        self.open_session(ids[(here + step) % len(ids)])
+
+    # -- window ---------------------------------------------------------------------------
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.quit_action = QAction("&Quit", self)
@@ -41,17 +119,40 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.quit_action)
 
+        go_menu = self.menuBar().addMenu("&Go")
+        self._add_go(go_menu, "&Overview", "Ctrl+0", self.show_overview)
+        self._add_go(go_menu, "&Patients", "Ctrl+Shift+F", self.show_patients)
+        go_menu.addSeparator()
+        self._add_go(go_menu, "&Next chair", "Ctrl+Tab", lambda: self.next_chair(1))
+        self._add_go(go_menu, "Pre&vious chair", "Ctrl+Shift+Tab", lambda: self.next_chair(-1))
+        for number in range(1, MAX_CHAIR_KEYS + 1):
+            self._add_go(go_menu, f"Chair {number}", f"Ctrl+{number}",
+                         lambda n=number: self.open_chair(n), visible=False)
+
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction("&About kapp", self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
 
+    def _add_go(self, menu, text: str, keys: str, slot, *, visible: bool = True) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even for actions hidden from the menu
+        if visible:
+            menu.addAction(action)
+        return action
+
     def _build_status_bar(self) -> None:
+        self.user_status = QLabel()
+        self.user_status.setContentsMargins(8, 2, 8, 2)
         self.database_status = QLabel()
         self.database_status.setContentsMargins(8, 2, 8, 2)
         # The path can be long; let it be copied when IT asks which file is open.
         self.database_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addWidget(self.user_status)
         self.statusBar().addWidget(self.database_status, 1)
         self.statusBar().setSizeGripEnabled(False)
 
@@ -61,6 +162,9 @@ class MainWindow(QMainWindow):
         self.database_status.setText(
             f"{QLocale().toString(total)} {noun} in this database  ·  {self.database_label}")
         self.database_status.setToolTip(self.database_label)
+        user = self.ctx.user
+        self.user_status.setText(
+            f"Signed in: {user.full_name} ({user.role.value})" if user else "Nobody signed in")
 
     def _on_changed(self, changes: frozenset[Change]) -> None:
         if Change.PATIENTS in changes:
@@ -86,4 +190,3 @@ class MainWindow(QMainWindow):
     def about(parent: QWidget, title: str, text: str) -> None:
         """A modal box; tests replace this so that no dialog blocks them."""
         QMessageBox.about(parent, title, text)
-

@@ -65,7 +65,7 @@ def test_title_and_status_bar_name_the_database_and_count_its_patients(qtbot, se
     add_patients(services, nurse, CLINIC[:3])
     window = open_window(qtbot, services)
     assert window.windowTitle() == f"kapp — {LABEL}"
-    assert window.centralWidget() is window.patients
+    assert window.stack.currentWidget() is window.patients
     status = window.database_status.text()
     assert "3 patients" in status
     assert LABEL in status

@@ -1,0 +1,1 @@
+"""The session screen: one treatment session from planning to signature."""

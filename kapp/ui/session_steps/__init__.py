@@ -1,0 +1,1 @@
+"""Dialogs for the steps around the infusion: checklists, scores, discharge, corrections."""
