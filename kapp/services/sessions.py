@@ -28,7 +28,7 @@ from kapp.services.base import (
     raise_if,
 )
 from kapp.services.protocol import load_protocol
-from kapp.services.reading import session_entries
+from kapp.services.reading import SessionEntries, session_entries
 from kapp.storage import mappers
 from kapp.storage import models as m
 from kapp.storage.database import UnitOfWork
@@ -372,6 +372,13 @@ class SessionService(Service):
     def get(self, session_id: uuid.UUID) -> TreatmentSession:
         with self.db.reading() as s:
             return mappers.session(get_or_404(s, m.Session, session_id, "session"))
+
+    def entries(self, session_id: uuid.UUID) -> SessionEntries:
+        """Everything recorded in one session (struck-through entries included), for the
+        session screen, its chart and the printed record."""
+        with self.db.reading() as s:
+            get_or_404(s, m.Session, session_id, "session")
+            return session_entries(s, session_id)
 
     def for_patient(self, patient_id: uuid.UUID) -> list[TreatmentSession]:
         with self.db.reading() as s:

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
+from kapp.domain import enums as e
 from kapp.domain.entities import TreatmentSession
+from kapp.domain.protocol import Protocol
 from kapp.services.base import Change
 from kapp.ui.context import AppContext
+from kapp.ui.session.timing import minutes_since, next_vitals_due
 
 SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-REFRESH_MS = 15_000  # minutes since start change slowly; a 15 s tick keeps them honest
+REFRESH_MS = 5_000  # minutes and "vitals due" change slowly; a 5 s tick keeps them honest
 
 
 
@@ -42,6 +48,8 @@ class Sidebar(QWidget):
         heading = QLabel("<b>Chairs</b>")
         self.chairs = QListWidget()
         self.chairs.setAccessibleName("Sessions open or in progress")
+        self.chairs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chairs.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.chairs.itemActivated.connect(self._activate)
         self.chairs.itemClicked.connect(self._activate)
         layout = QVBoxLayout(self)
@@ -51,8 +59,7 @@ class Sidebar(QWidget):
         layout.addSpacing(12)
         layout.addWidget(heading)
         layout.addWidget(self.chairs, 1)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 26)
-        self.setMaximumWidth(self.fontMetrics().averageCharWidth() * 34)
+        self.setFixedWidth(self.fontMetrics().averageCharWidth() * 27)
         ctx.changes.changed.connect(self._on_changed)
         self._tick = QTimer(self, interval=REFRESH_MS)
         self._tick.timeout.connect(self.refresh)
@@ -69,31 +76,62 @@ class Sidebar(QWidget):
         return [self.chairs.item(i).data(SESSION_ID_ROLE) for i in range(self.chairs.count())]
 
     def refresh(self) -> None:
-        sessions = {s.id: s for s in self._ctx.services.sessions.in_progress()}
+        services = self._ctx.services
+        sessions = {s.id: s for s in services.sessions.in_progress()}
         for sid in self._opened:
             if sid not in sessions:
-                sessions[sid] = self._ctx.services.sessions.get(sid)
-        selected = self.chairs.currentItem()
-        keep = selected.data(SESSION_ID_ROLE) if selected else None
-        self.chairs.clear()
-        for number, session in enumerate(sessions.values(), start=1):
-            item = QListWidgetItem(f"{number}. {self._label(session)}")
-            item.setData(SESSION_ID_ROLE, session.id)
-            self.chairs.addItem(item)
-            if session.id == keep:
-                self.chairs.setCurrentItem(item)
+                sessions[sid] = services.sessions.get(sid)
+        protocol = services.protocol.current()
+        now = self._ctx.clock.now()
+        rows = [(sid, *self._describe(session, protocol, now))
+                for sid, session in sessions.items()]
+        if [r[0] for r in rows] != self.chair_ids():
+            selected = self.chairs.currentItem()
+            keep = selected.data(SESSION_ID_ROLE) if selected else None
+            self.chairs.clear()
+            for sid, *_ in rows:
+                item = QListWidgetItem()
+                item.setData(SESSION_ID_ROLE, sid)
+                self.chairs.addItem(item)
+                if sid == keep:
+                    self.chairs.setCurrentItem(item)
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        for number, (_sid, text, needs_eye) in enumerate(rows, start=1):
+            item = self.chairs.item(number - 1)
+            item.setText(f"{number}. {text}")
+            item.setIcon(warning if needs_eye else QIcon())
+            item.setToolTip(f"Ctrl+{number}" if number <= 9 else "")
 
-    def _label(self, session: TreatmentSession) -> str:
-        patient = self._ctx.services.patients.get(session.patient_id)
-        name = f"{patient.family_name}, {patient.given_name}"
-        if session.actual_start is None:
-            return f"{name}\n   {session.status.value.replace('_', ' ')}"
-        minutes = int((self._ctx.clock.now() - session.actual_start).total_seconds() // 60)
-        return f"{name}\n   {minutes} min since start"
+    def _describe(self, session: TreatmentSession, protocol: Protocol,
+                  now: datetime) -> tuple[str, bool]:
+        """The chair's lines, and whether it needs the nurse's eye (alert or overdue)."""
+        services = self._ctx.services
+        patient = services.patients.get(session.patient_id)
+        lines = [f"{patient.family_name}, {patient.given_name}"]
+        entries = services.sessions.entries(session.id)
+        minutes = minutes_since(session.actual_start, now)
+        status = session.status
+        if minutes is None:
+            lines.append(f"   {status.value.replace('_', ' ')}")
+        elif status is e.SessionStatus.IN_PROGRESS:
+            lines.append(f"   ▶ infusing, +{int(minutes)} min")
+        else:
+            lines.append(f"   {status.value.replace('_', ' ')}, +{int(minutes)} min")
+        due = next_vitals_due(session, entries.vitals, protocol)
+        overdue = False
+        if due is not None:
+            left = due.seconds_left(now)
+            overdue = left < 0
+            lines.append(f"   ⚠ vitals OVERDUE {int(-left // 60)} min" if overdue
+                         else f"   vitals in {int(left // 60)} min")
+        open_alerts = sum(1 for a in entries.alerts if a.is_open)
+        if open_alerts:
+            lines.append(f"   ⚠ {open_alerts} open ALERT{'S' if open_alerts > 1 else ''}")
+        return "\n".join(lines), overdue or bool(open_alerts)
 
     def _activate(self, item: QListWidgetItem) -> None:
         self.sessionRequested.emit(item.data(SESSION_ID_ROLE))
 
     def _on_changed(self, changes: frozenset[Change]) -> None:
-        if Change.SESSIONS in changes or Change.PATIENTS in changes:
+        if changes & {Change.SESSIONS, Change.PATIENTS, Change.ENTRIES, Change.ALERTS}:
             self.refresh()

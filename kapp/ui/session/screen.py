@@ -1,19 +1,354 @@
-"""One session on one screen (placeholder shell)."""
+"""One session on one screen: header with the clocks, alerts, the pump, the vitals row and
+table, the chart, the side-effect, dissociation and note panels, and the timeline.
+
+Everything shown is read back from the services after each change, so what the screen
+shows is what is stored: after a crash, a new window shows the same session, with the
+minutes measured from the stored start."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QAction, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHeaderView,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from kapp.domain import enums as e
+from kapp.domain.entities import TreatmentSession
+from kapp.domain.errors import KappError
+from kapp.services.base import Change
+from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext, Navigator
+from kapp.ui.session import timing
+from kapp.ui.session.alerts import BLUE, AlertBanner, Banner
+from kapp.ui.session.chart import SessionChart
+from kapp.ui.session.dissociation import DissociationPanel
+from kapp.ui.session.models import ENTRY_ID_ROLE, TimelineModel, VitalsTableModel, clock_text
+from kapp.ui.session.notes import NotesPanel
+from kapp.ui.session.pump import PumpPanel
+from kapp.ui.session.side_effects import SideEffectsPanel
+from kapp.ui.session.stages import ClosingPanel, PrePanel, SessionHeader
+from kapp.ui.session.timeline import timeline, vitals_text
+from kapp.ui.session.vitals_entry import VitalsEntry
+from kapp.ui.session_steps import addendum, correction, discharge, instrument, pre_session, sign
+
+TICK_MS = 1000
+_RELOAD_ON = {Change.SESSIONS, Change.ENTRIES, Change.ALERTS, Change.PROTOCOL, Change.PATIENTS}
 
 
 class SessionScreen(QWidget):
+    """The live session. Keeps its own 1 s timer, so every chair counts on its own."""
+
     def __init__(self, ctx: AppContext, session_id: uuid.UUID, navigator: Navigator,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._ctx = ctx
         self.session_id = session_id
+        self._navigator = navigator
+        self._peak_dismissed = False
+        services = ctx.services
+        self.session: TreatmentSession = services.sessions.get(session_id)
+        self.entries: SessionEntries = services.sessions.entries(session_id)
+        self.patient = services.patients.get(self.session.patient_id)
+        self.protocol = services.protocol.current()
+        self._names = {u.id: u.full_name for u in services.users.list_users(
+            include_inactive=True)}
+        self._build()
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+        ctx.changes.changed.connect(self._on_changed)
+        self.reload()
+
+    # -- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        ctx, sid = self._ctx, self.session_id
+        self.header = SessionHeader()
+        self.alert_banner = AlertBanner(ctx)
+        self.alert_banner.acknowledged.connect(lambda _alert: self.reload())
+        self.peak_banner = Banner("peak", BLUE, QStyle.StandardPixmap.SP_MessageBoxInformation)
+        self.peak_button = QPushButton("Record peak dissociation scale…")
+        self.peak_button.clicked.connect(self.open_peak_scale)
+        later = QPushButton("Later")
+        later.clicked.connect(self._dismiss_peak)
+        self.peak_banner.row.addWidget(self.peak_button)
+        self.peak_banner.row.addWidget(later)
+        self.peak_banner.hide()
+        self.pre_panel = PrePanel()
+        self.pre_panel.checklist_button.clicked.connect(self.open_checklist)
+        self.pump = PumpPanel(ctx, sid)
+        self.pump.changed.connect(self.reload)
+        self.pump.start_warnings = self._start_warnings
+        self.closing = ClosingPanel()
+        self.closing.discharge_button.clicked.connect(self.open_discharge)
+        self.closing.sign_button.clicked.connect(self.open_sign)
+        self.closing.addendum_button.clicked.connect(self.open_addendum)
+        self.vitals_box = QGroupBox("Vitals — Tab to move, Enter to record")
+        self.vitals_entry = VitalsEntry(ctx, sid)
+        self.vitals_entry.recorded.connect(lambda _result: self.reload())
+        box = QVBoxLayout(self.vitals_box)
+        box.setContentsMargins(6, 0, 6, 2)
+        box.addWidget(self.vitals_entry)
+
+        self.vitals_model = VitalsTableModel(self)
+        self.vitals_table = self._table(self.vitals_model, "Vitals readings")
+        self.vitals_table.customContextMenuRequested.connect(self._vitals_menu)
+        self.timeline_model = TimelineModel(self)
+        self.timeline_table = self._table(self.timeline_model, "Timeline, newest first")
+        self.timeline_table.customContextMenuRequested.connect(self._timeline_menu)
+        self.timeline_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.timeline_table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.timeline_table.horizontalHeader().setSectionResizeMode(
+            2, QHeaderView.ResizeMode.Stretch)
+        self.chart = SessionChart()
+        self.side_effects = SideEffectsPanel(ctx, sid)
+        self.dissociation = DissociationPanel(ctx, sid)
+        self.notes = NotesPanel(ctx, sid)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.vitals_table)
+        left.addWidget(self.chart)
+        left.setSizes([45, 55])
+        # Right: what the nurse logs (side effects, dissociation) above what was logged
+        # (notes, and the timeline of everything).
+        logging_row = QSplitter(Qt.Orientation.Horizontal)
+        logging_row.addWidget(self.side_effects)
+        logging_row.addWidget(self.dissociation)
+        record_row = QSplitter(Qt.Orientation.Horizontal)
+        record_row.addWidget(self.notes)
+        record_row.addWidget(self._titled("Timeline (newest first)", self.timeline_table))
+        record_row.setSizes([200, 420])
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(logging_row)
+        right.addWidget(record_row)
+        self.body = QSplitter(Qt.Orientation.Horizontal)
+        for column, stretch in ((left, 4), (right, 5)):
+            column.setChildrenCollapsible(False)
+            self.body.addWidget(column)
+            self.body.setStretchFactor(self.body.indexOf(column), stretch)
+        self.body.setChildrenCollapsible(False)
+        self.body.setSizes([560, 600])
+
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Session {session_id}"))
-        layout.addStretch(1)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(4)
+        for widget in (self.header, self.alert_banner, self.peak_banner, self.pre_panel,
+                       self.pump, self.closing, self.vitals_box):
+            layout.addWidget(widget)
+        layout.addWidget(self.body, 1)
+
+    def _table(self, model, name: str) -> QTableView:
+        table = QTableView()
+        table.setModel(model)
+        table.setAccessibleName(name)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        table.verticalHeader().hide()
+        table.setWordWrap(False)
+        table.setAlternatingRowColors(True)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        return table
+
+    @staticmethod
+    def _titled(title: str, widget: QWidget) -> QGroupBox:
+        box = QGroupBox(title)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(4, 2, 4, 4)
+        layout.addWidget(widget)
+        return box
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def read_only(self) -> bool:
+        """Signed, completed or aborted: nothing more is typed here."""
+        return self.session.is_signed or self.session.status in (
+            e.SessionStatus.COMPLETED, e.SessionStatus.ABORTED)
+
+    def reload(self) -> None:
+        """Read the session back from the services and show it."""
+        services = self._ctx.services
+        try:
+            self.session = services.sessions.get(self.session_id)
+            self.entries = services.sessions.entries(self.session_id)
+        except KappError:
+            return  # the database is unreadable for a moment; the next change retries
+        s, entries = self.session, self.entries
+        status = s.status
+        start = s.actual_start
+        self.header.show_session(s, self.patient)
+        self.alert_banner.set_alerts(entries.alerts, start, read_only=s.is_signed)
+        planned = status is e.SessionStatus.PLANNED
+        self.pre_panel.setVisible(planned)
+        if planned:
+            self.pre_panel.show_session(s, entries.vitals, entries.alerts)
+        self.pump.set_read_only(self.read_only)
+        self.pump.set_session(s)
+        self.pump.setVisible(status is not e.SessionStatus.ABORTED)
+        closing = status in (e.SessionStatus.RECOVERY, e.SessionStatus.COMPLETED,
+                             e.SessionStatus.ABORTED) or s.is_signed
+        self.closing.setVisible(closing)
+        if closing:
+            missing = [] if s.is_signed else services.sessions.missing_for_signature(s.id)
+            self.closing.show_session(s, missing, entries.addenda, self._names)
+        self.vitals_box.setVisible(not self.read_only)
+        self.vitals_box.setTitle(
+            "Baseline vitals (before dosing) — Tab to move, Enter to record" if planned
+            else "Recovery vitals — Tab to move, Enter to record"
+            if status is e.SessionStatus.RECOVERY
+            else "Vitals — Tab to move, Enter to record")
+        self.vitals_model.set_readings(entries.vitals, entries.alerts, start)
+        self.vitals_table.scrollToBottom()
+        self.timeline_model.set_lines(timeline(entries, self._names), start)
+        self.chart.show_entries(s, entries, self.protocol)
+        self.tick()
+
+    def next_vitals_due(self) -> timing.VitalsDue | None:
+        return timing.next_vitals_due(self.session, self.entries.vitals, self.protocol)
+
+    def tick(self) -> None:
+        """Once a second: the clock, the countdown, the delivered dose, the 40-minute prompt."""
+        now = self._ctx.clock.now()
+        self.header.tick(self.session, now, self.next_vitals_due())
+        if self.session.status in (e.SessionStatus.IN_PROGRESS, e.SessionStatus.RECOVERY) \
+                and self.pump.state in ("running", "paused"):
+            with contextlib.suppress(KappError, ValueError):  # shown again at the next tick
+                self.pump.refresh_delivery()
+        self.vitals_entry.tick()
+        self._show_peak_prompt(now)
+
+    def _show_peak_prompt(self, now) -> None:
+        due = (not self._peak_dismissed and not self.read_only and
+               timing.peak_scale_due(self.session, self.entries.instruments, self.protocol, now))
+        if due:
+            code = self.peak_instrument()
+            minutes = int(timing.minutes_since(self.session.actual_start, now) or 0)
+            self.peak_banner.text.setText(
+                f"<b style='font-size:large'>Reminder</b> &nbsp;{minutes} min since the start: "
+                f"time for the peak dissociation scale ({self._instrument_name(code)}).")
+            self.peak_button.setText(f"Record {self._instrument_name(code)}…")
+        self.peak_banner.setVisible(due)
+
+    def peak_instrument(self) -> str:
+        known = self._ctx.services.records.instruments
+        return next((c for c in timing.PEAK_INSTRUMENTS if c in known),
+                    timing.PEAK_INSTRUMENTS[0])
+
+    def _instrument_name(self, code: str) -> str:
+        definition = self._ctx.services.records.instruments.get(code)
+        return definition.name if definition is not None else code.upper()
+
+    def _dismiss_peak(self) -> None:
+        self._peak_dismissed = True
+        self.peak_banner.hide()
+
+    def _start_warnings(self) -> list[str]:
+        s, warnings = self.session, []
+        baseline = [v for v in self.entries.vitals if v.predose and not v.entry.is_struck]
+        if not baseline:
+            warnings.append("No baseline vitals have been recorded.")
+        else:
+            held = [a for a in self.entries.alerts if a.vitals_id == baseline[-1].id
+                    and a.severity is e.AlertSeverity.HOLD and not a.entry.is_struck]
+            if held:
+                warnings.append(f"HOLD: {held[0].message}.")
+        todo = [c.value.replace("_", " ") for c in e.PreSessionCheck
+                if not s.pre_checklist.get(c.value)]
+        if todo:
+            warnings.append("Pre-session checklist not complete: " + ", ".join(todo) + ".")
+        return warnings
+
+    def _on_changed(self, changes: frozenset[Change]) -> None:
+        if changes & _RELOAD_ON:
+            if Change.PROTOCOL in changes:
+                self.protocol = self._ctx.services.protocol.current()
+            if Change.PATIENTS in changes:
+                self.patient = self._ctx.services.patients.get(self.session.patient_id)
+            self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.vitals_box.isVisible():
+            QTimer.singleShot(0, self.vitals_entry.focus_first)
+
+    # -- steps (dialogs owned by the steps work) -------------------------------------------
+    def open_checklist(self) -> bool:
+        return self._after(pre_session.open_pre_session(self._ctx, self.session_id, self))
+
+    def open_peak_scale(self) -> bool:
+        return self._after(instrument.open_instrument(
+            self._ctx, self.patient.id, self.peak_instrument(), e.TimePoint.PEAK.value,
+            self.session_id, self))
+
+    def open_discharge(self) -> bool:
+        return self._after(discharge.open_discharge(self._ctx, self.session_id, self))
+
+    def open_sign(self) -> bool:
+        return self._after(sign.sign_session(self._ctx, self.session_id, self))
+
+    def open_addendum(self) -> bool:
+        return self._after(addendum.add_addendum(self._ctx, self.session_id, self))
+
+    def _after(self, saved: bool) -> bool:
+        if saved:
+            self.reload()
+        return saved
+
+    # -- strike through / correct ---------------------------------------------------------
+    def _vitals_menu(self, pos: QPoint) -> None:
+        index = self.vitals_table.indexAt(pos)
+        if not index.isValid():
+            index = self.vitals_table.currentIndex()
+        if not index.isValid():
+            return
+        reading = self.vitals_model.reading(index.row())
+        description = f"Vitals {clock_text(reading.taken_at)}: {vitals_text(reading)}"
+        self._strike_menu(self.vitals_table, pos, "vitals_readings", reading.id, description,
+                          reading.entry.is_struck)
+
+    def _timeline_menu(self, pos: QPoint) -> None:
+        index = self.timeline_table.indexAt(pos)
+        if not index.isValid():
+            index = self.timeline_table.currentIndex()
+        if not index.isValid():
+            return
+        line = self.timeline_model.line(index.row())
+        if line.table is None or line.entry_id is None:
+            return
+        self._strike_menu(self.timeline_table, pos, line.table, line.entry_id,
+                          f"{line.what} {clock_text(line.at)}: {line.text}", line.struck)
+
+    def _strike_menu(self, table: QTableView, pos: QPoint, name: str, entry_id: uuid.UUID,
+                     description: str, struck: bool) -> None:
+        menu = QMenu(self)
+        action = self.strike_action(menu, name, entry_id, description, struck)
+        menu.addAction(action)
+        menu.popup(table.viewport().mapToGlobal(pos))
+
+    def strike_action(self, parent, name: str, entry_id: uuid.UUID, description: str,
+                      struck: bool) -> QAction:
+        """The menu entry for one row (tests trigger it directly)."""
+        action = QAction("Strike through / correct…", parent)
+        action.setEnabled(not struck and not self.session.is_signed)
+        action.triggered.connect(lambda: self._after(correction.strike_entry(
+            self._ctx, name, entry_id, description, self)))
+        return action
+
+    def entry_id_at(self, table: QTableView, row: int) -> uuid.UUID | None:
+        return table.model().index(row, 0).data(ENTRY_ID_ROLE)

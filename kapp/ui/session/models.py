@@ -1,0 +1,224 @@
+"""Table models of the session screen: the vitals table and the timeline."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+
+from kapp.domain.entities import Alert, VitalsReading
+from kapp.domain.vitals import fmt
+from kapp.ui.session.timeline import TimelineLine
+from kapp.ui.session.timing import minutes_label, minutes_since
+
+ENTRY_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+STRUCK_ROLE = Qt.ItemDataRole.UserRole + 3
+
+_Index = QModelIndex | QPersistentModelIndex
+STRUCK_COLOUR = QColor(128, 128, 128)
+
+
+def clock_text(when: datetime) -> str:
+    """Local wall-clock time, 24-hour, as on the bedside monitor."""
+    return when.astimezone().strftime("%H:%M")
+
+
+def _struck_font() -> QFont:
+    font = QFont()
+    font.setStrikeOut(True)
+    return font
+
+
+def _bold_font() -> QFont:
+    font = QFont()
+    font.setBold(True)
+    return font
+
+
+# (header, attribute, unit) of the value columns
+VITALS_COLUMNS: list[tuple[str, str | None]] = [
+    ("Time", None), ("Min", None), ("HR\n/min", "hr"), ("SYS\nmmHg", "systolic"),
+    ("DIA\nmmHg", "diastolic"), ("SpO2\n%", "spo2"), ("RR\n/min", "rr"),
+    ("Rhythm", "rhythm"), ("Remarks", None),
+]
+COL_TIME, COL_MIN, COL_REMARKS = 0, 1, len(VITALS_COLUMNS) - 1
+
+
+def alert_field(rule: str) -> str | None:
+    """Which vital an alert rule is about (``predose_systolic_hold`` -> ``systolic``)."""
+    for name in ("systolic", "diastolic", "spo2", "rr", "hr"):
+        if name in rule.split("_"):
+            return name
+    return None
+
+
+class VitalsTableModel(QAbstractTableModel):
+    """One row per reading, oldest first, struck-through readings kept and shown struck."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[VitalsReading] = []
+        self._alerts: dict[uuid.UUID, list[Alert]] = {}
+        self._start: datetime | None = None
+
+    def set_readings(self, readings: Sequence[VitalsReading], alerts: Sequence[Alert],
+                     start: datetime | None) -> None:
+        self.beginResetModel()
+        self._rows = sorted(readings, key=lambda v: (v.taken_at, v.entry.entered_at))
+        self._alerts = {}
+        for alert in alerts:
+            if alert.vitals_id is not None:
+                self._alerts.setdefault(alert.vitals_id, []).append(alert)
+        self._start = start
+        self.endResetModel()
+
+    def reading(self, row: int) -> VitalsReading:
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(VITALS_COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(VITALS_COLUMNS)):
+            return VITALS_COLUMNS[section][0]
+        return None
+
+    def _flagged(self, reading: VitalsReading) -> dict[str, Alert]:
+        return {f: a for a in self._alerts.get(reading.id, [])
+                if (f := alert_field(a.rule)) is not None}
+
+    def _remarks(self, v: VitalsReading) -> str:
+        parts = []
+        if v.entry.strike is not None:
+            parts.append(f"Struck through: {v.entry.strike.reason}")
+        if v.predose:
+            parts.append("baseline")
+        if v.entry.supersedes_id is not None:
+            parts.append("correction")
+        for alert in self._alerts.get(v.id, []):
+            word = {"hold": "HOLD", "warn": "warning"}.get(alert.severity.value, "alert")
+            done = " (acknowledged)" if alert.acknowledged_at else ""
+            parts.append(f"⚠ {word}{done}")
+        return "; ".join(dict.fromkeys(parts))
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        v = self._rows[index.row()]
+        column = index.column()
+        attr = VITALS_COLUMNS[column][1]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == COL_TIME:
+                return clock_text(v.taken_at)
+            if column == COL_MIN:
+                return minutes_label(minutes_since(self._start, v.taken_at))
+            if column == COL_REMARKS:
+                return self._remarks(v)
+            value = getattr(v, attr) if attr else None
+            if value is None:
+                return ""
+            text = value if isinstance(value, str) else fmt(value)
+            return f"⚠ {text}" if attr in self._flagged(v) else text
+        if role == SORT_ROLE:
+            if column in (COL_TIME, COL_MIN):
+                return v.taken_at.timestamp()
+            if column == COL_REMARKS:
+                return self._remarks(v)
+            return getattr(v, attr) if attr else None
+        if role == Qt.ItemDataRole.FontRole:
+            if v.entry.is_struck:
+                return _struck_font()
+            if attr in self._flagged(v):
+                return _bold_font()
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and v.entry.is_struck:
+            return STRUCK_COLOUR
+        if role == Qt.ItemDataRole.ToolTipRole:
+            flagged = self._flagged(v)
+            if attr in flagged:
+                return flagged[attr].message
+            if v.entry.strike is not None:
+                return f"Struck through: {v.entry.strike.reason}"
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and attr not in (None, "rhythm"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == ENTRY_ID_ROLE:
+            return v.id
+        if role == STRUCK_ROLE:
+            return v.entry.is_struck
+        return None
+
+
+TIMELINE_COLUMNS = ["Time (min)", "What", "Details"]
+
+
+class TimelineModel(QAbstractTableModel):
+    """Every entry of the session, newest at the top."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._lines: list[TimelineLine] = []
+        self._start: datetime | None = None
+
+    def set_lines(self, lines: Sequence[TimelineLine], start: datetime | None) -> None:
+        self.beginResetModel()
+        self._lines = list(lines)
+        self._start = start
+        self.endResetModel()
+
+    def line(self, row: int) -> TimelineLine:
+        return self._lines[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._lines)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(TIMELINE_COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(TIMELINE_COLUMNS)):
+            return TIMELINE_COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._lines):
+            return None
+        line = self._lines[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                since = minutes_label(minutes_since(self._start, line.at))
+                return f"{clock_text(line.at)} ({since})" if since else clock_text(line.at)
+            if column == 1:
+                return line.what
+            text = line.text
+            return f"{text}  [struck through: {line.struck_reason}]" if line.struck else text
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2:
+            return line.text
+        if role == SORT_ROLE:
+            return line.at.timestamp() if column == 0 else self.data(index)
+        if role == Qt.ItemDataRole.FontRole:
+            if line.struck:
+                return _struck_font()
+            if line.what in ("Alert", "HOLD", "Warning") and column == 1:
+                return _bold_font()
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and line.struck:
+            return STRUCK_COLOUR
+        if role == ENTRY_ID_ROLE:
+            return line.entry_id
+        if role == STRUCK_ROLE:
+            return line.struck
+        return None
