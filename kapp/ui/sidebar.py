@@ -112,21 +112,21 @@ class Sidebar(QWidget):
         minutes = minutes_since(session.actual_start, now)
         status = session.status
         if minutes is None:
-            lines.append(f"   {status.value.replace('_', ' ')}")
+            lines.append(f"{status.value.replace('_', ' ')}")
         elif status is e.SessionStatus.IN_PROGRESS:
-            lines.append(f"   ▶ infusing, +{int(minutes)} min")
+            lines.append(f"▶ infusing +{int(minutes)} min")
         else:
-            lines.append(f"   {status.value.replace('_', ' ')}, +{int(minutes)} min")
+            lines.append(f"{status.value.replace('_', ' ')}, +{int(minutes)} min")
         due = next_vitals_due(session, entries.vitals, protocol)
         overdue = False
         if due is not None:
             left = due.seconds_left(now)
             overdue = left < 0
-            lines.append(f"   ⚠ vitals OVERDUE {int(-left // 60)} min" if overdue
-                         else f"   vitals in {int(left // 60)} min")
+            lines.append(f"⚠ vitals OVERDUE {int(-left // 60)} min" if overdue
+                         else f"vitals in {int(left // 60)} min")
         open_alerts = sum(1 for a in entries.alerts if a.is_open)
         if open_alerts:
-            lines.append(f"   ⚠ {open_alerts} open ALERT{'S' if open_alerts > 1 else ''}")
+            lines.append(f"⚠ {open_alerts} open ALERT{'S' if open_alerts > 1 else ''}")
         return "\n".join(lines), overdue or bool(open_alerts)
 
     def _activate(self, item: QListWidgetItem) -> None:

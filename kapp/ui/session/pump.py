@@ -129,10 +129,23 @@ class PumpPanel(QFrame):
                              else "stopped", None)
             return None
         delivery = self._ctx.services.sessions.delivery(self.session_id)
-        planned = f" of {amount(session.dose_mg)} mg planned" if session.dose_mg else ""
-        self.delivered_label.setText(
-            f"Given {amount(delivery.dose_mg, 2)} mg · {amount(delivery.volume_ml)} mL{planned}")
+        if delivery.state == "not_started":
+            rate = planned_rate_ml_per_h(session)
+            self.delivered_label.setText(
+                f"Planned {amount(session.dose_mg or 0)} mg · {amount(session.volume_ml or 0)} mL"
+                + (f" at {amount(rate)} mL/h" if rate else ""))
+        else:
+            planned = f" of {amount(session.dose_mg)} mg planned" if session.dose_mg else ""
+            self.delivered_label.setText(
+                f"Given {amount(delivery.dose_mg, 2)} mg · {amount(delivery.volume_ml)} mL"
+                f"{planned}")
         self._show_state(delivery.state, delivery.current_rate_ml_per_h)
+        reached = (delivery.state == "running" and session.volume_ml is not None
+                   and delivery.volume_ml >= session.volume_ml - 0.05)
+        if reached:
+            self.state_label.setText("⚠ PLANNED DOSE GIVEN — stop the pump")
+        self.state_label.setStyleSheet("color: #ffffff; background: #b71c1c; padding: 2px;"
+                                       if reached else "")
         return delivery
 
     def _show_state(self, state: str, rate: float | None) -> None:

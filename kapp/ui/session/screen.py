@@ -200,13 +200,16 @@ class SessionScreen(QWidget):
             self.pre_panel.show_session(s, entries.vitals, entries.alerts)
         self.pump.set_read_only(self.read_only)
         self.pump.set_session(s)
-        self.pump.setVisible(status is not e.SessionStatus.ABORTED)
+        # Once stopped, the pump's summary moves into the recovery panel (one line less).
+        self.pump.setVisible(self.pump.state != "stopped" and
+                             status is not e.SessionStatus.ABORTED)
         closing = status in (e.SessionStatus.RECOVERY, e.SessionStatus.COMPLETED,
                              e.SessionStatus.ABORTED) or s.is_signed
         self.closing.setVisible(closing)
         if closing:
             missing = [] if s.is_signed else services.sessions.missing_for_signature(s.id)
-            self.closing.show_session(s, missing, entries.addenda, self._names)
+            self.closing.show_session(s, missing, entries.addenda, self._names,
+                                      self.pump.delivered_label.text())
         self.vitals_box.setVisible(not self.read_only)
         self.vitals_box.setTitle(
             "Baseline vitals (before dosing) — Tab to move, Enter to record" if planned
@@ -214,7 +217,7 @@ class SessionScreen(QWidget):
             if status is e.SessionStatus.RECOVERY
             else "Vitals — Tab to move, Enter to record")
         self.vitals_model.set_readings(entries.vitals, entries.alerts, start)
-        self.vitals_table.scrollToBottom()
+        QTimer.singleShot(0, self.vitals_table.scrollToBottom)
         self.timeline_model.set_lines(timeline(entries, self._names), start)
         self.chart.show_entries(s, entries, self.protocol)
         self.tick()

@@ -130,10 +130,6 @@ class SessionHeader(QFrame):
         minutes = minutes_since(session.actual_start, now)
         if minutes is None:
             self.since_label.setText("not started")
-        elif session.infusion_ended_at is not None:
-            ran = minutes_since(session.actual_start, session.infusion_ended_at) or 0
-            self.since_label.setText(f"{int(minutes)} min since start "
-                                     f"(infusion {int(ran)} min)")
         else:
             self.since_label.setText(f"{int(minutes)} min since start")
         text, overdue = countdown_text(due, now)
@@ -185,13 +181,29 @@ class PrePanel(QGroupBox):
             return
         worst = e.AlertSeverity.HOLD if any(a.severity is e.AlertSeverity.HOLD
                                              for a in findings) else e.AlertSeverity.WARN
-        word = "⛔ HOLD" if worst is e.AlertSeverity.HOLD else "⚠ WARNING"
-        why = "; ".join(dict.fromkeys(a.message for a in findings))
-        self.baseline_label.setText(f"{word}: {head}. {why}")
+        word = "⚠ HOLD" if worst is e.AlertSeverity.HOLD else "⚠ WARNING"
+        if any(a.is_open for a in findings):
+            why = "see the banner above"  # the banner already says why, in full
+        else:
+            why = "; ".join(dict.fromkeys(a.message for a in findings))
+        self.baseline_label.setText(f"{word}: {head} — {why}")
         colours = RED if worst is e.AlertSeverity.HOLD else AMBER
         self.baseline_label.setStyleSheet(
             f"QLabel#baseline {{ background: {colours[0]}; color: {colours[1]}; padding: 4px;"
             " border-radius: 4px; font-weight: bold; }")
+
+
+def grouped(missing: Sequence[str]) -> str:
+    """``discharge check: a; discharge check: b`` read as ``discharge checks: a, b``."""
+    groups: dict[str, list[str]] = {}
+    plain: list[str] = []
+    for item in missing:
+        head, sep, rest = item.partition(" check: ")
+        if sep:
+            groups.setdefault(f"{head} checks", []).append(rest)
+        else:
+            plain.append(item)
+    return "; ".join(plain + [f"{head}: {', '.join(rest)}" for head, rest in groups.items()])
 
 
 class ClosingPanel(QGroupBox):
@@ -227,10 +239,14 @@ class ClosingPanel(QGroupBox):
         grid.setColumnStretch(0, 1)
 
     def show_session(self, session: TreatmentSession, missing: Sequence[str],
-                     addenda: Sequence[Addendum], names: dict) -> None:
+                     addenda: Sequence[Addendum], names: dict, given: str = "") -> None:
         times = []
-        if session.infusion_ended_at is not None:
-            times.append(f"Infusion stopped {clock_text(session.infusion_ended_at)}")
+        if session.infusion_ended_at is not None and session.actual_start is not None:
+            ran = minutes_since(session.actual_start, session.infusion_ended_at) or 0
+            times.append(f"■ Infusion {clock_text(session.actual_start)}–"
+                         f"{clock_text(session.infusion_ended_at)} ({int(ran)} min)")
+        if given:
+            times.append(given)
         if session.ready_to_leave_at is not None:
             times.append(f"ready to leave {clock_text(session.ready_to_leave_at)}")
         if session.left_at is not None:
@@ -249,7 +265,7 @@ class ClosingPanel(QGroupBox):
         if signed:
             self.missing_label.setText("")
         elif missing:
-            self.missing_label.setText("Before signing, still needed: " + "; ".join(missing))
+            self.missing_label.setText("Before signing, still needed: " + grouped(missing))
         else:
             self.missing_label.setText("✓ Nothing missing: ready to sign.")
         self.missing_label.setVisible(not signed)
