@@ -54,7 +54,10 @@ def paint(frame: QFrame, colours: tuple[str, str]) -> None:
     frame.setObjectName(frame.objectName() or "banner")
     frame.setStyleSheet(
         f"QFrame#{frame.objectName()} {{ background: {background}; border-radius: 4px; }}"
-        f"QFrame#{frame.objectName()} > QLabel {{ color: {text}; }}")
+        f"QFrame#{frame.objectName()} > QLabel {{ color: {text}; }}"
+        # Inputs on the banner keep light-theme colours so they read on red or amber in
+        # a dark theme too.
+        f"QFrame#{frame.objectName()} QLineEdit {{ background: #ffffff; color: #000000; }}")
 
 
 class Banner(QFrame):

@@ -203,10 +203,10 @@ class SessionChart(QWidget):
             for level, text in ((protocol.alert_systolic_at_or_above, "systolic alert"),
                                 (protocol.alert_spo2_below, "SpO2 alert")):
                 line = pg.InfiniteLine(pos=level, angle=0, movable=False,
-                                       pen=pg.mkPen("#b71c1c", width=1,
+                                       pen=pg.mkPen("#e53935", width=1,
                                                     style=pg.QtCore.Qt.PenStyle.DashLine),
                                        label=f"{text} {fmt(level)}",
-                                       labelOpts={"position": 0.98, "color": "#b71c1c",
+                                       labelOpts={"position": 0.98, "color": "#e53935",
                                                   "anchors": [(1, 0), (1, 0)]})
                 item.addItem(line)
                 self.threshold_lines.append(line)
