@@ -71,7 +71,8 @@ def _strike_note(record: SessionRecord, entry: Entry) -> str:
 def session_title(record: SessionRecord) -> str:
     s, c = record.session, record.course
     drug = "Esketamine" if s.drug is e.Drug.ESKETAMINE else "Ketamine"
-    return (f"Session record: {drug} {s.route.value.upper()}, session {s.number_in_course} "
+    route = s.route.value.upper() if s.route in (e.Route.IV, e.Route.IM) else words(s.route)
+    return (f"Session record: {drug} {route}, session {s.number_in_course} "
             f"of {c.planned_sessions} ({words(c.kind)})")
 
 
@@ -131,13 +132,17 @@ def _timing_and_dose(record: SessionRecord) -> Flowable:
          if s.dose_mg_per_kg else f"<b>{num(s.dose_mg, 'mg', 2)}</b>"),
         ("Concentration", num(s.concentration_mg_per_ml, "mg/mL", 2)),
         ("Volume / over", f"{num(s.volume_ml, 'mL', 1)} over {num(s.duration_min, 'min', 0)}"
-         f"{'  (' + planned_rate + ')' if planned_rate else ''}"),
+         f"{'  (' + planned_rate + ')' if planned_rate else ''}" if s.volume_ml else ""),
         ("Delivered (pump)", f"<b>{num(dl.dose_mg, 'mg', 2)}</b> in {num(dl.volume_ml, 'mL', 1)}"
-         if s.route is e.Route.IV else "not by pump"),
+         if dl is not None and record.entries.infusion_events else "not by pump"),
     ]
     if s.dose_override_reason:
         dose.append(("Outside protocol", f"{esc(s.dose_override_reason)} (verified by "
                      f"{esc(record.who(s.dose_verified_by_id))})"))
+    dose = [(k, v) for k, v in dose if v]
+    if s.route is not e.Route.IV:
+        times[1:3] = [("Dosing start", hm(s.actual_start)),
+                      ("Dosing end", hm(s.infusion_ended_at))]
     cs = [
         ("Lot number", esc(s.lot_number or "")),
         ("Drawn / wasted", f"{num(s.amount_drawn_mg, 'mg', 2)} / "

@@ -37,7 +37,7 @@ class SessionRecord:
     entries: SessionEntries  # struck entries included, to be shown struck through
     staff: dict[uuid.UUID, d.User]
     protocol: Protocol
-    delivery: dosing.Delivery  # computed from the pump events that stand
+    delivery: dosing.Delivery | None  # from the pump events that stand; None: no pump
     instruments: dict[str, Instrument]
     printed_at: datetime
 
@@ -81,9 +81,10 @@ class ReportReads(Service):
                 sa.select(m.InfusionEvent).where(m.InfusionEvent.session_id == session_id,
                                                  m.InfusionEvent.struck_at.is_(None))
                 .order_by(m.InfusionEvent.at, m.InfusionEvent.entered_at)).scalars()]
-            until = row.infusion_ended_at or now
-            delivery = dosing.delivered(as_pump(standing), row.concentration_mg_per_ml or 0.0,
-                                        until)
+            delivery = None
+            if row.concentration_mg_per_ml:  # a pump only runs for a diluted infusion
+                delivery = dosing.delivered(as_pump(standing), row.concentration_mg_per_ml,
+                                            row.infusion_ended_at or now)
             return SessionRecord(
                 session=mappers.session(row),
                 patient=mappers.patient(get_or_404(s, m.Patient, row.patient_id, "patient")),

@@ -73,3 +73,23 @@ def test_rems_summary_answers_from_the_record(services, staff, planned, whole_se
                      "182/100 mmHg", "134/84 mmHg", "80 min", "less than the 120 minutes",
                      "not esketamine", "peak intensity 6/10", "3 SpO2 readings, lowest 97 %"]:
         assert expected in text, expected
+
+
+def test_intranasal_esketamine_without_a_pump(services, staff, course, clock,
+                                              tmp_path: Path) -> None:
+    from kapp.services.sessions import DoseForm
+
+    session = services.sessions.plan_session(
+        actor=staff.nurse, course_id=course.id, planned_start=clock.now(),
+        dose=DoseForm(route="intranasal", drug="esketamine", weight=70, dose_mg=56))
+    services.entries.record_vitals(actor=staff.nurse, session_id=session.id,
+                                   values=VitalsInput(hr=70, systolic=120, diastolic=80,
+                                                      spo2=98))
+    out = tmp_path / "esk.pdf"
+    rems_report(services.db, session.id, out)
+    text, _ = pdf_text(out)
+    assert "56 mg (2 devices of 28 mg)" in text and "120/80 mmHg" in text
+    assert "not esketamine" not in text
+    session_report(services.db, session.id, out)
+    text, _ = pdf_text(out)
+    assert "Esketamine intranasal" in text and "not by pump" in text
