@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 import kapp
 from kapp.services.base import Change
+from kapp.ui import report_actions
 from kapp.ui.context import AppContext
 from kapp.ui.overview import Overview
 from kapp.ui.patient_list import PatientListView
@@ -113,6 +114,11 @@ class MainWindow(QMainWindow):
     # -- window ---------------------------------------------------------------------------
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.export_clinic_action = QAction("&Export CSV (whole clinic)…", self)
+        self.export_clinic_action.triggered.connect(
+            lambda: report_actions.export_csv(self.ctx, None, self))
+        file_menu.addAction(self.export_clinic_action)
+        file_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)

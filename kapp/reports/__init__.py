@@ -1,0 +1,1 @@
+"""Printable reports (PDF) built with reportlab: no Qt, so the CLI runs headless."""
