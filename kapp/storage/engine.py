@@ -47,6 +47,9 @@ def sqlite_path(engine_or_url: Engine | URL) -> Path | None:
 
 def create_engine(url: URL | str, **kwargs: Any) -> Engine:
     url = make_url(url)
+    # Statement parameters are patient data: never in a log line or an error message, even
+    # when someone turns on DEBUG logging.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True, **kwargs)
     path = sqlite_path(url)

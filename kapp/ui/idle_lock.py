@@ -12,6 +12,7 @@ becomes the signed-in user (``ctx.set_user``) with every open session screen as 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from enum import Enum
 from typing import Any, Protocol
@@ -310,10 +311,8 @@ class IdleLock(QObject):
             self.ctx.set_user(user)
         self.state = State.ACTIVE
         if self._focus is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the widget went away meanwhile
                 self._focus.setFocus()
-            except RuntimeError:  # the widget went away meanwhile
-                pass
         self._focus = None
         self.restart()
         self.unlocked.emit(user)
