@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from kapp.domain.accounts import MIN_PASSWORD_LENGTH
 from kapp.domain.errors import KappError, ValidationError
 from kapp.services.startup import ClinicForm, NewClinic
-from kapp.ui.sign_in import Problem, heading, password_field
+from kapp.ui.sign_in import Problem, buddy, heading, password_field
 
 CreateClinic = Callable[[ClinicForm], NewClinic]
 
@@ -83,19 +83,18 @@ class FirstRunDialog(QDialog):
                 ("password", "&Password", self.password),
                 ("password_again", "Password &again", self.password_again)):
             widget.setAccessibleName(label.replace("&", ""))
-            problem = Problem()
+            problem = Problem(beside=widget)
             self.problems[field] = problem
             box = QVBoxLayout()
             box.setSpacing(2)
             box.addWidget(widget)
             box.addWidget(problem)
-            form.addRow(label, box)
+            form.addRow(buddy(label, widget), box)
         layout.addLayout(form)
         hint = QLabel(f"A good password is long rather than complicated: at least "
                       f"{MIN_PASSWORD_LENGTH} characters, for example three or four unrelated "
                       "words.")
         hint.setWordWrap(True)
-        hint.setEnabled(False)
         layout.addWidget(hint)
         self.general_problem = Problem()
         layout.addWidget(self.general_problem)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapp.domain.errors import FieldError, KappError, ValidationError
-from kapp.ui.sign_in import Problem, heading
+from kapp.ui.sign_in import Problem, buddy, heading
 
 Field = tuple[str, str, QWidget]  # name (as the service names it), label, widget
 
@@ -61,13 +61,13 @@ class FormDialog(QDialog):
         for name, label, widget in fields:
             widget.setAccessibleName(label.replace("&", ""))
             self.widgets[name] = widget
-            problem = Problem()
+            problem = Problem(beside=widget)
             self.problems[name] = problem
             box = QVBoxLayout()
             box.setSpacing(2)
             box.addWidget(widget)
             box.addWidget(problem)
-            form.addRow(label, box)
+            form.addRow(buddy(label, widget), box)
         layout.addLayout(form)
         self.general_problem = Problem()
         layout.addWidget(self.general_problem)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QStyle,
@@ -77,7 +78,7 @@ class LockPage(QWidget):
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         panel = QWidget()
-        panel.setMaximumWidth(520)
+        panel.setFixedWidth(max(min(520, parent.width() - 32), 320))
         layout = QVBoxLayout(panel)
         layout.setSpacing(12)
         icon = QLabel()
@@ -85,7 +86,9 @@ class LockPage(QWidget):
             QStyle.StandardPixmap.SP_MessageBoxInformation).pixmap(48, 48))
         layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignHCenter)
         title = f"{clinic_name}: screen locked" if clinic_name else "Screen locked"
-        layout.addWidget(heading(title), 0, Qt.AlignmentFlag.AlignHCenter)
+        title_label = heading(title)
+        title_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(title_label)
         if form is not None:
             lines = ["Patient information is hidden. Infusions and their timers keep "
                      "running."]
@@ -102,8 +105,12 @@ class LockPage(QWidget):
             text = QLabel("Patient information is hidden. Unlock in the kapp window.")
             text.setWordWrap(True)
             layout.addWidget(text)
-        row = QVBoxLayout()
-        row.addWidget(panel, 0, Qt.AlignmentFlag.AlignHCenter)
+        # No alignment flags around wrapped text: an aligned item gets its size hint, not
+        # the height its wrapped lines need at this width.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(panel)
+        row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
 
@@ -212,6 +219,8 @@ class IdleLock(QObject):
     # -- input anywhere ---------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if kind == QEvent.Type.Close and watched is self.window:
+            QTimer.singleShot(0, self._after_close)
         if self.state is State.LOCKED:
             if kind == QEvent.Type.Shortcut and not self._inside_form(watched):
                 return True  # no menu or window shortcut acts behind the lock
@@ -228,6 +237,22 @@ class IdleLock(QObject):
         if kind in _ACTIVITY:
             self.restart()
         return False
+
+    def _after_close(self) -> None:
+        if not self.window.isVisible():
+            self.stop()
+
+    def stop(self) -> None:
+        """The window is gone: watch no more."""
+        self.timer.stop()
+        self._hide_banner()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        for covered in reversed(self._covered):
+            covered.restore()
+        self._covered.clear()
+        self.state = State.ACTIVE
 
     def _inside_form(self, obj: QObject) -> bool:
         node: QObject | None = obj

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -30,11 +30,21 @@ from kapp.domain.errors import KappError
 TrySignIn = Callable[[str, str], Any]
 
 
+class _MeasuredLabel(QLabel):
+    """A wrapped label whose height is set from outside (``Problem.show_text``): form
+    layouts answer height-for-width too small and would clip the message."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 class Problem(QWidget):
     """A message next to a field or form: a warning icon and words (never colour alone)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *,
+                 beside: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.beside = beside  # the field it belongs to (its width is the message's)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.icon = QLabel()
@@ -42,7 +52,7 @@ class Problem(QWidget):
         self.icon.setPixmap(self.style().standardIcon(
             QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
         self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.label = QLabel()
+        self.label = _MeasuredLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setAccessibleName("Problem")
@@ -56,6 +66,28 @@ class Problem(QWidget):
     def show_text(self, text: str) -> None:
         self.label.setText(text)
         self.setVisible(bool(text))
+        if text:
+            # A wrapped label's height depends on its width, which layouts do not ask
+            # for: say how tall it must be at the width it will get, so nothing is clipped.
+            host = self.beside or self.parentWidget()
+            width = (host.width() if host is not None else 300) - self.icon.sizeHint().width()
+            self.label.setMinimumHeight(self.label.heightForWidth(max(width - 12, 120)))
+            QTimer.singleShot(0, self._grow_window)
+        else:
+            self.label.setMinimumHeight(0)
+
+    def _grow_window(self) -> None:
+        """Wrapped text elsewhere in the window needs more height than the window's minimum
+        says: grow the window to what its layout needs at its width."""
+        window = self.window()
+        layout = window.layout() if window is not None else None
+        if layout is None or not window.isVisible():
+            return
+        layout.activate()
+        need = layout.totalHeightForWidth(window.width()) if layout.hasHeightForWidth() \
+            else layout.totalSizeHint().height()
+        if need > window.height():
+            window.resize(window.width(), need)
 
     def clear(self) -> None:
         self.show_text("")
@@ -72,6 +104,13 @@ def password_field(placeholder: str = "") -> QLineEdit:
                               | Qt.InputMethodHint.ImhSensitiveData
                               | Qt.InputMethodHint.ImhNoPredictiveText)
     return field
+
+
+def buddy(text: str, widget: QWidget) -> QLabel:
+    """A field label whose &-letter jumps to the field (Alt+letter)."""
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label
 
 
 def heading(text: str, scale: float = 1.4) -> QLabel:
@@ -107,8 +146,8 @@ class SignInForm(QWidget):
         self.username.returnPressed.connect(self._next_or_submit)
         self.password.returnPressed.connect(self.submit)
         form = QFormLayout()
-        form.addRow("&User name", self.username)
-        form.addRow("&Password", self.password)
+        form.addRow(buddy("&User name", self.username), self.username)
+        form.addRow(buddy("&Password", self.password), self.password)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
@@ -177,7 +216,6 @@ class SignInDialog(QDialog):
         if database_label:
             where = QLabel(f"Database: {database_label}")
             where.setWordWrap(True)
-            where.setEnabled(False)  # secondary text in both light and dark palettes
             layout.addWidget(where)
         quit_row = QHBoxLayout()
         quit_row.addStretch(1)

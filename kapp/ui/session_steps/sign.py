@@ -24,7 +24,7 @@ from kapp.domain.accounts import SIGNATURE_MEANING
 from kapp.domain.errors import KappError, ValidationError
 from kapp.domain.permissions import Permission, allowed
 from kapp.ui.context import AppContext
-from kapp.ui.sign_in import Problem, heading, password_field
+from kapp.ui.sign_in import Problem, buddy, heading, password_field
 
 
 def _sentence(meaning: str) -> str:
@@ -41,7 +41,7 @@ class SignatureBox(QWidget):
         now = ctx.clock.now().astimezone()
         self.password = password_field()
         self.password.setAccessibleName("Your password")
-        self.problem = Problem()
+        self.problem = Problem(beside=self.password)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Signed by", QLabel(f"<b>{html.escape(user.full_name)}</b> "
@@ -52,7 +52,7 @@ class SignatureBox(QWidget):
         box.setSpacing(2)
         box.addWidget(self.password)
         box.addWidget(self.problem)
-        form.addRow("Your &password", box)
+        form.addRow(buddy("Your &password", self.password), box)
 
     def take_password(self) -> str:
         text = self.password.text()
