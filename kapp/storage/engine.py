@@ -9,6 +9,7 @@ committed in between. PostgreSQL needs none of this.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,18 @@ def sqlite_path(engine_or_url: Engine | URL) -> Path | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     return Path(url.database)
+
+
+class _NoRows(logging.Filter):
+    """SQLAlchemy's engine logs each fetched row at DEBUG: rows are patient data, so such
+    records are dropped, whatever logging level someone turns on. Statements (INFO) stay,
+    their parameters hidden (``hide_parameters``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.INFO
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRows())
 
 
 def create_engine(url: URL | str, **kwargs: Any) -> Engine:
