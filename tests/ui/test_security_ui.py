@@ -477,3 +477,19 @@ def test_save_screenshot(qtbot, services, staff, planned, whole_session, scene):
     qtbot.waitExposed(shot)
     qtbot.wait(50)
     assert shot.grab().save(str(folder / f"security_{scene}.png"))
+
+
+def test_no_shortcut_acts_behind_the_lock(qtbot, services, staff):
+    from PySide6.QtGui import QKeySequence, QShortcutEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = _window(qtbot, services, staff.nurse)
+    triggered: list[bool] = []
+    window.quit_action.triggered.disconnect()
+    window.quit_action.triggered.connect(lambda: triggered.append(True))
+    window.security.idle_lock.lock()
+    QApplication.sendEvent(window.quit_action, QShortcutEvent(QKeySequence("Ctrl+Q"), 0))
+    assert triggered == [] and window.isVisible()
+    window.security.idle_lock._unlock(staff.nurse)
+    QApplication.sendEvent(window.quit_action, QShortcutEvent(QKeySequence("Ctrl+Q"), 0))
+    assert triggered == [True]
