@@ -11,6 +11,7 @@ from sqlalchemy.exc import DatabaseError
 from kapp.cli import unreadable_message, url_from_args
 from kapp.domain.errors import KappError
 from kapp.services.facade import Services
+from kapp.services.startup import OpenGate
 from kapp.storage.database import open_database
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,11 @@ def run_app(args: argparse.Namespace) -> int:
     services.protocol.ensure_defaults()
     from kapp.ui.app import run_gui
 
+    # The seam for encryption: an encrypted database gets a gate that unwraps its key with
+    # the typed password and opens it only then; this one is already open.
+    gate = OpenGate(services, database_label=str(label))
     try:
-        return run_gui(services, database_label=str(label))
+        return run_gui(gate)
     finally:
         opened.database.dispose()
 

@@ -13,12 +13,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from kapp.domain import enums as e
 from kapp.domain.clock import FixedClock
 from kapp.domain.entities import Course, Patient, TreatmentSession, User
 from kapp.domain.enums import Role
 from kapp.domain.vitals import VitalsInput
+from kapp.services import passwords
 from kapp.services.facade import Services
 from kapp.services.patients import PatientForm
 from kapp.services.sessions import DoseForm
@@ -26,6 +28,14 @@ from kapp.storage.database import Database, open_database
 from kapp.storage.engine import sqlite_url
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with the smallest cost: the suite checks behaviour, not hardness."""
+    previous = passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    yield
+    passwords.use_hasher(previous)
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +73,12 @@ class Staff:
     nurse2: User
     prescriber: User
 
+    @staticmethod
+    def password(user: User | str) -> str:
+        """Each test account's password (made up; differs per account)."""
+        name = user if isinstance(user, str) else user.username
+        return f"{name}-correct-horse"
+
 
 @pytest.fixture
 def services(db: Database) -> Services:
@@ -71,14 +87,19 @@ def services(db: Database) -> Services:
 
 @pytest.fixture
 def staff(services: Services) -> Staff:
-    admin = services.users.create_first_admin(username="admin", full_name="Ada Admin")
-    make = services.users.create_user
+    pw = Staff.password
+    admin = services.users.create_first_admin(username="admin", full_name="Ada Admin",
+                                              password=pw("admin"))
+
+    def make(username: str, full_name: str, role: Role) -> User:
+        return services.users.create_user(actor=admin, username=username, full_name=full_name,
+                                          role=role, password=pw(username))
+
     return Staff(
         admin=admin,
-        nurse=make(actor=admin, username="nurse1", full_name="Nia Nurse", role=Role.NURSE),
-        nurse2=make(actor=admin, username="nurse2", full_name="Ned Nurse", role=Role.NURSE),
-        prescriber=make(actor=admin, username="doc1", full_name="Dr Pia Prescriber",
-                        role=Role.PRESCRIBER),
+        nurse=make("nurse1", "Nia Nurse", Role.NURSE),
+        nurse2=make("nurse2", "Ned Nurse", Role.NURSE),
+        prescriber=make("doc1", "Dr Pia Prescriber", Role.PRESCRIBER),
     )
 
 

@@ -16,6 +16,7 @@ class Permission(StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     MANAGE_BACKUPS = "manage_backups"
     VIEW_AUDIT = "view_audit"
+    MANAGE_SETTINGS = "manage_settings"  # clinic name, lockout, idle lock
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
@@ -24,7 +25,8 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
         {Permission.RECORD, Permission.SIGN, Permission.APPROVE_DOSE, Permission.EDIT_PROTOCOL}
     ),
     Role.ADMIN: frozenset(
-        {Permission.MANAGE_ACCOUNTS, Permission.MANAGE_BACKUPS, Permission.VIEW_AUDIT}
+        {Permission.MANAGE_ACCOUNTS, Permission.MANAGE_BACKUPS, Permission.VIEW_AUDIT,
+         Permission.MANAGE_SETTINGS}
     ),
 }
 
@@ -36,6 +38,7 @@ _WORDS = {
     Permission.MANAGE_ACCOUNTS: "manage user accounts",
     Permission.MANAGE_BACKUPS: "manage backups",
     Permission.VIEW_AUDIT: "view the audit trail",
+    Permission.MANAGE_SETTINGS: "change the clinic settings",
 }
 
 

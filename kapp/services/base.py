@@ -26,6 +26,7 @@ class Change(StrEnum):
     SESSIONS = "sessions"
     ENTRIES = "entries"  # vitals, events, side effects, reports, scores, notes
     ALERTS = "alerts"
+    SETTINGS = "settings"  # clinic settings (name, lockout, idle lock)
 
 
 Listener = Callable[[frozenset[Change]], None]

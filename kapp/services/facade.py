@@ -12,6 +12,7 @@ from kapp.services.patients import PatientService
 from kapp.services.protocol import ProtocolService
 from kapp.services.records import RecordService
 from kapp.services.sessions import SessionService
+from kapp.services.settings import SettingsService
 from kapp.services.users import UserService
 from kapp.storage.database import Database
 
@@ -28,19 +29,22 @@ class Services:
     entries: EntryService
     records: RecordService
     keyring: KeyRing
+    settings: SettingsService
 
     @classmethod
     def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
         hub = ChangeHub()
+        keyring = keyring or NoKeyRing()
         return cls(
             db=db,
             hub=hub,
-            users=UserService(db, hub),
+            users=UserService(db, hub, keyring),
             protocol=ProtocolService(db, hub),
             patients=PatientService(db, hub),
             courses=CourseService(db, hub),
             sessions=SessionService(db, hub),
             entries=EntryService(db, hub),
             records=RecordService(db, hub),
-            keyring=keyring or NoKeyRing(),
+            keyring=keyring,
+            settings=SettingsService(db, hub),
         )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from kapp.domain import entities as d
 from kapp.domain import enums as e
+from kapp.domain.accounts import ADDENDUM_MEANING
 from kapp.domain.errors import FieldError, NotFound
 from kapp.domain.ids import new_id
 from kapp.domain.instruments import Instrument, load_instruments, score, score_problems
@@ -26,6 +27,7 @@ from kapp.services.base import (
     raise_if,
     strike_row,
 )
+from kapp.services.users import check_password
 from kapp.storage import mappers
 from kapp.storage import models as m
 
@@ -136,11 +138,15 @@ class RecordService(Service):
         self.hub.notify(Change.ENTRIES)
         return result
 
-    def add_addendum(self, *, actor: Actor, session_id: uuid.UUID, text: str,
-                     meaning: str = "addendum written and signed") -> d.Addendum:
-        """Text added to a signed session, signed by its author at once."""
+    def add_addendum(self, *, actor: Actor, session_id: uuid.UUID, text: str, password: str,
+                     meaning: str = ADDENDUM_MEANING) -> d.Addendum:
+        """Text added to a signed session, signed by its author at once: like signing the
+        session, the author types their password again (checked in this same call; a wrong
+        one writes nothing but the failed attempt to the audit trail) and the signature
+        records its meaning, time and signer."""
         errors: list[FieldError] = []
         body = required_text(errors, "text", "Addendum", text, 20000)
+        what = required_text(errors, "meaning", "Meaning of the signature", meaning, 200)
         raise_if(errors)
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
@@ -148,17 +154,25 @@ class RecordService(Service):
             if session.signed_at is None:
                 raise_if([FieldError("text", "This session is not signed yet: correct or add "
                                      "to it directly; addenda are for signed sessions")])
-            row = m.Addendum(id=new_id(), session_id=session_id, entered_at=uow.now,
-                             entered_by_id=user.id, origin=uow.origin, text=body,
-                             signed_at=uow.now, signed_by_id=user.id, signature_meaning=meaning)
-            uow.session.add(row)
-            uow.session.flush()
-            uow.audit(user_id=user.id, action="addendum.add", entity="addenda",
-                      entity_id=row.id, patient_id=session.patient_id, session_id=session_id,
-                      new={"text": body, "meaning": meaning})
-            result = mappers.addendum(row)
+            refused = check_password(uow, user, password, action="addendum.sign")
+            if refused is None:
+                row = m.Addendum(id=new_id(), session_id=session_id, entered_at=uow.now,
+                                 entered_by_id=user.id, origin=uow.origin, text=body,
+                                 signed_at=uow.now, signed_by_id=user.id,
+                                 signature_meaning=what)
+                uow.session.add(row)
+                uow.session.flush()
+                uow.audit(user_id=user.id, action="addendum.add", entity="addenda",
+                          entity_id=row.id, patient_id=session.patient_id,
+                          session_id=session_id, new={"text": body, "meaning": what})
+                result = mappers.addendum(row)
+        if refused is not None:
+            raise refused
         self.hub.notify(Change.ENTRIES)
         return result
+
+    sign_addendum = add_addendum
+    """The same call under the name the addendum dialog may prefer."""
 
     def strike(self, *, actor: Actor, table: str, entry_id: uuid.UUID, reason: str) -> None:
         """Strike a wrong entry through. It keeps its values, shown struck through with

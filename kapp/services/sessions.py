@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain import dosing
 from kapp.domain import enums as e
+from kapp.domain.accounts import SIGNATURE_MEANING
 from kapp.domain.entities import TreatmentSession
 from kapp.domain.errors import FieldError, RecordLocked
 from kapp.domain.ids import new_id
@@ -29,11 +30,10 @@ from kapp.services.base import (
 )
 from kapp.services.protocol import load_protocol
 from kapp.services.reading import SessionEntries, session_entries
+from kapp.services.users import check_password
 from kapp.storage import mappers
 from kapp.storage import models as m
 from kapp.storage.database import UnitOfWork
-
-SIGNATURE_MEANING = "reviewed and signed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,10 +352,15 @@ class SessionService(Service):
         with self.db.reading() as s:
             return self._missing(s, get_or_404(s, m.Session, session_id, "session"))
 
-    def sign(self, *, actor: Actor, session_id: uuid.UUID,
+    def sign(self, *, actor: Actor, session_id: uuid.UUID, password: str,
              meaning: str = SIGNATURE_MEANING) -> TreatmentSession:
-        """Sign and lock the session. Refused, with the list of what is missing, when
-        the record is incomplete; afterwards only addenda can be added."""
+        """Sign and lock the session: the signer types their password again, checked in
+        this same call. Refused, with the list of what is missing, when the record is
+        incomplete; a wrong password is refused (and counted towards the lockout) with
+        nothing written to the session. Afterwards only addenda can be added."""
+        errors: list[FieldError] = []
+        text = required_text(errors, "meaning", "Meaning of the signature", meaning, 200)
+        raise_if(errors)
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.SIGN)
             row = editable_session(uow, session_id)
@@ -363,8 +368,12 @@ class SessionService(Service):
             if missing:
                 raise_if([FieldError("signature", "Before signing, complete: " +
                                      "; ".join(missing))])
-            result = self._update(uow, row, user.id, "session.sign", {
-                "signed_by_id": user.id, "signed_at": uow.now, "signature_meaning": meaning})
+            refused = check_password(uow, user, password, action="session.sign")
+            if refused is None:
+                result = self._update(uow, row, user.id, "session.sign", {
+                    "signed_by_id": user.id, "signed_at": uow.now, "signature_meaning": text})
+        if refused is not None:
+            raise refused
         self.hub.notify(Change.SESSIONS)
         return result
 

@@ -9,6 +9,7 @@ committed in between. PostgreSQL needs none of this.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,23 @@ def sqlite_path(engine_or_url: Engine | URL) -> Path | None:
     return Path(url.database)
 
 
+class _NoRows(logging.Filter):
+    """SQLAlchemy's engine logs each fetched row at DEBUG: rows are patient data, so such
+    records are dropped, whatever logging level someone turns on. Statements (INFO) stay,
+    their parameters hidden (``hide_parameters``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.INFO
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRows())
+
+
 def create_engine(url: URL | str, **kwargs: Any) -> Engine:
     url = make_url(url)
+    # Statement parameters are patient data: never in a log line or an error message, even
+    # when someone turns on DEBUG logging.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True, **kwargs)
     path = sqlite_path(url)

@@ -33,9 +33,23 @@ class User(IdMixin, Base):
     full_name: Mapped[str] = mapped_column(sa.String(200))
     role: Mapped[e.Role] = mapped_column(enum_column(e.Role, "role"))
     active: Mapped[bool] = mapped_column(default=True)
-    # Filled by the security work (argon2id PHC string); empty until then.
+    # argon2id PHC string; empty for an account that never had a password (it cannot sign in).
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime]
+    # Failed sign-ins in a row, and until when the account waits after too many.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+
+
+class ClinicSetting(Base):
+    """One clinic setting (name, lockout, idle lock; see ``kapp.domain.accounts``).
+    Administrative, not clinical: the protocol's thresholds live in ``protocol_settings``."""
+
+    __tablename__ = "clinic_settings"
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime]
+    updated_by_id: Mapped[uuid.UUID | None] = user_fk()
 
 
 class ProtocolSetting(Base):

@@ -1,16 +1,26 @@
-"""Starting the GUI for services the composition root has already built."""
+"""Starting the GUI: first run or sign-in, then the main window.
+
+Collecting credentials is separate from checking them: the screens hand what was typed to
+a ``Gate`` (``kapp.services.startup``) and get back the open services and the signed-in
+user. With encryption the gate unwraps the database key with the password and only then
+opens the database; without it (``OpenGate``) the database is already open.
+"""
 
 from __future__ import annotations
 
 import sys
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 from kapp.domain.entities import User
 from kapp.services.facade import Services
+from kapp.services.startup import Gate, SignedIn
 from kapp.ui.context import AppContext
+from kapp.ui.crash import install_excepthook
+from kapp.ui.idle_lock import IdleTimer
 from kapp.ui.main_window import MainWindow
+from kapp.ui.security import SecurityControls
 
 APP_NAME = "kapp"
 ORGANISATION = "kapp"
@@ -19,20 +29,16 @@ MIN_POINT_SIZE = 12.0
 that many desktops default to."""
 
 
-def build_main_window(services: Services, database_label: str,
-                      user: User | None = None) -> MainWindow:
+def build_main_window(services: Services, database_label: str, user: User, *,
+                      idle_timer: IdleTimer | None = None) -> MainWindow:
+    """The main window for ``user`` (signed in), with the security menus and idle lock
+    (``window.security``)."""
     ctx = AppContext(services)
-    ctx.set_user(user if user is not None else provisional_user(services))
+    ctx.set_user(user)
     window = MainWindow(ctx, database_label)
     ctx.setParent(window)
+    window.security = SecurityControls(window, ctx, timer=idle_timer)  # type: ignore[attr-defined]
     return window
-
-
-def provisional_user(services: Services) -> User | None:
-    """Until sign-in exists (security work): act as the first active clinician."""
-    users = services.users.list_users()
-    clinical = [u for u in users if u.role.value in ("nurse", "prescriber")]
-    return (clinical or users or [None])[0]
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
@@ -49,9 +55,33 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(services: Services, *, database_label: str, argv: list[str] | None = None) -> int:
+def ask_first_run(gate: Gate) -> SignedIn | None:
+    """No accounts yet: set up the clinic (None when the person quits)."""
+    from kapp.ui.first_run import FirstRunDialog
+
+    dialog = FirstRunDialog(gate.create_clinic)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.created is None:
+        return None
+    return dialog.created.signed_in
+
+
+def ask_sign_in(gate: Gate) -> SignedIn | None:
+    """Who is at the keyboard (None when the person quits)."""
+    from kapp.ui.sign_in import SignInDialog
+
+    dialog = SignInDialog(gate.try_sign_in, database_label=gate.database_label)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.result_value
+
+
+def run_gui(gate: Gate, *, argv: list[str] | None = None) -> int:
     app = ensure_application(argv)
-    window = build_main_window(services, database_label)
+    install_excepthook()
+    signed_in = ask_sign_in(gate) if gate.has_accounts() else ask_first_run(gate)
+    if signed_in is None:
+        return 0
+    window = build_main_window(signed_in.services, gate.database_label, signed_in.user)
     window.show()
     return app.exec()
 

@@ -42,7 +42,8 @@ def test_signed_record_shows_signature_and_struck_entry_with_reason(
     services.records.strike(actor=staff.nurse, table="vitals_readings",
                             entry_id=wrong.reading.id, reason="typed into the wrong chair")
     whole_session(planned)
-    services.sessions.sign(actor=staff.prescriber, session_id=planned.id)
+    services.sessions.sign(actor=staff.prescriber, session_id=planned.id,
+                           password=staff.password(staff.prescriber))
     out = tmp_path / "signed.pdf"
     session_report(services.db, planned.id, out)
     text, _ = pdf_text(out)

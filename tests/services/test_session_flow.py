@@ -30,7 +30,8 @@ def test_a_whole_session_is_recorded_signed_and_locked(services, staff, planned,
     assert done.monitoring_minutes == pytest.approx(80)
 
     assert services.sessions.missing_for_signature(planned.id) == []
-    signed = services.sessions.sign(actor=staff.prescriber, session_id=planned.id)
+    signed = services.sessions.sign(actor=staff.prescriber, session_id=planned.id,
+                                    password=staff.password(staff.prescriber))
     assert signed.signed_by_id == staff.prescriber.id
     assert signed.signature_meaning == "reviewed and signed"
 
@@ -41,7 +42,8 @@ def test_a_whole_session_is_recorded_signed_and_locked(services, staff, planned,
         services.sessions.set_checklist(actor=staff.nurse, session_id=planned.id, which="pre",
                                         items={"fasting": False})
     addendum = services.records.add_addendum(actor=staff.nurse, session_id=planned.id,
-                                             text="Patient phoned: home safely.")
+                                             text="Patient phoned: home safely.",
+                                             password=staff.password(staff.nurse))
     assert addendum.signed_by_id == staff.nurse.id
 
     with services.db.reading() as s:
@@ -50,7 +52,8 @@ def test_a_whole_session_is_recorded_signed_and_locked(services, staff, planned,
 
 def test_signing_lists_what_is_missing_and_signs_nothing(services, staff, planned):
     with pytest.raises(ValidationError) as caught:
-        services.sessions.sign(actor=staff.prescriber, session_id=planned.id)
+        services.sessions.sign(actor=staff.prescriber, session_id=planned.id,
+                                    password=staff.password(staff.prescriber))
     text = str(caught.value)
     assert "pump start" in text and "lot number" in text and "baseline vitals" in text
     assert services.sessions.get(planned.id).signed_at is None
@@ -62,7 +65,8 @@ def test_a_nurse_may_not_sign(services, staff, planned, whole_session):
     whole_session(planned)
     before = _audit_count(services.db)
     with pytest.raises(PermissionDenied, match="may not sign"):
-        services.sessions.sign(actor=staff.nurse, session_id=planned.id)
+        services.sessions.sign(actor=staff.nurse, session_id=planned.id,
+                                    password=staff.password(staff.nurse))
     assert _audit_count(services.db) == before
 
 

@@ -54,7 +54,8 @@ def test_migrations_reach_head_with_triggers(db: Database) -> None:
 
 def test_a_whole_session_on_postgres(services, staff, planned, whole_session, db) -> None:
     whole_session(planned)
-    signed = services.sessions.sign(actor=staff.prescriber, session_id=planned.id)
+    signed = services.sessions.sign(actor=staff.prescriber, session_id=planned.id,
+                                    password=staff.password(staff.prescriber))
     assert signed.signed_at is not None
     assert [p.mrn for p in services.patients.search("testp")] == ["T-0001"]
     with db.reading() as s:

@@ -26,10 +26,30 @@ def test_starting_kapp_shows_the_patient_list_of_the_chosen_database(
         return 0
 
     monkeypatch.setattr(qapp, "exec", fake_exec)
+    from kapp.services.startup import ClinicForm
+
+    def first_run(gate):  # what the first-run screen hands over
+        assert not gate.has_accounts()
+        return gate.create_clinic(ClinicForm("Harbour Clinic", "admin", "Ada Admin",
+                                             "a long admin password")).signed_in
+
+    monkeypatch.setattr("kapp.ui.app.ask_first_run", first_run)
     path = tmp_path / "clinic.db"
     assert app.run_app(build_parser().parse_args(["--db", str(path)])) == 0
     assert shown == [f"kapp — {path}"]
     assert path.exists()
+
+    # The second start asks who is there.
+    asked: list[bool] = []
+
+    def sign_in(gate):
+        asked.append(gate.has_accounts())
+        return gate.try_sign_in("admin", "a long admin password")
+
+    monkeypatch.setattr("kapp.ui.app.ask_sign_in", sign_in)
+    shown.clear()
+    assert app.run_app(build_parser().parse_args(["--db", str(path)])) == 0
+    assert asked == [True] and shown == [f"kapp — {path}"]
 
 
 def test_a_database_from_a_newer_kapp_is_refused_with_a_message(

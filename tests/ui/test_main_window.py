@@ -16,6 +16,7 @@ import kapp
 from kapp.domain.enums import Indication, Sex
 from kapp.services.base import Change
 from kapp.services.patients import PatientForm
+from kapp.services.startup import OpenGate
 from kapp.ui.app import build_main_window, ensure_application, run_gui
 from kapp.ui.changes import HubSignals
 from kapp.ui.main_window import MainWindow
@@ -52,8 +53,8 @@ def add_patients(services, nurse, people):
         services.patients.create(actor=nurse, form=form)
 
 
-def open_window(qtbot, services) -> MainWindow:
-    window = build_main_window(services, LABEL)
+def open_window(qtbot, services, user) -> MainWindow:
+    window = build_main_window(services, LABEL, user)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -63,7 +64,7 @@ def open_window(qtbot, services) -> MainWindow:
 def test_title_and_status_bar_name_the_database_and_count_its_patients(qtbot, services,
                                                                        nurse):
     add_patients(services, nurse, CLINIC[:3])
-    window = open_window(qtbot, services)
+    window = open_window(qtbot, services, nurse)
     assert window.windowTitle() == f"kapp — {LABEL}"
     assert window.stack.currentWidget() is window.patients
     status = window.database_status.text()
@@ -72,25 +73,25 @@ def test_title_and_status_bar_name_the_database_and_count_its_patients(qtbot, se
 
 
 def test_status_bar_follows_a_new_patient(qtbot, services, nurse):
-    window = open_window(qtbot, services)
+    window = open_window(qtbot, services, nurse)
     assert "0 patients" in window.database_status.text()
     add_patients(services, nurse, CLINIC[:1])
     qtbot.waitUntil(lambda: "1 patient in" in window.database_status.text())
     assert window.patients.model.rowCount() == 1
 
 
-def test_about_names_the_version(qtbot, services, monkeypatch):
+def test_about_names_the_version(qtbot, services, monkeypatch, nurse):
     shown = []
     monkeypatch.setattr(MainWindow, "about", staticmethod(lambda *args: shown.append(args)))
-    window = open_window(qtbot, services)
+    window = open_window(qtbot, services, nurse)
     window.about_action.trigger()
     (_parent, title, text), = shown
     assert title == "About kapp"
     assert kapp.__version__ in text
 
 
-def test_quit_closes_the_window(qtbot, services):
-    window = open_window(qtbot, services)
+def test_quit_closes_the_window(qtbot, services, nurse):
+    window = open_window(qtbot, services, nurse)
     assert window.quit_action.shortcut().toString() == "Ctrl+Q"
     window.quit_action.trigger()
     qtbot.waitUntil(lambda: not window.isVisible())
@@ -102,12 +103,21 @@ def test_text_is_large_enough_to_read_from_the_chair(qapp):
     assert qapp.applicationName() == "kapp"
 
 
-def test_run_gui_shows_the_window_and_returns_the_exit_code(qapp, services, monkeypatch):
+def test_run_gui_signs_in_shows_the_window_and_returns_the_exit_code(
+        qapp, services, staff, nurse, monkeypatch):
     shown = []
-    monkeypatch.setattr(MainWindow, "show", lambda self: shown.append(self.windowTitle()))
+    monkeypatch.setattr(MainWindow, "show", lambda self: shown.append(
+        (self.windowTitle(), self.ctx.user)))
+    monkeypatch.setattr("kapp.ui.app.ask_sign_in",
+                        lambda gate: gate.try_sign_in("nurse1", staff.password("nurse1")))
     QTimer.singleShot(0, lambda: qapp.exit(3))
-    assert run_gui(services, database_label=LABEL) == 3
-    assert shown == [f"kapp — {LABEL}"]
+    assert run_gui(OpenGate(services, LABEL)) == 3
+    assert shown == [(f"kapp — {LABEL}", nurse)]
+
+
+def test_run_gui_ends_when_nobody_signs_in(qapp, services, nurse, monkeypatch):
+    monkeypatch.setattr("kapp.ui.app.ask_sign_in", lambda gate: None)
+    assert run_gui(OpenGate(services, LABEL)) == 0
 
 
 def test_a_change_from_another_thread_arrives_on_the_gui_thread(qtbot, services):
@@ -148,7 +158,7 @@ def test_save_screenshot(qtbot, services, nurse, scene):
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
     try:
         add_patients(services, nurse, people)
-        window = open_window(qtbot, services)
+        window = open_window(qtbot, services, nurse)
         window.resize(1366, 768)
         if typed:
             qtbot.keyClicks(window.patients.search, typed)

@@ -133,7 +133,7 @@ def test_export_honours_cancel(qtbot, ctx, planned, whole_session, tmp_path, mon
 def test_file_menu_offers_the_clinic_export(qtbot, services, staff, monkeypatch) -> None:
     calls = []
     monkeypatch.setattr(ra, "export_csv", lambda ctx, pid, parent: calls.append(pid))
-    window = build_main_window(services, "/clinic/test.db")
+    window = build_main_window(services, "/clinic/test.db", staff.admin)
     qtbot.addWidget(window)
     assert window.export_clinic_action.text() == "&Export CSV (whole clinic)…"
     window.export_clinic_action.trigger()

@@ -307,9 +307,11 @@ def test_models_pass_the_model_tester(qtbot, window, services, staff, planned, w
 def test_a_signed_session_opens_read_only_with_its_addenda(qtbot, window, services, staff,
                                                            planned, whole_session, monkeypatch):
     whole_session(planned)
-    services.sessions.sign(actor=staff.prescriber, session_id=planned.id)
+    services.sessions.sign(actor=staff.prescriber, session_id=planned.id,
+                           password=staff.password(staff.prescriber))
     services.records.add_addendum(actor=staff.prescriber, session_id=planned.id,
-                                  text="Patient phoned next day: well.")
+                                  text="Patient phoned next day: well.",
+                                  password=staff.password(staff.prescriber))
     screen = open_screen(qtbot, window, planned.id)
     assert screen.read_only
     assert not screen.vitals_box.isVisible()

@@ -1,0 +1,232 @@
+"""Signing in: user name and password, and plain words when it does not work.
+
+The form only collects the credentials; a ``try_sign_in(username, password)`` callable
+checks them (with encryption it also opens the database) and either returns the result
+or raises ``SignInRefused`` (wrong user name or password, locked until HH:MM, account
+deactivated). The messages never say whether a user name exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapp.domain.errors import KappError
+
+TrySignIn = Callable[[str, str], Any]
+
+
+class _MeasuredLabel(QLabel):
+    """A wrapped label whose height is set from outside (``Problem.show_text``): form
+    layouts answer height-for-width too small and would clip the message."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
+class Problem(QWidget):
+    """A message next to a field or form: a warning icon and words (never colour alone)."""
+
+    def __init__(self, parent: QWidget | None = None, *,
+                 beside: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.beside = beside  # the field it belongs to (its width is the message's)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.icon = QLabel()
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        self.icon.setPixmap(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.label = _MeasuredLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAccessibleName("Problem")
+        layout.addWidget(self.icon)
+        layout.addWidget(self.label, 1)
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisibleTo(self.parentWidget()) else ""
+
+    def show_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.setVisible(bool(text))
+        if text:
+            # A wrapped label's height depends on its width, which layouts do not ask
+            # for: say how tall it must be at the width it will get, so nothing is clipped.
+            host = self.beside or self.parentWidget()
+            width = (host.width() if host is not None else 300) - self.icon.sizeHint().width()
+            self.label.setMinimumHeight(self.label.heightForWidth(max(width - 12, 120)))
+            QTimer.singleShot(0, self._grow_window)
+        else:
+            self.label.setMinimumHeight(0)
+
+    def _grow_window(self) -> None:
+        """Wrapped text elsewhere in the window needs more height than the window's minimum
+        says: grow the window to what its layout needs at its width."""
+        window = self.window()
+        layout = window.layout() if window is not None else None
+        if layout is None or not window.isVisible():
+            return
+        layout.activate()
+        need = layout.totalHeightForWidth(window.width()) if layout.hasHeightForWidth() \
+            else layout.totalSizeHint().height()
+        if need > window.height():
+            window.resize(window.width(), need)
+
+    def clear(self) -> None:
+        self.show_text("")
+
+
+def password_field(placeholder: str = "") -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setPlaceholderText(placeholder)
+    field.setMaxLength(256)
+    # No copy, drag or context menu out of a password box; no input-method memory.
+    field.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+    field.setInputMethodHints(Qt.InputMethodHint.ImhHiddenText
+                              | Qt.InputMethodHint.ImhSensitiveData
+                              | Qt.InputMethodHint.ImhNoPredictiveText)
+    return field
+
+
+def buddy(text: str, widget: QWidget) -> QLabel:
+    """A field label whose &-letter jumps to the field (Alt+letter)."""
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label
+
+
+def heading(text: str, scale: float = 1.4) -> QLabel:
+    label = QLabel(text)
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    label.setFont(font)
+    label.setWordWrap(True)
+    return label
+
+
+class SignInForm(QWidget):
+    """User name, password, a button; emits ``signedIn`` with what ``try_sign_in`` returned."""
+
+    signedIn = Signal(object)  # noqa: N815
+
+    def __init__(self, try_sign_in: TrySignIn, *, username: str = "",
+                 button_text: str = "Sign in", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._try = try_sign_in
+        self.username = QLineEdit(username)
+        self.username.setMaxLength(64)
+        self.username.setPlaceholderText("for example: j.smith")
+        self.username.setAccessibleName("User name")
+        self.password = password_field()
+        self.password.setAccessibleName("Password")
+        self.problem = Problem()
+        self.button = QPushButton(button_text)
+        self.button.setDefault(True)
+        self.button.setAutoDefault(True)
+        self.button.clicked.connect(self.submit)
+        self.username.returnPressed.connect(self._next_or_submit)
+        self.password.returnPressed.connect(self.submit)
+        form = QFormLayout()
+        form.addRow(buddy("&User name", self.username), self.username)
+        form.addRow(buddy("&Password", self.password), self.password)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.button)
+        layout.addLayout(buttons)
+
+    def focus(self) -> None:
+        (self.password if self.username.text() else self.username).setFocus()
+
+    def set_username(self, name: str) -> None:
+        self.username.setText(name)
+        self.password.clear()
+        self.problem.clear()
+
+    def _next_or_submit(self) -> None:
+        if self.password.text():
+            self.submit()
+        else:
+            self.password.setFocus()
+
+    def submit(self) -> None:
+        name, secret = self.username.text().strip(), self.password.text()
+        if not name:
+            self.problem.show_text("Enter your user name.")
+            self.username.setFocus()
+            return
+        if not secret:
+            self.problem.show_text("Enter your password.")
+            self.password.setFocus()
+            return
+        try:
+            result = self._try(name, secret)
+        except KappError as exc:  # SignInRefused and anything the opener reports
+            self.problem.show_text(str(exc))
+            self.password.clear()
+            self.password.setFocus()
+            return
+        finally:
+            secret = ""
+        self.password.clear()
+        self.problem.clear()
+        self.signedIn.emit(result)
+
+
+class SignInDialog(QDialog):
+    """The first thing on screen when the clinic has accounts."""
+
+    def __init__(self, try_sign_in: TrySignIn, *, database_label: str = "",
+                 clinic_name: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("kapp — sign in")
+        self.result_value: Any = None
+        self.form = SignInForm(try_sign_in)
+        self.form.signedIn.connect(self._done)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(12)
+        layout.addWidget(heading(f"Sign in to {clinic_name}" if clinic_name
+                                 else "Sign in to kapp"))
+        intro = QLabel("Use your own account: everything you record is signed with your name.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addWidget(self.form)
+        if database_label:
+            where = QLabel(f"Database: {database_label}")
+            where.setWordWrap(True)
+            layout.addWidget(where)
+        quit_row = QHBoxLayout()
+        quit_row.addStretch(1)
+        self.quit_button = QPushButton("Quit")
+        self.quit_button.setAutoDefault(False)
+        self.quit_button.clicked.connect(self.reject)
+        quit_row.addWidget(self.quit_button)
+        layout.addLayout(quit_row)
+        self.setMinimumWidth(460)
+        self.form.focus()
+
+    def _done(self, result: Any) -> None:
+        self.result_value = result
+        self.accept()
