@@ -502,3 +502,19 @@ def test_clock_times_are_local_wall_clock(qtbot):
 
     moment = datetime(2026, 3, 2, 9, 5, tzinfo=UTC)
     assert clock_text(moment) == moment.astimezone().strftime("%H:%M")
+
+
+def test_the_session_record_menu_saves_prints_and_offers_rems_only_for_esketamine(
+        qtbot, window, planned, monkeypatch):
+    from kapp.ui import report_actions
+
+    calls = []
+    for name in ("save_session_pdf", "print_session", "save_rems_pdf"):
+        monkeypatch.setattr(report_actions, name,
+                            lambda ctx, sid, parent, name=name: calls.append((name, sid)))
+    screen = open_screen(qtbot, window, planned.id)
+    assert screen.closing.record_button.menu() is not None
+    screen.save_pdf_action.trigger()
+    screen.print_action.trigger()
+    assert calls == [("save_session_pdf", planned.id), ("print_session", planned.id)]
+    assert not screen.rems_action.isVisible()  # a ketamine session has no REMS form

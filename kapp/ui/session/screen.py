@@ -11,7 +11,7 @@ import contextlib
 import uuid
 
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QShowEvent
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -30,6 +30,7 @@ from kapp.domain.entities import TreatmentSession
 from kapp.domain.errors import KappError
 from kapp.services.base import Change
 from kapp.services.reading import SessionEntries
+from kapp.ui import report_actions
 from kapp.ui.context import AppContext, Navigator
 from kapp.ui.session import timing
 from kapp.ui.session.alerts import BLUE, AlertBanner, Banner
@@ -96,6 +97,7 @@ class SessionScreen(QWidget):
         self.closing.discharge_button.clicked.connect(self.open_discharge)
         self.closing.sign_button.clicked.connect(self.open_sign)
         self.closing.addendum_button.clicked.connect(self.open_addendum)
+        self._build_record_menu()
         self.vitals_box = QGroupBox("Vitals — Tab to move, Enter to record")
         self.vitals_entry = VitalsEntry(ctx, sid)
         self.vitals_entry.recorded.connect(lambda _result: self.reload())
@@ -165,6 +167,22 @@ class SessionScreen(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         return table
+
+    def _build_record_menu(self) -> None:
+        ctx, sid = self._ctx, self.session_id
+        menu = QMenu(self)
+        self.save_pdf_action = menu.addAction(
+            "Save as PDF…", lambda: report_actions.save_session_pdf(ctx, sid, self))
+        self.print_action = menu.addAction(
+            "Print…", lambda: report_actions.print_session(ctx, sid, self))
+        self.print_action.setShortcut(QKeySequence.StandardKey.Print)
+        self.print_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.print_action)
+        self.rems_action = menu.addAction(
+            "Esketamine REMS monitoring summary (PDF)…",
+            lambda: report_actions.save_rems_pdf(ctx, sid, self))
+        self.rems_action.setVisible(self.session.drug == e.Drug.ESKETAMINE)
+        self.closing.record_button.setMenu(menu)
 
     @staticmethod
     def _titled(title: str, widget: QWidget) -> QGroupBox:

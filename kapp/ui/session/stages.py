@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -217,7 +218,13 @@ class ClosingPanel(QGroupBox):
         self.discharge_button = QPushButton("Discharge…")
         self.sign_button = QPushButton("Sign…")
         self.addendum_button = QPushButton("Add addendum…")
-        for button in (self.discharge_button, self.sign_button, self.addendum_button):
+        # The paper copy for the chart and the referring doctor; the screen fills the menu.
+        self.record_button = QToolButton()
+        self.record_button.setText("Session record")
+        self.record_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.record_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for button in (self.discharge_button, self.sign_button, self.addendum_button,
+                       self.record_button):
             button.setMinimumHeight(int(self.fontMetrics().height() * 2))
         self.missing_label = QLabel()
         self.missing_label.setWordWrap(True)
@@ -229,6 +236,7 @@ class ClosingPanel(QGroupBox):
         buttons.addWidget(self.discharge_button)
         buttons.addWidget(self.sign_button)
         buttons.addWidget(self.addendum_button)
+        buttons.addWidget(self.record_button)
         buttons.addStretch(1)
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
