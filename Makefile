@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kapp-installed
 
-.PHONY: run test lint install demo clean
+.PHONY: run test lint install demo screenshots clean
 
 run: $(STAMP)
 	$(BIN)/kapp $(ARGS)
@@ -36,6 +36,13 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
+
+# Every main screen rendered offscreen at 1366x768 with synthetic clinic data, into
+# docs/screenshots/ (the screenshot scenes live beside the GUI tests that build them).
+screenshots: $(STAMP)
+	rm -rf docs/screenshots
+	QT_QPA_PLATFORM=offscreen KAPP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q \
+	  -p no:cacheprovider -k "screenshot" tests/ui
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
