@@ -480,3 +480,38 @@ class ChecklistBox(QGroupBox):
         self._banner.clear()
         self._count()
         emit(self.saved)
+
+
+# -- numbers typed in line edits ----------------------------------------------------------
+
+
+def read_numbers(fields: Mapping[str, tuple[str, Any]]) -> dict[str, float | None]:
+    """Parse typed numbers: ``{"dose": ("Dose", line_edit)}`` -> ``{"dose": 4.0}``.
+
+    Raises:
+        ValidationError: naming each field that is not a number.
+    """
+    from kapp.domain.errors import FieldError
+    from kapp.domain.vitals import parse_number
+
+    values: dict[str, float | None] = {}
+    errors = []
+    for name, (label, edit) in fields.items():
+        try:
+            values[name] = parse_number(edit.text())
+        except ValueError as exc:
+            errors.append(FieldError(name, f"{label}: {exc}"))
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def field_row(widget: QWidget, error: ErrorLabel) -> QWidget:
+    """A field with its error message under it, for a form layout."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(1)
+    layout.addWidget(widget)
+    layout.addWidget(error)
+    return box
