@@ -57,7 +57,9 @@ def baseline_instruments(indication: e.Indication, available: set[str]) -> list[
 
 
 def dose_words(session: TreatmentSession) -> str:
-    parts = [f"{words(session.drug.value)} {session.route.value.upper()}"]
+    route = session.route.value
+    parts = [f"{words(session.drug.value)} "
+             f"{route.upper() if session.route in (e.Route.IV, e.Route.IM) else route}"]
     if session.dose_mg is not None:
         parts.append(f"{session.dose_mg:g} mg")
     if session.dose_mg_per_kg is not None and session.weight_kg is not None:
