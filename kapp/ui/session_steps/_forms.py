@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTime, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QPalette
+from PySide6.QtGui import QFontMetrics, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QLayoutItem,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QSizePolicy,
     QTimeEdit,
@@ -167,6 +169,11 @@ class ErrorRouter:
             self._labels[name] = label
             if widget is not None:
                 self._widgets[name] = widget
+        # A message goes away as soon as the nurse starts fixing the field.
+        if isinstance(widget, QLineEdit):
+            widget.textEdited.connect(label.clear)
+        elif isinstance(widget, QPlainTextEdit):
+            widget.textChanged.connect(label.clear)
         return label
 
     def clear(self) -> None:
@@ -515,3 +522,29 @@ def field_row(widget: QWidget, error: ErrorLabel) -> QWidget:
     layout.addWidget(widget)
     layout.addWidget(error)
     return box
+
+
+def make_default(dialog: QWidget, default: QPushButton | None) -> None:
+    """Enter presses ``default`` and nothing else (None: Enter presses no button). Qt
+    would otherwise make a button such as Cancel or Close the default, and Enter in a
+    field would throw the work away."""
+    for button in dialog.findChildren(QPushButton):
+        button.setAutoDefault(False)
+        button.setDefault(False)
+    if default is not None:
+        default.setAutoDefault(True)
+        default.setDefault(True)
+
+
+class SubmitTextEdit(QPlainTextEdit):
+    """Free text where Enter starts a new line and Ctrl+Enter submits (``submitted``)."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            event.accept()
+            emit(self.submitted)
+            return
+        super().keyPressEvent(event)

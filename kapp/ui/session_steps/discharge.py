@@ -47,6 +47,7 @@ from kapp.ui.session_steps._forms import (
     TimeField,
     day_and_time,
     hhmm,
+    make_default,
     words,
 )
 from kapp.ui.session_steps.pre_session import dose_words
@@ -243,6 +244,7 @@ class DischargeDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        make_default(self, None)
         ctx.changes.changed.connect(self._on_changes)
         self.reload()
         first = self.checklist.boxes[e.DischargeCheck.VITALS_NEAR_BASELINE.value]

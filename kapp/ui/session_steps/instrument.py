@@ -40,6 +40,7 @@ from kapp.ui.session_steps._forms import (
     ErrorRouter,
     TimeField,
     emit,
+    make_default,
     style_choice,
     tone,
 )
@@ -358,6 +359,7 @@ class InstrumentDialog(QDialog):
         buttons.rejected.connect(self.reject)
         bottom.addWidget(buttons)
         layout.addLayout(bottom)
+        make_default(self, self.save_button)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, activated=self.accept)
 

@@ -32,6 +32,7 @@ from kapp.ui.session_steps._forms import (
     ErrorLabel,
     ErrorRouter,
     field_row,
+    make_default,
     read_numbers,
     words,
 )
@@ -103,6 +104,7 @@ class PreSessionDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        make_default(self, None)
         self.reload()
         self.checklist.boxes[e.PreSessionCheck.CONSENT_ON_FILE.value].setFocus()
 
