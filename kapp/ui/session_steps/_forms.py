@@ -4,7 +4,6 @@ and checklists that commit each tick."""
 
 from __future__ import annotations
 
-import ctypes
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from kapp.domain.errors import KappError, ValidationError
 from kapp.ui.context import AppContext
+from kapp.ui.qt_compat import emit
 
 # Icons are characters of DejaVu Sans, so they show on every clinic machine.
 ICONS = {"info": "ℹ", "ok": "✔", "warn": "⚠", "danger": "⚠"}
@@ -40,16 +40,6 @@ _LIGHT = {"info": ("#e8f0fb", "#2f5f9e"), "ok": ("#e6f4ea", "#2e7d32"),
           "warn": ("#fff4d6", "#b26a00"), "danger": ("#fde7e7", "#b71c1c")}
 _DARK = {"info": ("#1d2a3a", "#7aa7e0"), "ok": ("#1c3123", "#7cc68a"),
          "warn": ("#3a2f12", "#f0b44a"), "danger": ("#3f1c1c", "#ff8a80")}
-
-
-def emit(signal: Any, *args: Any) -> None:
-    """Emit a signal from Python. PySide6 6.12.0's ``SignalInstance.emit`` returns True
-    without taking a reference for it, so every Python-side emit lowers True's reference
-    count until the interpreter aborts ("bool_dealloc"). Taking the missing reference here
-    keeps it balanced; on a fixed PySide it only keeps True alive, which it is anyway."""
-    result = signal.emit(*args)
-    if isinstance(result, bool):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
 
 
 def is_dark(widget: QWidget) -> bool:
