@@ -130,3 +130,92 @@ def test_strike_a_side_effect_shows_it_struck(qtbot, ctx, services, staff, start
     panel.strike_button.click()
     item = panel.table.topLevelItem(0)
     assert item.font(1).strikeOut() and "struck: Wrong patient" in item.text(3)
+
+
+def test_two_dissociation_reports_and_moaas(qtbot, ctx, services, started, clock):
+    from kapp.ui.session import dissociation as ui
+
+    panel = show(qtbot, ui.DissociationPanel(ctx, started.id), size=(420, 520))
+    # Ctrl+Enter with nothing chosen: told what is missing, nothing saved.
+    panel.add_report()
+    assert "intensity" in panel.errors._labels["intensity"].text()
+    assert services.records.session_entries(started.id).dissociation == ()
+    panel.intensity.setFocus()
+    qtbot.keyClick(panel.intensity, "6")
+    assert panel.intensity_words.text() == "6/10"
+    panel.chips["floating"].click()
+    panel.chips["altered_time"].click()
+    assert panel.chips["floating"].text() == "✔ floating"
+    panel.valence.buttons[e.Valence.PLEASANT].click()
+    qtbot.keyClicks(panel.words, "like drifting on warm water")
+    qtbot.keyClicks(panel.observation, "eyes closed, smiling")
+    qtbot.keyClick(panel.observation, Qt.Key.Key_Return)
+    [first] = services.records.session_entries(started.id).dissociation
+    assert (first.intensity, first.valence, first.descriptors) == (
+        6, e.Valence.PLEASANT, ("altered_time", "floating"))
+    assert first.patient_words == "like drifting on warm water"
+    assert panel.intensity.value() is None and panel.words.text() == ""  # cleared
+    clock.advance(minutes=10)
+    panel.intensity.setFocus()
+    qtbot.keyClick(panel.intensity, "1")
+    qtbot.keyClick(panel.intensity, "0")  # 10
+    panel.chips["body_detachment"].click()
+    panel.valence.buttons[e.Valence.DISTRESSING].click()
+    qtbot.keyClick(panel.words, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    second = services.records.session_entries(started.id).dissociation[1]
+    assert second.intensity == 10 and second.valence is e.Valence.DISTRESSING
+    assert "10/10" in panel.recent.toPlainText() and "6/10" in panel.recent.toPlainText()
+    # MOAA/S is saved at once.
+    panel.moaas.setFocus()
+    qtbot.keyClick(panel.moaas, "4")
+    assert services.sessions.get(started.id).moaas == 4
+    assert "slow response" in panel.moaas_words.text()
+    shot(panel, "steps_dissociation_panel")
+
+
+def test_cadss_from_the_dissociation_panel(qtbot, ctx, services, started):
+    from kapp.ui.session import dissociation as ui
+    from kapp.ui.session_steps.instrument import InstrumentDialog
+
+    panel = show(qtbot, ui.DissociationPanel(ctx, started.id), size=(420, 520))
+
+    def fill():
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, InstrumentDialog)
+        dialog.form.set_answers({n: 1 for n in dialog.form.rows})
+        dialog.accept()
+
+    QTimer.singleShot(0, fill)
+    assert panel.open_cadss() is True
+    assert "CADSS total 23" in panel.recent.toPlainText()
+
+
+def test_notes_listed_with_author_and_struck(qtbot, ctx, services, staff, started):
+    from kapp.ui.session import notes as ui
+
+    panel = show(qtbot, ui.NotesPanel(ctx, started.id), size=(420, 360))
+    panel.add_note()  # empty
+    assert "Note is required" in panel.errors._labels["text"].text()
+    qtbot.keyClicks(panel.text, "Patient asked for the lights dimmed.")
+    qtbot.keyClick(panel.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    [note] = services.records.session_entries(started.id).notes
+    assert note.text == "Patient asked for the lights dimmed."
+    assert panel.list.count() == 1 and "Nia Nurse" in panel.list.item(0).text()
+    assert panel.text.toPlainText() == ""
+    services.records.add_note(actor=staff.nurse2, patient_id=started.patient_id,
+                              session_id=started.id, text="Wrong chair: meant chair 2.")
+    qtbot.waitUntil(lambda: panel.list.count() == 2)  # refreshed on the change signal
+    panel.list.setCurrentRow(1)
+
+    def fill():
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, StrikeDialog)
+        dialog.reason.setText("Wrong patient")
+        dialog.accept()
+
+    QTimer.singleShot(0, fill)
+    assert panel.strike_selected() is True
+    assert panel.list.item(1).font().strikeOut()
+    assert "struck through by Nia Nurse" in panel.list.item(2).text()
+    assert "Wrong patient" in panel.list.item(2).text()
+    shot(panel, "steps_notes_panel")

@@ -538,3 +538,92 @@ class SubmitTextEdit(QPlainTextEdit):
             emit(self.submitted)
             return
         super().keyPressEvent(event)
+
+
+class ScoreRow(QFrame):
+    """A compact, focusable row of small numbered buttons (intensity 0-10, MOAA/S 0-5).
+    Keys: a digit picks it ("1" then "0" gives 10), Left/Right step, Backspace clears.
+    ``chosen`` fires with the score (or None when cleared)."""
+
+    chosen = Signal(object)
+
+    def __init__(self, scores: Iterable[int], tips: Mapping[int, str] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scoreRow")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.scores = list(scores)
+        self._value: int | None = None
+        self._first: str | None = None
+        self._first_text = ""
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(1)
+        back, strong = tone(self, "info")
+        self.buttons: dict[int, QPushButton] = {}
+        for score in self.scores:
+            button = QPushButton(str(score))
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setFixedWidth(28)
+            button.setStyleSheet(
+                f"QPushButton:checked {{ background: {back}; border: 2px solid {strong};"
+                f" font-weight: bold; }}")
+            if tips and score in tips:
+                button.setToolTip(tips[score])
+            button.clicked.connect(lambda _=False, s=score: self._pick(s))
+            layout.addWidget(button)
+            self.buttons[score] = button
+        layout.addStretch(1)
+        self._restyle()
+
+    def value(self) -> int | None:
+        return self._value
+
+    def set_value(self, score: int | None) -> None:
+        self._value = score
+        for key, button in self.buttons.items():
+            button.setChecked(key == score)
+
+    def _pick(self, score: int | None) -> None:
+        self.set_value(score)
+        emit(self.chosen, score)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        text, key = event.text(), event.key()
+        if text.isdigit() and len(text) == 1:
+            if self._first is not None and int(self._first + text) in self.buttons:
+                self._first = None
+                self._pick(int(self._first_text + text))
+                return
+            if int(text) in self.buttons:
+                self._pick(int(text))
+                grows = any(s >= 10 and str(s).startswith(text) for s in self.scores)
+                self._first = text if grows else None
+                self._first_text = text
+            return
+        self._first = None
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            step = 1 if key == Qt.Key.Key_Right else -1
+            now = self.scores.index(self._value) if self._value in self.scores else (
+                -1 if step == 1 else len(self.scores))
+            self._pick(self.scores[max(0, min(len(self.scores) - 1, now + step))])
+        elif key in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete):
+            self._pick(None)
+        else:
+            super().keyPressEvent(event)
+
+    def focusInEvent(self, event: Any) -> None:
+        super().focusInEvent(event)
+        self._restyle()
+
+    def focusOutEvent(self, event: Any) -> None:
+        super().focusOutEvent(event)
+        self._first = None
+        self._restyle()
+
+    def _restyle(self) -> None:
+        _, strong = tone(self, "info")
+        border = f"2px solid {strong}" if self.hasFocus() else "2px solid transparent"
+        self.setStyleSheet(self.styleSheet().split("QFrame#scoreRow")[0]
+                           + f"QFrame#scoreRow {{ border: {border}; border-radius: 3px; }}")
