@@ -16,9 +16,24 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
+import shiboken6
+
 
 def emit(signal: Any, *args: Any) -> None:
     """``signal.emit(*args)`` without the reference-count leak."""
     result = signal.emit(*args)
     if isinstance(result, bool):
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
+
+
+def run_modal(dialog: Any, result: Any) -> Any:
+    """``dialog.exec()``, then ``result(dialog)``, then the dialog is deleted at once.
+
+    A finished dialog left to Python's garbage collector (signal connections to its own
+    methods keep it in reference cycles) is destroyed at exit by PySide's clean-up, which
+    crashes 6.12.0 ("Segmentation fault" after all tests passed)."""
+    try:
+        dialog.exec()
+        return result(dialog)
+    finally:
+        shiboken6.delete(dialog)

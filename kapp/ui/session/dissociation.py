@@ -214,7 +214,7 @@ class DissociationPanel(QWidget):
     def set_moaas(self, score: int | None) -> None:
         if score is None:
             return
-        ok, _ = self.errors.call(lambda: self.ctx.services.sessions.set_moaas(
+        self.errors.call(lambda: self.ctx.services.sessions.set_moaas(
             actor=self.ctx.actor(), session_id=self.session_id, score=score))
         self.reload()
 

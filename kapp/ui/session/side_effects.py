@@ -37,6 +37,7 @@ from kapp.domain.entities import SideEffect
 from kapp.domain.errors import KappError
 from kapp.services.base import Change
 from kapp.ui.context import AppContext
+from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
     Banner,
@@ -349,9 +350,9 @@ class SideEffectsPanel(QWidget):
         dialog = InterventionDialog(self.ctx, self.session_id,
                                     [x for x in self.effects if not x.entry.is_struck],
                                     effect.id if effect else None, self)
-        dialog.exec()
+        saved = run_modal(dialog, lambda d: d.saved)
         self.reload()
-        return dialog.saved
+        return saved
 
 
 class InterventionDialog(QDialog):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from kapp.domain.entities import Addendum
 from kapp.domain.errors import KappError
 from kapp.ui.context import AppContext
+from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
     Banner,
@@ -138,5 +139,4 @@ def add_addendum(
     except KappError as exc:
         QMessageBox.warning(parent, "kapp", str(exc))
         return False
-    dialog.exec()
-    return dialog.saved is not None
+    return run_modal(dialog, lambda d: d.saved is not None)

@@ -26,6 +26,7 @@ from kapp.domain.entities import VitalsReading
 from kapp.domain.errors import KappError
 from kapp.domain.vitals import VitalsInput, fmt
 from kapp.ui.context import AppContext
+from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     Banner,
     ErrorLabel,
@@ -137,7 +138,7 @@ class StrikeDialog(QDialog):
 
     def _correct(self) -> None:
         dialog = CorrectVitalsDialog(self.ctx, self.entry_id, self, reason=self.reason.text())
-        if dialog.exec() and dialog.saved:
+        if run_modal(dialog, lambda d: d.saved):
             self.corrected = True
             super().accept()
 
@@ -240,8 +241,7 @@ def strike_entry(
 ) -> bool:
     """Show the dialog modally; True when something was saved."""
     dialog = StrikeDialog(ctx, table, entry_id, description, parent)
-    dialog.exec()
-    return dialog.struck or dialog.corrected
+    return run_modal(dialog, lambda d: d.struck or d.corrected)
 
 
 def correct_vitals(
@@ -255,5 +255,4 @@ def correct_vitals(
     except KappError as exc:
         QMessageBox.warning(parent, "kapp", str(exc))
         return False
-    dialog.exec()
-    return dialog.saved
+    return run_modal(dialog, lambda d: d.saved)

@@ -37,6 +37,7 @@ from kapp.domain.vitals import VitalsInput, discharge_problems, fmt
 from kapp.services.base import Change
 from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext
+from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
     Banner,
@@ -454,6 +455,5 @@ def open_discharge(
 ) -> bool:
     """Show the dialog modally; True when something was saved."""
     dialog = DischargeDialog(ctx, session_id, parent)
-    dialog.exec()
-    return dialog.saved_something
+    return run_modal(dialog, lambda d: d.saved_something)
 

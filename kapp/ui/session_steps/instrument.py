@@ -34,6 +34,7 @@ from kapp.domain.entities import InstrumentResult
 from kapp.domain.errors import KappError
 from kapp.domain.instruments import AnswerOption, Instrument, Item
 from kapp.ui.context import AppContext
+from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
     Banner,
@@ -457,7 +458,6 @@ def open_instrument(
     if definition is None:
         return False
     dialog = InstrumentDialog(ctx, patient_id, definition, time_point, session_id, parent)
-    dialog.exec()
-    return dialog.saved is not None
+    return run_modal(dialog, lambda d: d.saved is not None)
 
 

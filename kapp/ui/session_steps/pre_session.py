@@ -25,6 +25,7 @@ from kapp.domain import enums as e
 from kapp.domain.entities import InstrumentResult, TreatmentSession
 from kapp.domain.errors import KappError
 from kapp.ui.context import AppContext
+from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
     Banner,
@@ -262,5 +263,4 @@ def open_pre_session(
 ) -> bool:
     """Show the dialog modally; True when something was saved."""
     dialog = PreSessionDialog(ctx, session_id, parent)
-    dialog.exec()
-    return dialog.saved_something
+    return run_modal(dialog, lambda d: d.saved_something)
