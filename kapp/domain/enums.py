@@ -204,3 +204,18 @@ class DischargeCheck(StrEnum):
     WALKING_STEADILY = "walking_steadily"
     ESCORT_PRESENT = "escort_present"
     INSTRUCTIONS_GIVEN = "instructions_given"
+
+
+class RemsCheck(StrEnum):
+    """The yes/no answers of the esketamine REMS monitoring form (domain.md section 7)
+    that the record cannot hold by itself. Stored in the discharge checklist: True is
+    "yes", False is "no", a missing key is not answered yet. The rest of the form (date,
+    dose, lot, monitoring minutes, blood pressures) comes from the session record."""
+
+    VITALS_ACCEPTABLE_BEFORE_DOSING = "rems_vitals_acceptable_before_dosing"
+    VITALS_ACCEPTABLE_BEFORE_DISCHARGE = "rems_vitals_acceptable_before_discharge"
+    SEDATION = "rems_sedation"
+    DISSOCIATION = "rems_dissociation"
+    RESPIRATORY_DEPRESSION = "rems_respiratory_depression"
+    PULSE_OXIMETRY_MONITORED = "rems_pulse_oximetry_monitored"
+    SERIOUS_ADVERSE_EVENT = "rems_serious_adverse_event"

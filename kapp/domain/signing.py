@@ -67,4 +67,8 @@ def missing_for_signature(
             )
         if session.moaas is None:
             missing.append("sedation (MOAA/S) for the esketamine monitoring form")
+        for check in e.RemsCheck:
+            if check.value not in session.discharge_checklist:
+                what = check.value.removeprefix("rems_").replace("_", " ")
+                missing.append(f"esketamine monitoring form: {what} (yes or no)")
     return missing

@@ -27,6 +27,7 @@ from kapp.services.base import (
     raise_if,
     strike_row,
 )
+from kapp.services.reading import SessionEntries, session_entries
 from kapp.services.users import check_password
 from kapp.storage import mappers
 from kapp.storage import models as m
@@ -196,3 +197,14 @@ class RecordService(Service):
             strike_row(uow, user_id=user.id, table=table, row=row, reason=why,
                        patient_id=patient_id, session_id=session_id)
         self.hub.notify(Change.ENTRIES, Change.ALERTS)
+
+    # -- reads for the step dialogs and session panels ------------------------------------
+    def session_entries(self, session_id: uuid.UUID) -> SessionEntries:
+        """Everything recorded in a session, struck-through entries included."""
+        with self.db.reading() as s:
+            get_or_404(s, m.Session, session_id, "session")
+            return session_entries(s, session_id)
+
+    def vitals_reading(self, reading_id: uuid.UUID) -> d.VitalsReading:
+        with self.db.reading() as s:
+            return mappers.vitals(get_or_404(s, m.VitalsReading, reading_id, "vitals reading"))

@@ -187,9 +187,10 @@ class SessionService(Service):
     # -- before and after the infusion ----------------------------------------------------
     def set_checklist(self, *, actor: Actor, session_id: uuid.UUID, which: str,
                       items: dict[str, bool]) -> TreatmentSession:
-        kinds = {"pre": e.PreSessionCheck, "discharge": e.DischargeCheck}
+        # "rems": the esketamine REMS form's yes/no answers, kept in the discharge checklist
+        kinds = {"pre": e.PreSessionCheck, "discharge": e.DischargeCheck, "rems": e.RemsCheck}
         if which not in kinds:
-            raise_if([FieldError("which", "Checklist must be 'pre' or 'discharge'")])
+            raise_if([FieldError("which", "Checklist must be 'pre', 'discharge' or 'rems'")])
         errors: list[FieldError] = []
         clean = {}
         for key, value in items.items():
@@ -202,7 +203,7 @@ class SessionService(Service):
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
             row = editable_session(uow, session_id)
-            column = f"{which}_checklist"
+            column = "discharge_checklist" if which == "rems" else f"{which}_checklist"
             merged = {**(getattr(row, column) or {}), **clean}
             result = self._update(uow, row, user.id, f"session.{column}", {column: merged})
         self.hub.notify(Change.SESSIONS)

@@ -8,6 +8,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 
 from kapp.services.base import Change, ChangeHub
+from kapp.ui.qt_compat import emit
 
 
 class HubSignals(QObject):
@@ -31,9 +32,9 @@ class HubSignals(QObject):
         def listener(changes: frozenset[Change]) -> None:
             target = me()
             if target is not None and shiboken6.isValid(target):
-                target._arrived.emit(changes)
+                emit(target._arrived, changes)
 
         hub.subscribe(listener)
 
     def _relay(self, changes: frozenset[Change]) -> None:
-        self.changed.emit(changes)
+        emit(self.changed, changes)

@@ -1,22 +1,254 @@
-"""Dissociation panel of the session screen.
+"""A quick dissociation report and MOAA/S, compact enough to sit beside the vitals table.
 
-A minimal placeholder with the agreed API; the steps helper's real panel replaces this
-file at merge."""
+Keyboard: Tab moves between intensity, descriptors, experience and the text fields; the
+intensity takes a digit ("1" "0" for 10); Ctrl+Enter adds the report. MOAA/S is saved the
+moment a level is picked.
+"""
 
 from __future__ import annotations
 
+import html
 import uuid
 
-from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
+from kapp.domain import enums as e
+from kapp.domain.entities import DissociationReport
+from kapp.domain.errors import FieldError, KappError, ValidationError
+from kapp.services.base import Change
 from kapp.ui.context import AppContext
+from kapp.ui.session_steps._forms import (
+    Banner,
+    Chip,
+    ChoiceRow,
+    ErrorLabel,
+    ErrorRouter,
+    FlowLayout,
+    ScoreRow,
+    TimeField,
+    field_row,
+    hhmm,
+)
+from kapp.ui.session_steps.instrument import open_instrument
+
+D = e.DissociationDescriptor
+DESCRIPTOR_WORDS = {
+    D.BODY_DETACHMENT: "detached from body",
+    D.SURROUNDINGS_DETACHMENT: "detached from surroundings",
+    D.ALTERED_TIME: "altered time",
+    D.SPATIAL_DISTORTION: "space distorted",
+    D.FLOATING: "floating",
+    D.WATCHING_SELF: "watching self",
+    D.THOUGHT_DISCONNECTION: "cut off from thoughts",
+    D.EUPHORIA: "euphoria",
+    D.CREATIVITY: "creative",
+    D.HALLUCINATIONS: "hallucinations",
+    D.CONFUSION: "confusion",
+}
+VALENCE_WORDS = {e.Valence.PLEASANT: "☺ Pleasant", e.Valence.NEUTRAL: "– Neutral",
+                 e.Valence.DISTRESSING: "⚠ Distressing"}
+RECENT = 3  # reports listed under the form
 
 
-class DissociationPanel(QGroupBox):
+def report_words(report: DissociationReport) -> str:
+    parts = [f"<b>{hhmm(report.reported_at)}</b>", f"{report.intensity}/10",
+             report.valence.value]
+    if report.descriptors:
+        parts.append(", ".join(DESCRIPTOR_WORDS.get(D(d), d) for d in report.descriptors))
+    text = " · ".join(parts)
+    if report.patient_words:
+        text += f" — “{html.escape(report.patient_words)}”"
+    if report.entry.is_struck:
+        text = f"<s>{text}</s> (struck)"
+    return text
+
+
+class DissociationPanel(QWidget):
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
                  parent: QWidget | None = None) -> None:
-        super().__init__("Dissociation", parent)
-        self.session_id = session_id
+        super().__init__(parent)
+        self.ctx, self.session_id = ctx, session_id
+        session = ctx.services.sessions.get(session_id)
+        self.patient_id = session.patient_id
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("(coming with the steps work)"))
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Dissociation</b>"))
+        head.addStretch(1)
+        self.time = TimeField(ctx)
+        head.addWidget(self.time)
+        layout.addLayout(head)
+
+        self.banner = Banner("danger")
+        self.errors = ErrorRouter(self.banner)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setVerticalSpacing(3)
+        self.intensity = ScoreRow(range(11), {0: "0: none", 10: "10: the most imaginable"})
+        self.intensity.setAccessibleName("Intensity 0 to 10")
+        self.intensity_words = QLabel("–")
+        self.intensity.chosen.connect(self._intensity_words)
+        line = QHBoxLayout()
+        line.setSpacing(4)
+        line.addWidget(self.intensity)
+        line.addWidget(self.intensity_words)
+        row = QVBoxLayout()
+        row.setSpacing(0)
+        row.addLayout(line)
+        row.addWidget(self.errors.add("intensity", ErrorLabel()))
+        form.addRow("Intensity", row)
+        chips = QWidget()
+        flow = FlowLayout(chips, spacing=3)
+        self.chips: dict[str, Chip] = {}
+        for descriptor, text in DESCRIPTOR_WORDS.items():
+            chip = Chip(text)
+            chip.setStyleSheet(chip.styleSheet() + "QPushButton { padding: 2px 6px; }")
+            flow.addWidget(chip)
+            self.chips[descriptor.value] = chip
+        form.addRow("Felt", chips)
+        self.valence = ChoiceRow(VALENCE_WORDS.items())
+        form.addRow("Experience", field_row(self.valence, self.errors.add("valence",
+                                                                          ErrorLabel())))
+        self.words = QLineEdit()
+        self.words.setPlaceholderText("in the patient's own words")
+        self.words.returnPressed.connect(self.add_report)
+        form.addRow("Patient said", self.words)
+        self.observation = QLineEdit()
+        self.observation.setPlaceholderText("what you observe")
+        self.observation.returnPressed.connect(self.add_report)
+        form.addRow("Observed", self.observation)
+        layout.addLayout(form)
+        self.errors.add(("patient_words", "observation", "reported_at", "descriptors"),
+                        ErrorLabel())
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton("Add report (Ctrl+Enter)")
+        self.add_button.clicked.connect(self.add_report)
+        self.cadss_button = QPushButton("CADSS at peak…")
+        self.cadss_button.setToolTip("The structured dissociation scale, about 40 minutes in")
+        self.cadss_button.clicked.connect(self.open_cadss)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.cadss_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.banner)
+        self.recent = QTextBrowser()
+        self.recent.setMaximumHeight(86)
+        self.recent.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.recent.setAccessibleName("Reports so far")
+        layout.addWidget(self.recent)
+
+        moaas = QHBoxLayout()
+        moaas.addWidget(QLabel("<b>MOAA/S</b>"))
+        tips = {}
+        definition = ctx.services.records.instruments.get("moaas")
+        if definition is not None:
+            tips = {o.score: o.label for o in definition.items[0].options}
+        self.moaas = ScoreRow(range(6), tips)
+        self.moaas.setAccessibleName("MOAA/S sedation 0 to 5")
+        self.moaas.chosen.connect(self.set_moaas)
+        moaas.addWidget(self.moaas)
+        layout.addLayout(moaas)
+        self.moaas_words = QLabel()
+        self.moaas_words.setWordWrap(True)
+        layout.addWidget(self.moaas_words)
+        self._moaas_tips = tips
         layout.addStretch(1)
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.add_report)
+        ctx.changes.changed.connect(self._on_changes)
+        self.reload()
+
+    def _intensity_words(self, value: int | None) -> None:
+        self.intensity_words.setText("–" if value is None else f"{value}/10")
+
+    # -- saving ---------------------------------------------------------------------------
+    def add_report(self) -> bool:
+        descriptors = [key for key, chip in self.chips.items() if chip.isChecked()]
+
+        def call() -> object:
+            if self.intensity.value() is None or self.valence.value() is None:
+                problems = []
+                if self.intensity.value() is None:
+                    problems.append(FieldError("intensity", "Pick the intensity, 0 to 10"))
+                if self.valence.value() is None:
+                    problems.append(FieldError("valence", "Pleasant, neutral or distressing?"))
+                raise ValidationError(problems)
+            return self.ctx.services.entries.record_dissociation(
+                actor=self.ctx.actor(), session_id=self.session_id,
+                intensity=self.intensity.value(), valence=self.valence.value(),
+                descriptors=descriptors, patient_words=self.words.text(),
+                observation=self.observation.text(), reported_at=self.time.value())
+
+        ok, _ = self.errors.call(call)
+        if ok:
+            self.clear_form()
+            self.reload()
+        return ok
+
+    def clear_form(self) -> None:
+        self.intensity.set_value(None)
+        self._intensity_words(None)
+        for chip in self.chips.values():
+            chip.setChecked(False)
+        self.valence.set_value(None)
+        self.words.clear()
+        self.observation.clear()
+        self.time.reset()
+        self.intensity.setFocus()
+
+    def set_moaas(self, score: int | None) -> None:
+        if score is None:
+            return
+        self.errors.call(lambda: self.ctx.services.sessions.set_moaas(
+            actor=self.ctx.actor(), session_id=self.session_id, score=score))
+        self.reload()
+
+    def open_cadss(self) -> bool:
+        saved = open_instrument(self.ctx, self.patient_id, "cadss", e.TimePoint.PEAK,
+                                self.session_id, self)
+        self.reload()
+        return saved
+
+    # -- showing --------------------------------------------------------------------------
+    def _on_changes(self, changes: frozenset[Change]) -> None:
+        if changes & {Change.ENTRIES, Change.SESSIONS}:
+            self.reload()
+
+    def reload(self) -> None:
+        try:
+            session = self.ctx.services.sessions.get(self.session_id)
+            entries = self.ctx.services.records.session_entries(self.session_id)
+        except KappError as exc:
+            self.banner.show_message(str(exc), "danger")
+            return
+        reports = list(entries.dissociation)
+        cadss = [r for r in entries.instruments if r.instrument.startswith("cadss")
+                 and not r.entry.is_struck]
+        lines = [report_words(r) for r in reports[-RECENT:]]
+        if len(reports) > RECENT:
+            lines.insert(0, f"… {len(reports) - RECENT} earlier")
+        lines += [f"<b>{hhmm(r.taken_at)}</b> · {r.instrument.upper()} total {r.total:g}"
+                  for r in cadss]
+        self.recent.setHtml("<br>".join(lines) if lines else "No reports yet.")
+        self.recent.verticalScrollBar().setValue(self.recent.verticalScrollBar().maximum())
+        self.moaas.set_value(session.moaas)
+        if session.moaas is None:
+            self.moaas_words.setText("MOAA/S not recorded yet (5 = responds readily).")
+        else:
+            self.moaas_words.setText(self._moaas_tips.get(session.moaas,
+                                                          f"MOAA/S {session.moaas}"))

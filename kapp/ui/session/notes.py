@@ -1,22 +1,133 @@
-"""Notes panel of the session screen.
-
-A minimal placeholder with the agreed API; the steps helper's real panel replaces this
-file at merge."""
+"""Free notes for the session, listed with time and author; struck notes stay, struck."""
 
 from __future__ import annotations
 
+import html
 import uuid
 
-from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from kapp.domain.entities import Note
+from kapp.domain.errors import KappError
+from kapp.services.base import Change
 from kapp.ui.context import AppContext
+from kapp.ui.session_steps._forms import (
+    Banner,
+    ErrorLabel,
+    ErrorRouter,
+    SubmitTextEdit,
+    TimeField,
+    hhmm,
+    staff_names,
+)
+from kapp.ui.session_steps.correction import strike_entry
 
 
-class NotesPanel(QGroupBox):
+class NotesPanel(QWidget):
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
                  parent: QWidget | None = None) -> None:
-        super().__init__("Notes", parent)
-        self.session_id = session_id
+        super().__init__(parent)
+        self.ctx, self.session_id = ctx, session_id
+        self.patient_id = ctx.services.sessions.get(session_id).patient_id
+        self.notes: list[Note] = []
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("(coming with the steps work)"))
-        layout.addStretch(1)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(QLabel("<b>Notes</b>"))
+        self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        layout.addWidget(self.list, 1)
+        self.text = SubmitTextEdit()
+        self.text.setPlaceholderText("Type a note; Ctrl+Enter adds it")
+        self.text.setMaximumHeight(70)
+        self.text.submitted.connect(self.add_note)
+        layout.addWidget(self.text)
+        self.banner = Banner("danger")
+        self.errors = ErrorRouter(self.banner)
+        layout.addWidget(self.errors.add("text", ErrorLabel(), self.text))
+        self.errors.add(("written_at", "session_id"), ErrorLabel())
+        row = QHBoxLayout()
+        self.time = TimeField(ctx)
+        row.addWidget(self.time)
+        self.add_button = QPushButton("Add note")
+        self.add_button.clicked.connect(self.add_note)
+        self.strike_button = QPushButton("Strike…")
+        self.strike_button.setToolTip("Strike the selected note through, with a reason")
+        self.strike_button.clicked.connect(self.strike_selected)
+        row.addWidget(self.add_button)
+        row.addWidget(self.strike_button)
+        layout.addLayout(row)
+        layout.addWidget(self.banner)
+        ctx.changes.changed.connect(self._on_changes)
+        self.reload()
+
+    def add_note(self) -> bool:
+        ok, _ = self.errors.call(lambda: self.ctx.services.records.add_note(
+            actor=self.ctx.actor(), patient_id=self.patient_id, session_id=self.session_id,
+            text=self.text.toPlainText(), written_at=self.time.value()))
+        if ok:
+            self.text.clear()
+            self.time.reset()
+            self.reload()
+        return ok
+
+    def strike_selected(self) -> bool:
+        item = self.list.currentItem()
+        note = self._note(item)
+        if note is None:
+            self.banner.show_message("Select the note to strike through.", "info")
+            return False
+        done = strike_entry(self.ctx, "notes", note.id,
+                            f"Note at {hhmm(note.written_at)}: {note.text}", self)
+        self.reload()
+        return done
+
+    def _note(self, item: QListWidgetItem | None) -> Note | None:
+        if item is None:
+            return None
+        key = item.data(Qt.ItemDataRole.UserRole)
+        return next((n for n in self.notes if str(n.id) == key), None)
+
+    def _on_changes(self, changes: frozenset[Change]) -> None:
+        if Change.ENTRIES in changes:
+            self.reload()
+
+    def reload(self) -> None:
+        try:
+            self.notes = list(self.ctx.services.records.session_entries(self.session_id).notes)
+            names = staff_names(self.ctx)
+        except KappError as exc:
+            self.banner.show_message(str(exc), "danger")
+            return
+        self.list.clear()
+        for note in self.notes:
+            who = names.get(note.entry.entered_by_id, "?")
+            text = f"{hhmm(note.written_at)} · {who}\n{note.text}"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, str(note.id))
+            if note.entry.is_struck:
+                strike = note.entry.strike
+                assert strike is not None
+                font = item.font()
+                font.setStrikeOut(True)
+                item.setFont(font)
+            item.setToolTip(html.escape(note.text))
+            self.list.addItem(item)
+            if note.entry.is_struck:
+                why = QListWidgetItem(f"   ↳ struck through by {names.get(strike.by_id, '?')} "
+                                      f"at {hhmm(strike.at)}: {strike.reason}")
+                italic = why.font()
+                italic.setItalic(True)
+                why.setFont(italic)
+                why.setFlags(Qt.ItemFlag.NoItemFlags | Qt.ItemFlag.ItemIsEnabled)
+                self.list.addItem(why)
+        self.list.scrollToBottom()

@@ -1,22 +1,460 @@
-"""Side effects panel of the session screen.
+"""Side effects in one key each, their severity in a second key, and what was done about
+them (interventions), for the live session screen.
 
-A minimal placeholder with the agreed API; the steps helper's real panel replaces this
-file at merge."""
+Keyboard: each side effect has a letter shown on its button (N nausea, V vomiting, B BP
+rise...). The letters work while focus is anywhere in the panel, or anywhere in a wider
+widget after ``bind_shortcuts_to(screen)``; never while typing in a text field. After the
+letter, 1 / 2 / 3 picks mild / moderate / severe and saves it; Esc cancels.
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from kapp.domain import enums as e
+from kapp.domain.entities import SideEffect
+from kapp.domain.errors import KappError
+from kapp.services.base import Change
 from kapp.ui.context import AppContext
+from kapp.ui.qt_compat import run_modal
+from kapp.ui.session_steps._forms import (
+    ICONS,
+    Banner,
+    ChoiceRow,
+    ErrorLabel,
+    ErrorRouter,
+    TimeField,
+    field_row,
+    hhmm,
+    make_default,
+    read_numbers,
+)
+from kapp.ui.session_steps.correction import strike_entry
+
+K = e.SideEffectKind
+#: Each side effect's key and its words on the button.
+SIDE_EFFECT_KEYS: dict[e.SideEffectKind, tuple[str, str]] = {
+    K.RAISED_BP: ("B", "BP rise"),
+    K.RAISED_HR: ("R", "Heart rate rise"),
+    K.NAUSEA: ("N", "Nausea"),
+    K.VOMITING: ("V", "Vomiting"),
+    K.DIZZINESS: ("D", "Dizziness"),
+    K.HEADACHE: ("H", "Headache"),
+    K.ANXIETY: ("A", "Anxiety"),
+    K.DYSPHORIA: ("Y", "Dysphoria"),
+    K.CONFUSION: ("C", "Confusion"),
+    K.SEDATION: ("S", "Sedation"),
+    K.DIPLOPIA: ("I", "Double vision"),
+    K.NYSTAGMUS: ("T", "Nystagmus"),
+    K.NUMBNESS: ("M", "Numbness"),
+    K.HALLUCINATIONS: ("L", "Hallucinations"),
+    K.EMERGENCE_REACTION: ("E", "Emergence reaction"),
+    K.RESPIRATORY_DEPRESSION: ("P", "Breathing slowed"),
+    K.URINARY_SYMPTOMS: ("U", "Urinary symptoms"),
+    K.OTHER: ("O", "Other…"),
+}
+SEVERITY_KEYS = {"1": e.Severity.MILD, "2": e.Severity.MODERATE, "3": e.Severity.SEVERE}
+SEVERITY_MARK = {e.Severity.MILD: "▪ mild", e.Severity.MODERATE: "▲ moderate",
+                 e.Severity.SEVERE: "⚠ SEVERE"}
+
+INTERVENTION_WORDS = {
+    e.InterventionKind.MEDICATION: "Medication",
+    e.InterventionKind.INFUSION_CHANGE: "Infusion slowed/paused/stopped",
+    e.InterventionKind.OXYGEN: "Oxygen",
+    e.InterventionKind.COMFORT: "Comfort (reassurance, dim lights, eye mask, music)",
+    e.InterventionKind.OTHER: "Other",
+}
+# Names a nurse picks from; typing any other name is fine. Doses are never suggested.
+COMMON_DRUGS = ("ondansetron", "metoclopramide", "midazolam", "lorazepam", "labetalol",
+                "clonidine", "paracetamol")
+UNITS = ("mg", "microgram", "mL", "L/min", "units")
+ROUTES = ("IV", "PO", "SL", "IM", "intranasal", "inhaled", "SC")
 
 
-class SideEffectsPanel(QGroupBox):
+def side_effect_words(effect: SideEffect) -> str:
+    name = SIDE_EFFECT_KEYS[effect.kind][1].rstrip("…")
+    if effect.description:
+        name += f": {effect.description}"
+    return name
+
+
+class SideEffectsPanel(QWidget):
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
                  parent: QWidget | None = None) -> None:
-        super().__init__("Side effects", parent)
-        self.session_id = session_id
+        super().__init__(parent)
+        self.ctx, self.session_id = ctx, session_id
+        self.pending: e.SideEffectKind | None = None
+        self.effects: list[SideEffect] = []
+        self._shortcuts: list[QShortcut] = []
+        self._while_pending: list[QShortcut] = []
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("(coming with the steps work)"))
+        layout.setContentsMargins(4, 4, 4, 4)
+        title = QLabel("<b>Side effects</b> — press its key, then 1 mild · 2 moderate · "
+                       "3 severe")
+        title.setWordWrap(True)
+        layout.addWidget(title)
+
+        grid = QGridLayout()
+        grid.setSpacing(3)
+        self.buttons: dict[e.SideEffectKind, QPushButton] = {}
+        for index, (kind, (key, text)) in enumerate(SIDE_EFFECT_KEYS.items()):
+            button = QPushButton(f"{key}  {text}")
+            button.setToolTip(f"{text}: key {key}")
+            button.setStyleSheet("text-align: left; padding: 3px 6px;")
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.clicked.connect(lambda _=False, k=kind: self.choose(k))
+            grid.addWidget(button, index // 3, index % 3)
+            self.buttons[kind] = button
+        layout.addLayout(grid)
+
+        layout.addWidget(self._pending_strip())
+        self.banner = Banner("danger")
+        layout.addWidget(self.banner)
+        self.errors = ErrorRouter(self.banner)
+        self.errors.add("description", self.pending_error, self.description)
+        self.errors.add("onset_at", self.pending_error, self.onset.edit)
+
+        self.table = QTreeWidget()
+        self.table.setRootIsDecorated(False)
+        self.table.setHeaderLabels(["Time", "Side effect", "Severity", "Status"])
+        self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(90)
+        self.table.itemDoubleClicked.connect(lambda *_: self.add_intervention())
+        layout.addWidget(self.table, 1)
+        actions = QHBoxLayout()
+        self.resolve_button = QPushButton("Resol&ved now")
+        self.intervention_button = QPushButton("&Intervention…")
+        self.strike_button = QPushButton("Stri&ke…")
+        self.resolve_button.clicked.connect(self.resolve_selected)
+        self.intervention_button.clicked.connect(self.add_intervention)
+        self.strike_button.clicked.connect(self.strike_selected)
+        for button in (self.resolve_button, self.intervention_button, self.strike_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+
+        self.bind_shortcuts_to(self)
+        ctx.changes.changed.connect(self._on_changes)
+        self.reload()
+
+    # -- the pending side effect: kind chosen, severity next ------------------------------
+    def _pending_strip(self) -> QFrame:
+        strip = QFrame()
+        strip.setFrameShape(QFrame.Shape.StyledPanel)
+        self.strip = strip
+        box = QVBoxLayout(strip)
+        box.setContentsMargins(6, 4, 6, 4)
+        top = QHBoxLayout()
+        self.pending_label = QLabel()
+        self.pending_label.setStyleSheet("font-weight: bold;")
+        top.addWidget(self.pending_label)
+        self.severity = ChoiceRow(((e.Severity.MILD, "1 Mild"), (e.Severity.MODERATE,
+                                   "2 Moderate"), (e.Severity.SEVERE, "3 Severe")),
+                                  focusable=False)
+        self.severity.chosen.connect(self.save_pending)
+        top.addWidget(self.severity, 1)
+        cancel = QPushButton("Esc Cancel")
+        cancel.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        cancel.clicked.connect(self.cancel_pending)
+        top.addWidget(cancel)
+        box.addLayout(top)
+        more = QHBoxLayout()
+        self.serious = QCheckBox("Se&rious")
+        self.serious.setToolTip("A serious adverse event (reported on the REMS form)")
+        self.onset = TimeField(self.ctx)
+        self.description = QLineEdit()
+        self.description.setPlaceholderText("description (needed for Other)")
+        self.description.returnPressed.connect(lambda: self.save_pending(e.Severity.MILD)
+                                               if self.severity.value() is None
+                                               else self.save_pending(self.severity.value()))
+        more.addWidget(self.serious)
+        more.addWidget(QLabel("Onset"))
+        more.addWidget(self.onset)
+        more.addWidget(self.description, 1)
+        box.addLayout(more)
+        self.pending_error = ErrorLabel()
+        box.addWidget(self.pending_error)
+        strip.setVisible(False)
+        return strip
+
+    def choose(self, kind: e.SideEffectKind) -> None:
+        """A side effect was picked (key or click): ask for its severity."""
+        self.pending = kind
+        self.pending_label.setText(f"{SIDE_EFFECT_KEYS[kind][1].rstrip('…')}:")
+        self.severity.set_value(None)
+        self.serious.setChecked(False)
+        self.description.clear()
+        self.onset.reset()
+        self.pending_error.clear()
+        self.strip.setVisible(True)
+        self._pending_keys(True)
+        if kind is e.SideEffectKind.OTHER:
+            self.description.setFocus()
+        else:
+            self.strip.setFocus()
+
+    def cancel_pending(self) -> None:
+        self.pending = None
+        self.strip.setVisible(False)
+        self._pending_keys(False)
+        self.errors.clear()
+
+    def save_pending(self, severity: e.Severity) -> None:
+        if self.pending is None:
+            return
+        kind = self.pending
+        ok, _ = self.errors.call(lambda: self.ctx.services.entries.record_side_effect(
+            actor=self.ctx.actor(), session_id=self.session_id, kind=kind,
+            severity=severity, onset_at=self.onset.value(), serious=self.serious.isChecked(),
+            description=self.description.text()))
+        if ok:
+            self.cancel_pending()
+            self.reload()
+            self.table.setCurrentItem(self.table.topLevelItem(self.table.topLevelItemCount()
+                                                              - 1))
+        else:
+            self.severity.set_value(None)
+
+    # -- keyboard -------------------------------------------------------------------------
+    def bind_shortcuts_to(self, scope: QWidget) -> None:
+        """Make the letters work anywhere inside ``scope`` (the session screen, say)."""
+        for shortcut in self._shortcuts:
+            shortcut.setEnabled(False)
+            shortcut.deleteLater()
+        self._shortcuts = []
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+
+        def add(keys: str, slot: object) -> None:
+            shortcut = QShortcut(QKeySequence(keys), scope)
+            shortcut.setContext(context)
+            shortcut.activated.connect(slot)
+            self._shortcuts.append(shortcut)
+
+        for kind, (key, _) in SIDE_EFFECT_KEYS.items():
+            add(key, lambda k=kind: self.choose(k))
+        self._while_pending = []
+        for key, severity in SEVERITY_KEYS.items():
+            add(key, lambda s=severity: self._severity_key(s))
+            self._while_pending.append(self._shortcuts[-1])
+        add("Esc", self.cancel_pending)
+        self._while_pending.append(self._shortcuts[-1])
+        self._pending_keys(self.pending is not None)
+
+    def _pending_keys(self, on: bool) -> None:
+        """1/2/3 and Esc belong to the panel only while a severity is asked for."""
+        for shortcut in self._while_pending:
+            shortcut.setEnabled(on)
+
+    def _severity_key(self, severity: e.Severity) -> None:
+        if self.pending is not None:
+            self.severity.set_value(severity)
+            self.save_pending(severity)
+
+    # -- the list -------------------------------------------------------------------------
+    def _on_changes(self, changes: frozenset[Change]) -> None:
+        if Change.ENTRIES in changes:
+            self.reload()
+
+    def reload(self) -> None:
+        try:
+            entries = self.ctx.services.records.session_entries(self.session_id)
+        except KappError as exc:
+            self.banner.show_message(str(exc), "danger")
+            return
+        selected = self.selected()
+        self.effects = list(entries.side_effects)
+        treated: dict[uuid.UUID, list[str]] = {}
+        for done in entries.interventions:
+            if done.side_effect_id is not None and not done.entry.is_struck:
+                what = done.drug or INTERVENTION_WORDS[done.kind].split(" (")[0]
+                if done.dose is not None:
+                    what += f" {done.dose:g} {done.dose_unit or ''} {done.route or ''}".rstrip()
+                treated.setdefault(done.side_effect_id, []).append(
+                    f"{what} {hhmm(done.given_at)}")
+        self.table.clear()
+        for effect in self.effects:
+            if effect.entry.is_struck:
+                status = f"struck: {effect.entry.strike.reason}"  # type: ignore[union-attr]
+            elif effect.resolved_at:
+                status = f"{ICONS['ok']} resolved {hhmm(effect.resolved_at)}"
+            else:
+                status = "ongoing"
+            if effect.id in treated:
+                status += " · " + "; ".join(treated[effect.id])
+            name = side_effect_words(effect) + ("  ⚠ serious" if effect.serious else "")
+            item = QTreeWidgetItem([hhmm(effect.onset_at), name,
+                                    SEVERITY_MARK[effect.severity], status])
+            item.setData(0, Qt.ItemDataRole.UserRole, str(effect.id))
+            item.setToolTip(3, status)
+            if effect.entry.is_struck:
+                font = QFont(item.font(0))
+                font.setStrikeOut(True)
+                for column in range(3):
+                    item.setFont(column, font)
+            self.table.addTopLevelItem(item)
+            if selected is not None and effect.id == selected.id:
+                self.table.setCurrentItem(item)
+        for column in (0, 2):
+            self.table.resizeColumnToContents(column)
+
+    def selected(self) -> SideEffect | None:
+        item = self.table.currentItem()
+        if item is None:
+            return None
+        key = uuid.UUID(item.data(0, Qt.ItemDataRole.UserRole))
+        return next((x for x in self.effects if x.id == key), None)
+
+    def resolve_selected(self) -> None:
+        effect = self.selected()
+        if effect is None:
+            self.banner.show_message("Select the side effect that resolved.", "info")
+            return
+        self.errors.call(lambda: self.ctx.services.entries.resolve_side_effect(
+            actor=self.ctx.actor(), side_effect_id=effect.id))
+        self.reload()
+
+    def strike_selected(self) -> None:
+        effect = self.selected()
+        if effect is None:
+            self.banner.show_message("Select the side effect to strike through.", "info")
+            return
+        if strike_entry(self.ctx, "side_effects", effect.id,
+                        f"Side effect at {hhmm(effect.onset_at)}: {side_effect_words(effect)}, "
+                        f"{effect.severity.value}", self):
+            self.reload()
+
+    def add_intervention(self) -> bool:
+        """Open the intervention form, linked to the selected side effect."""
+        effect = self.selected()
+        dialog = InterventionDialog(self.ctx, self.session_id,
+                                    [x for x in self.effects if not x.entry.is_struck],
+                                    effect.id if effect else None, self)
+        saved = run_modal(dialog, lambda d: d.saved)
+        self.reload()
+        return saved
+
+
+class InterventionDialog(QDialog):
+    """What was done about a side effect: drug, dose, unit, route or a non-drug action."""
+
+    def __init__(self, ctx: AppContext, session_id: uuid.UUID, effects: list[SideEffect],
+                 side_effect_id: uuid.UUID | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.session_id = ctx, session_id
+        self.saved = False
+        self.setWindowTitle("Intervention")
+        self.resize(640, 420)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.banner = Banner("danger")
+        self.errors = ErrorRouter(self.banner)
+        self.effect = QComboBox()
+        self.effect.addItem("— not linked to a side effect —", None)
+        for effect in effects:
+            self.effect.addItem(f"{hhmm(effect.onset_at)} {side_effect_words(effect)} "
+                                f"({effect.severity.value})", str(effect.id))
+        if side_effect_id is not None:
+            self.effect.setCurrentIndex(max(0, self.effect.findData(str(side_effect_id))))
+        self.effect.currentIndexChanged.connect(self._suggest_reason)
+        form.addRow("For &side effect", self.effect)
+        self.kind = ChoiceRow(((k, f"{i}  {INTERVENTION_WORDS[k].split(' (')[0]}")
+                               for i, k in enumerate(e.InterventionKind, start=1)), wrap=True)
+        self.kind.set_value(e.InterventionKind.MEDICATION)
+        self.kind.chosen.connect(self._kind_changed)
+        form.addRow("What was done\n(Alt+1…5)", field_row(self.kind, self.errors.add(
+            "kind", ErrorLabel())))
+        self.drug = QComboBox()
+        self.drug.setEditable(True)
+        self.drug.addItems(["", *COMMON_DRUGS])
+        self.drug.setCurrentText("")
+        self.dose = QLineEdit()
+        self.dose.setMaximumWidth(90)
+        self.unit = QComboBox()
+        self.unit.setEditable(True)
+        self.unit.addItems(UNITS)
+        self.route = QComboBox()
+        self.route.setEditable(True)
+        self.route.addItems(ROUTES)
+        medication = QWidget()
+        row = QHBoxLayout(medication)
+        row.setContentsMargins(0, 0, 0, 0)
+        for label, widget in (("Drug", self.drug), ("Dose", self.dose), ("Unit", self.unit),
+                              ("Route", self.route)):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget, 2 if widget is self.drug else 0)
+        med_error = ErrorLabel()
+        for name, widget in (("drug", self.drug), ("dose", self.dose),
+                             ("dose_unit", self.unit), ("route", self.route)):
+            self.errors.add(name, med_error, widget)
+        form.addRow("&Medication", field_row(medication, med_error))
+        self.reason = QLineEdit()
+        form.addRow("&Reason", field_row(self.reason, self.errors.add(
+            "reason", ErrorLabel(), self.reason)))
+        self.given = TimeField(ctx)
+        form.addRow("Given at", field_row(self.given, self.errors.add(
+            "given_at", ErrorLabel(), self.given.edit)))
+        self.errors.add(("side_effect_id", "alert_id"), ErrorLabel())
+        layout.addLayout(form)
+        layout.addWidget(self.banner)
         layout.addStretch(1)
+        buttons = QDialogButtonBox()
+        save = buttons.addButton("Save intervention", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        make_default(self, save)
+        for index, kind in enumerate(e.InterventionKind, start=1):
+            QShortcut(QKeySequence(f"Alt+{index}"), self,
+                      activated=lambda k=kind: (self.kind.set_value(k), self._kind_changed(k)))
+        self._suggest_reason()
+        self.drug.setFocus()
+
+    def _kind_changed(self, kind: e.InterventionKind) -> None:
+        self.drug.setFocus() if kind is e.InterventionKind.MEDICATION else self.reason.setFocus()
+
+    def _suggest_reason(self) -> None:
+        text = self.effect.currentText()
+        if self.effect.currentData() and (not self.reason.text()
+                                          or self.reason.text().startswith("for ")):
+            self.reason.setText("for " + text.split(" ", 1)[1].rsplit(" (", 1)[0].lower())
+
+    def accept(self) -> None:
+        def call() -> object:
+            dose = read_numbers({"dose": ("Dose", self.dose)})["dose"]
+            medication = self.kind.value() is e.InterventionKind.MEDICATION
+            data = self.effect.currentData()
+            return self.ctx.services.entries.record_intervention(
+                actor=self.ctx.actor(), session_id=self.session_id, kind=self.kind.value(),
+                reason=self.reason.text(), given_at=self.given.value(),
+                drug=self.drug.currentText() if medication or self.drug.currentText() else None,
+                dose=dose, dose_unit=self.unit.currentText() if dose is not None else None,
+                route=self.route.currentText() if medication else None,
+                side_effect_id=uuid.UUID(data) if data else None)
+
+        ok, _ = self.errors.call(call)
+        if ok:
+            self.saved = True
+            super().accept()
+
