@@ -8,6 +8,7 @@ from kapp.services.base import ChangeHub
 from kapp.services.courses import CourseService
 from kapp.services.entries import EntryService
 from kapp.services.keys import KeyRing, NoKeyRing
+from kapp.services.patient_view import PatientViewService
 from kapp.services.patients import PatientService
 from kapp.services.protocol import ProtocolService
 from kapp.services.records import RecordService
@@ -28,6 +29,7 @@ class Services:
     entries: EntryService
     records: RecordService
     keyring: KeyRing
+    patient_view: PatientViewService
 
     @classmethod
     def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
@@ -43,4 +45,5 @@ class Services:
             entries=EntryService(db, hub),
             records=RecordService(db, hub),
             keyring=keyring or NoKeyRing(),
+            patient_view=PatientViewService(db, hub),
         )
