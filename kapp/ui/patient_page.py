@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapp.domain.enums import Sex
 from kapp.domain.errors import KappError, NotFound
 from kapp.services.base import Change
 from kapp.services.patient_view import FlagKind, FlagLevel, PatientFlag, PatientOverview
 from kapp.ui.context import AppContext, Navigator
 from kapp.ui.patient_form import PatientFormDialog
-from kapp.ui.patient_list import SORT_ROLE, age_on, local_day, short_date
+from kapp.ui.patient_list import SORT_ROLE, _RowDelegate, age_on, local_day, short_date
 from kapp.ui.patient_tables import (
     SESSION_ID_ROLE,
     CourseTableModel,
@@ -47,7 +48,7 @@ from kapp.ui.plan_session import PlanSessionDialog
 from kapp.ui.progress_view import ProgressView
 from kapp.ui.start_course import StartCourseDialog
 
-CHIPS_PER_ROW = 3
+CHIPS_PER_ROW = 3  # with the allergies beside them: fits 1366 px
 _WATCHED = {Change.PATIENTS, Change.COURSES, Change.SESSIONS, Change.ENTRIES, Change.USERS}
 
 
@@ -108,10 +109,6 @@ class PatientPage(QWidget):
         self.identity = QLabel()
         self.identity.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.identity.setWordWrap(True)
-        who = QVBoxLayout()
-        who.setSpacing(2)
-        who.addWidget(self.name)
-        who.addWidget(self.identity)
 
         self.edit_button = self._button("&Edit patient…", "Ctrl+E", self.edit_patient)
         self.course_button = self._button("Start &course…", "", self.start_course)
@@ -119,11 +116,12 @@ class PatientPage(QWidget):
                                         self.plan_session)
         self.plan_button.setDefault(True)
         top = QHBoxLayout()
-        top.addLayout(who, 1)
+        top.addWidget(self.name, 1)
         for button in (self.edit_button, self.course_button, self.plan_button):
-            top.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            top.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
 
         self.banner = Banner()
+        # Allergies first, then the flags, all on as few lines as the width allows.
         self.allergies = QWidget()
         self.allergy_layout = QHBoxLayout(self.allergies)
         self.allergy_layout.setContentsMargins(0, 0, 0, 0)
@@ -141,9 +139,12 @@ class PatientPage(QWidget):
         layout.setContentsMargins(16, 12, 16, 8)
         layout.setSpacing(8)
         layout.addLayout(top)
+        layout.addWidget(self.identity)
         layout.addWidget(self.banner)
-        layout.addWidget(self.allergies)
-        layout.addWidget(self.chips_box)
+        flags = QHBoxLayout()
+        flags.addWidget(self.allergies, 0, Qt.AlignmentFlag.AlignTop)
+        flags.addWidget(self.chips_box, 1, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(flags)
         layout.addWidget(self.tabs, 1)
 
     def _button(self, text: str, keys: str, slot) -> QPushButton:
@@ -161,7 +162,6 @@ class PatientPage(QWidget):
     def _sessions_tab(self) -> QWidget:
         self.course_model = CourseTableModel(self)
         self.courses = _table(self.course_model)
-        self.courses.setMaximumHeight(self.fontMetrics().height() * 8)
         self.session_model = SessionTableModel(self)
         self._session_proxy = QSortFilterProxyModel(self)
         self._session_proxy.setSourceModel(self.session_model)
@@ -196,7 +196,7 @@ class PatientPage(QWidget):
         self.identity.setText(" · ".join([
             f"MRN {p.mrn}",
             f"Born {short_date(p.date_of_birth)} ({age_on(p.date_of_birth, today)} years)",
-            word(SEX_WORDS, p.sex),
+            "Sex not known" if p.sex is Sex.UNKNOWN else word(SEX_WORDS, p.sex),
             word(INDICATION_WORDS, p.indication),
         ]))
         self._show_allergies(p.allergies)
@@ -205,12 +205,21 @@ class PatientPage(QWidget):
         self.session_model.set_rows(overview.sessions)
         self.sessions.resizeColumnsToContents()
         self.courses.resizeColumnsToContents()
+        self._fit_courses(len(overview.courses))
         self.no_sessions.setVisible(not overview.sessions)
         self.sessions.setVisible(bool(overview.sessions))
         has_course = bool(overview.open_courses)
         self.plan_button.setEnabled(has_course)
         self.plan_button.setToolTip("Plan the next session (Ctrl+Shift+P)" if has_course
                                     else "Start a course first")
+
+    def _fit_courses(self, rows: int) -> None:
+        """As tall as its courses (up to four), so the sessions get the rest."""
+        shown = min(max(rows, 1), 4)
+        height = (self.courses.horizontalHeader().height()
+                  + self.courses.verticalHeader().defaultSectionSize() * shown
+                  + self.courses.frameWidth() * 2 + 2)
+        self.courses.setFixedHeight(height)
 
     def _show_allergies(self, allergies: str) -> None:
         _clear(self.allergy_layout)
@@ -220,9 +229,9 @@ class PatientPage(QWidget):
         else:
             chip = Chip(Level.INFO, "Allergies: none recorded",
                         "Nothing entered under allergies; edit the patient to record them")
-        chip.label.setWordWrap(True)
+        chip.label.setWordWrap(len(text) > 60)  # a long list wraps; a short one never
+        chip.setMaximumWidth(self.fontMetrics().averageCharWidth() * 60)
         self.allergy_layout.addWidget(chip)
-        self.allergy_layout.addStretch(1)
 
     def _show_flags(self, flags: tuple[PatientFlag, ...]) -> None:
         _clear(self.chips_layout)
@@ -292,6 +301,7 @@ def _table(model) -> QTableView:
     table.setAlternatingRowColors(True)
     table.setShowGrid(False)
     table.setWordWrap(False)
+    table.setItemDelegate(_RowDelegate(table))  # the patient list's spacing and focus look
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(int(table.fontMetrics().height() * 1.9))
     table.horizontalHeader().setStretchLastSection(True)

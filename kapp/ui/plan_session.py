@@ -131,7 +131,7 @@ class PlanSessionDialog(QDialog):
             self.prescriber.addItem(user.full_name, str(user.id))
 
         grid = QGridLayout()
-        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)  # numbers stay next to their units; lists take the width
         rows: list[tuple[str, str, QWidget, QWidget | str]] = [
             ("course_id", "C&ourse", self.course, ""),
             ("drug", "&Drug", self.drug, ""),
@@ -149,22 +149,26 @@ class PlanSessionDialog(QDialog):
             label = QLabel(text)
             label.setBuddy(field)
             grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignRight)
-            grid.addWidget(field, row, 1)
             if isinstance(unit, QWidget):
+                grid.addWidget(field, row, 1)
                 grid.addWidget(unit, row, 2)
             elif unit:
+                grid.addWidget(field, row, 1)
                 grid.addWidget(QLabel(unit), row, 2)
+            else:
+                grid.addWidget(field, row, 1, 1, 3)
             row += 1
             if name == "weight":
                 self.weight_hint = QLabel()
                 self.weight_hint.setWordWrap(True)
-                grid.addWidget(self.weight_echo, row, 1, 1, 2)
-                grid.addWidget(self.weight_hint, row + 1, 1, 1, 2)
+                grid.addWidget(self.weight_echo, row, 1, 1, 3)
+                grid.addWidget(self.weight_hint, row + 1, 1, 1, 3)
                 row += 2
             labels[name] = FieldErrorLabel()
-            grid.addWidget(labels[name], row, 1, 1, 2)
+            grid.addWidget(labels[name], row, 1, 1, 3)
             row += 1
-        grid.setColumnMinimumWidth(1, self.fontMetrics().averageCharWidth() * 26)
+        self.dose_mg.setToolTip("Worked out from the dose per kg and the weight for IV and "
+                                "IM; typed for the other routes")
 
         self.results: dict[str, QLabel] = {}
         calc = QGroupBox("Dose calculator")
@@ -174,7 +178,8 @@ class PlanSessionDialog(QDialog):
         big.setBold(True)
         for number, (key, text) in enumerate((
                 ("dose_mg", "Dose"), ("volume_ml", "Volume"), ("rate_ml_per_h", "Pump rate"),
-                ("mg_per_kg_per_h", "Dose rate"), ("micrograms_per_kg_per_min", "Dose rate"))):
+                ("mg_per_kg_per_h", "Dose rate"),
+                ("micrograms_per_kg_per_min", "Same, per minute"))):
             name = QLabel(text)
             value = QLabel(_NONE)
             value.setFont(big)
@@ -325,6 +330,7 @@ class PlanSessionDialog(QDialog):
         weight_based = route in _WEIGHT_BASED
         self.mg_per_kg.setEnabled(weight_based)
         self.dose_mg.setReadOnly(weight_based)
+        self.dose_mg.setFrame(not weight_based)  # a worked-out number, not a box to type in
         iv = route is e.Route.IV
         self.concentration.setEnabled(iv)
         self.duration.setEnabled(iv)
@@ -353,6 +359,12 @@ class PlanSessionDialog(QDialog):
             if _positive(minutes):
                 rate = dosing.rate_ml_per_h(dose, conc, minutes)
                 shown["rate_ml_per_h"] = f"{fmt(round(rate, 1))} mL/h"
+        if weight_based and _positive(per_kg) and weight_kg is not None:
+            note = f"{fmt(per_kg)} mg/kg × {fmt(round(weight_kg, 1))} kg = " \
+                f"{fmt(round(per_kg * weight_kg, 1))} mg"
+            if iv and _positive(conc) and _positive(minutes):
+                note += (f"; ÷ {fmt(conc)} mg/mL = "
+                         f"{fmt(round(per_kg * weight_kg / conc, 1))} mL over {fmt(minutes)} min")
         if weight_based and _positive(per_kg) and _positive(minutes) and iv:
             shown["mg_per_kg_per_h"] = \
                 f"{fmt(round(dosing.mg_per_kg_per_h(per_kg, minutes), 3))} mg/kg/h"
@@ -423,8 +435,15 @@ class PlanSessionDialog(QDialog):
 
     def accept(self) -> None:
         form, local = self.dose_form()
+        if self.outside_protocol():
+            if not (form.override_reason or "").strip():
+                local.append(FieldError("override_reason", "Give the reason for this dose"))
+            if form.verified_by is None:
+                local.append(FieldError("verified_by", "Choose the prescriber who verifies "
+                                        "this dose"))
         if local:
-            self.errors.show(local)
+            self.errors.show(local, "The dose cannot be planned yet: see the fields marked "
+                             "below.")
             return
         if not self._weight_unit_checked():
             return
