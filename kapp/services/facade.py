@@ -8,6 +8,7 @@ from kapp.services.base import ChangeHub
 from kapp.services.courses import CourseService
 from kapp.services.entries import EntryService
 from kapp.services.keys import KeyRing, NoKeyRing
+from kapp.services.patient_view import PatientViewService
 from kapp.services.patients import PatientService
 from kapp.services.protocol import ProtocolService
 from kapp.services.records import RecordService
@@ -30,6 +31,7 @@ class Services:
     records: RecordService
     keyring: KeyRing
     settings: SettingsService
+    patient_view: PatientViewService
 
     @classmethod
     def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
@@ -47,4 +49,5 @@ class Services:
             records=RecordService(db, hub),
             keyring=keyring,
             settings=SettingsService(db, hub),
+            patient_view=PatientViewService(db, hub),
         )

@@ -43,7 +43,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"kapp — {database_label}")
         self.stack = QStackedWidget()
         self.overview = Overview(ctx, self)
-        self.patients = PatientListView(ctx.services, ctx.changes, parent=self)
+        self.patients = PatientListView(ctx.services, ctx.changes, parent=self, ctx=ctx)
         self.patients.patientActivated.connect(self.open_patient)
         self.stack.addWidget(self.overview)
         self.stack.addWidget(self.patients)

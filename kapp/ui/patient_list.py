@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -45,6 +46,7 @@ from kapp.domain.enums import Indication
 from kapp.services.base import Change
 from kapp.services.facade import Services
 from kapp.ui.changes import HubSignals
+from kapp.ui.context import AppContext
 
 SEARCH_DELAY_MS = 150
 SEARCH_LIMIT = 200
@@ -225,9 +227,14 @@ class PatientListView(QWidget):
     patientActivated = Signal(object)  # noqa: N815 - Qt names signals in camelCase
 
     def __init__(self, services: Services, changes: HubSignals,
-                 today: Callable[[], date] | None = None, parent: QWidget | None = None) -> None:
+                 today: Callable[[], date] | None = None, parent: QWidget | None = None,
+                 *, ctx: AppContext | None = None) -> None:
         super().__init__(parent)
         self._services = services
+        # Registering acts as the signed-in user, so it needs the window's context; the
+        # change signals belong to it when the main window made them.
+        owner = changes.parent()
+        self._ctx = ctx if ctx is not None else owner if isinstance(owner, AppContext) else None
         self._total = 0
         # Ages follow the database's clock, so a test or a demo clinic set in the past
         # shows the ages it would have shown then.
@@ -255,10 +262,21 @@ class PatientListView(QWidget):
         self.heading.setFont(heading_font)
         self.count_label = QLabel()
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.new_button = QPushButton("New patient…")
+        self.new_button.setToolTip("Register a new patient (Ctrl+N)")
+        self.new_button.clicked.connect(self.new_patient)
+        self.new_button.setVisible(self._ctx is not None)
+        new = QAction("New patient…", self)
+        new.setShortcut(QKeySequence.StandardKey.New)
+        new.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        new.triggered.connect(self.new_patient)
+        self.addAction(new)
         top = QHBoxLayout()
         top.addWidget(self.heading)
         top.addStretch(1)
         top.addWidget(self.count_label)
+        top.addSpacing(12)
+        top.addWidget(self.new_button)
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name, MRN or date of birth (YYYY-MM-DD)")
@@ -394,6 +412,17 @@ class PatientListView(QWidget):
         if not self.table.currentIndex().isValid():
             self.table.selectRow(0)
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def new_patient(self) -> None:
+        """Register a patient, then open their page (through ``patientActivated``)."""
+        if self._ctx is None:
+            return
+        from kapp.ui.patient_form import PatientFormDialog  # it uses this module's helpers
+
+        created = PatientFormDialog.ask(self._ctx, None, self)
+        if created is not None:
+            self.refresh()
+            self.patientActivated.emit(created.id)
 
     def _activate(self, index: QModelIndex) -> None:
         self.patientActivated.emit(index.data(PATIENT_ID_ROLE))

@@ -1,20 +1,326 @@
-"""One patient: who they are, their flags, courses and sessions (placeholder shell)."""
+"""One patient: who they are, allergies and flags at the top, then their progress and
+their sessions. The nurse starts a course and plans the next session from here."""
 
 from __future__ import annotations
 
 import uuid
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from kapp.domain.enums import Sex
+from kapp.domain.errors import KappError, NotFound
+from kapp.services.base import Change
+from kapp.services.patient_view import FlagKind, FlagLevel, PatientFlag, PatientOverview
 from kapp.ui.context import AppContext, Navigator
+from kapp.ui.patient_form import PatientFormDialog
+from kapp.ui.patient_list import SORT_ROLE, _RowDelegate, age_on, local_day, short_date
+from kapp.ui.patient_tables import (
+    SESSION_ID_ROLE,
+    CourseTableModel,
+    SessionColumn,
+    SessionTableModel,
+    when_text,
+)
+from kapp.ui.patient_widgets import (
+    CONTRAINDICATION_WORDS,
+    COURSE_WORDS,
+    INDICATION_WORDS,
+    MEDICATION_WORDS,
+    SEX_WORDS,
+    Banner,
+    Chip,
+    Level,
+    word,
+)
+from kapp.ui.plan_session import PlanSessionDialog
+from kapp.ui.progress_view import ProgressView
+from kapp.ui.start_course import StartCourseDialog
+
+CHIPS_PER_ROW = 3  # with the allergies beside them: fits 1366 px
+_WATCHED = {Change.PATIENTS, Change.COURSES, Change.SESSIONS, Change.ENTRIES, Change.USERS}
+
+
+def flag_chips(flags: tuple[PatientFlag, ...]) -> list[tuple[Level, str, str]]:
+    """(level, words, tooltip) for each chip; medications share one chip."""
+    chips: list[tuple[Level, str, str]] = []
+    medicines = [word(MEDICATION_WORDS, f.code) for f in flags if f.kind is FlagKind.MEDICATION]
+    for f in flags:
+        level = Level(f.level.value)
+        session = (f"{word(COURSE_WORDS, f.course_kind)} session {f.number_in_course}"
+                   if f.number_in_course else "")
+        match f.kind:
+            case FlagKind.INSTRUMENT:
+                day = short_date(local_day(f.at)) if f.at else ""
+                chips.append((level, f"{f.message} ({day})", f.message))
+            case FlagKind.CONTRAINDICATION:
+                chips.append((level, f"Contraindication: {word(CONTRAINDICATION_WORDS, f.code)}",
+                              "Answered yes at screening"))
+            case FlagKind.SCREENING_UNKNOWN:
+                chips.append((level, f"Not known: {word(CONTRAINDICATION_WORDS, f.code)}",
+                              "Screening answer not known yet: ask before the next session"))
+            case FlagKind.NOT_SCREENED:
+                chips.append((level, "Not screened for contraindications",
+                              "Edit the patient to record the screening answers"))
+            case FlagKind.UNSIGNED_SESSION:
+                day = f" of {short_date(local_day(f.at))}" if f.at else ""
+                chips.append((level, f"Not signed: {session}{day}",
+                              "Open it from the Sessions tab to sign it"))
+            case FlagKind.IN_CHAIR:
+                since = f" since {when_text(f.at)}" if f.at else ""
+                chips.append((level, f"In the chair now: {session}{since}", ""))
+    if medicines:
+        chips.append((Level.INFO, "Takes: " + ", ".join(medicines),
+                      "Medicines that matter with ketamine"))
+    return chips
 
 
 class PatientPage(QWidget):
     def __init__(self, ctx: AppContext, patient_id: uuid.UUID, navigator: Navigator,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.ctx = ctx
         self.patient_id = patient_id
-        patient = ctx.services.patients.get(patient_id)
+        self.navigator = navigator
+        self.overview: PatientOverview | None = None
+        self._build()
+        ctx.changes.changed.connect(self._on_changed)
+        self.refresh()
+
+    # -- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.name = QLabel()
+        font = QFont(self.name.font())
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.name.setFont(font)
+        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.identity = QLabel()
+        self.identity.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.identity.setWordWrap(True)
+
+        self.edit_button = self._button("&Edit patient…", "Ctrl+E", self.edit_patient)
+        self.course_button = self._button("Start &course…", "", self.start_course)
+        self.plan_button = self._button("&Plan next session…", "Ctrl+Shift+P",
+                                        self.plan_session)
+        self.plan_button.setDefault(True)
+        top = QHBoxLayout()
+        top.addWidget(self.name, 1)
+        for button in (self.edit_button, self.course_button, self.plan_button):
+            top.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+
+        self.banner = Banner()
+        # Allergies first, then the flags, all on as few lines as the width allows.
+        self.allergies = QWidget()
+        self.allergy_layout = QHBoxLayout(self.allergies)
+        self.allergy_layout.setContentsMargins(0, 0, 0, 0)
+        self.chips_box = QWidget()
+        self.chips_layout = QVBoxLayout(self.chips_box)
+        self.chips_layout.setContentsMargins(0, 0, 0, 0)
+        self.chips_layout.setSpacing(4)
+
+        self.tabs = QTabWidget()
+        self.progress = ProgressView(self.ctx, self.patient_id, self.navigator)
+        self.tabs.addTab(self.progress, "&Progress")
+        self.tabs.addTab(self._sessions_tab(), "&Sessions")
+
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{patient.family_name}, {patient.given_name} ({patient.mrn})"))
-        layout.addStretch(1)
+        layout.setContentsMargins(16, 12, 16, 8)
+        layout.setSpacing(8)
+        layout.addLayout(top)
+        layout.addWidget(self.identity)
+        layout.addWidget(self.banner)
+        flags = QHBoxLayout()
+        flags.addWidget(self.allergies, 0, Qt.AlignmentFlag.AlignTop)
+        flags.addWidget(self.chips_box, 1, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(flags)
+        layout.addWidget(self.tabs, 1)
+
+    def _button(self, text: str, keys: str, slot) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        if keys:
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+            button.setToolTip(f"{text.replace('&', '')} ({keys})")
+        return button
+
+    def _sessions_tab(self) -> QWidget:
+        self.course_model = CourseTableModel(self)
+        self.courses = _table(self.course_model)
+        self.session_model = SessionTableModel(self)
+        self._session_proxy = QSortFilterProxyModel(self)
+        self._session_proxy.setSourceModel(self.session_model)
+        self._session_proxy.setSortRole(SORT_ROLE)
+        self.sessions = _table(self._session_proxy)
+        self.sessions.setSortingEnabled(True)
+        self.sessions.sortByColumn(SessionColumn.DATE, Qt.SortOrder.DescendingOrder)
+        self.sessions.activated.connect(self._open_session)
+        self.no_sessions = QLabel("No sessions yet. Start a course, then plan the first "
+                                  "session (Plan next session…).")
+        self.no_sessions.setWordWrap(True)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(_heading("Courses"))
+        layout.addWidget(self.courses)
+        layout.addWidget(_heading("Sessions — Enter or double-click opens one"))
+        layout.addWidget(self.no_sessions)
+        layout.addWidget(self.sessions, 1)
+        return tab
+
+    # -- data -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        try:
+            overview = self.ctx.services.patient_view.overview(self.patient_id)
+        except NotFound:
+            self.banner.show_message("This patient's record could not be found.")
+            return
+        self.overview = overview
+        p = overview.patient
+        today = local_day(self.ctx.clock.now())
+        self.name.setText(f"{p.family_name}, {p.given_name}")
+        self.identity.setText(" · ".join([
+            f"MRN {p.mrn}",
+            f"Born {short_date(p.date_of_birth)} ({age_on(p.date_of_birth, today)} years)",
+            "Sex not known" if p.sex is Sex.UNKNOWN else word(SEX_WORDS, p.sex),
+            word(INDICATION_WORDS, p.indication),
+        ]))
+        self._show_allergies(p.allergies)
+        self._show_flags(overview.flags)
+        self.course_model.set_rows(overview.courses)
+        self.session_model.set_rows(overview.sessions)
+        self.sessions.resizeColumnsToContents()
+        self.courses.resizeColumnsToContents()
+        self._fit_courses(len(overview.courses))
+        self.no_sessions.setVisible(not overview.sessions)
+        self.sessions.setVisible(bool(overview.sessions))
+        has_course = bool(overview.open_courses)
+        self.plan_button.setEnabled(has_course)
+        self.plan_button.setToolTip("Plan the next session (Ctrl+Shift+P)" if has_course
+                                    else "Start a course first")
+
+    def _fit_courses(self, rows: int) -> None:
+        """As tall as its courses (up to four), so the sessions get the rest."""
+        shown = min(max(rows, 1), 4)
+        height = (self.courses.horizontalHeader().height()
+                  + self.courses.verticalHeader().defaultSectionSize() * shown
+                  + self.courses.frameWidth() * 2 + 2)
+        self.courses.setFixedHeight(height)
+
+    def _show_allergies(self, allergies: str) -> None:
+        _clear(self.allergy_layout)
+        text = allergies.strip()
+        if text:
+            chip = Chip(Level.DANGER, f"Allergies: {text}")
+        else:
+            chip = Chip(Level.INFO, "Allergies: none recorded",
+                        "Nothing entered under allergies; edit the patient to record them")
+        chip.label.setWordWrap(len(text) > 60)  # a long list wraps; a short one never
+        chip.setMaximumWidth(self.fontMetrics().averageCharWidth() * 60)
+        self.allergy_layout.addWidget(chip)
+
+    def _show_flags(self, flags: tuple[PatientFlag, ...]) -> None:
+        _clear(self.chips_layout)
+        chips = flag_chips(flags) or [(Level.OK, "No flags", "Nothing needs attention")]
+        row: QHBoxLayout | None = None
+        for number, (level, text, tip) in enumerate(chips):
+            if number % CHIPS_PER_ROW == 0:
+                row = QHBoxLayout()
+                row.setSpacing(6)
+                self.chips_layout.addLayout(row)
+            assert row is not None
+            row.addWidget(Chip(level, text, tip))
+        for index in range(self.chips_layout.count()):
+            item = self.chips_layout.itemAt(index)
+            if item is not None and item.layout() is not None:
+                item.layout().addStretch(1)
+
+    def chip_texts(self) -> list[str]:
+        return [w.text() for w in self.chips_box.findChildren(Chip)]
+
+    def _on_changed(self, changes: frozenset[Change]) -> None:
+        if changes & _WATCHED:
+            self.refresh()
+
+    # -- actions --------------------------------------------------------------------------
+    def edit_patient(self) -> None:
+        if self.overview is None:
+            return
+        # Read afresh: the form's version must be the one on disk when it opened.
+        try:
+            patient = self.ctx.services.patients.get(self.patient_id)
+        except KappError as error:
+            self.banner.show_message(str(error))
+            return
+        if PatientFormDialog.ask(self.ctx, patient, self) is not None:
+            self.refresh()
+
+    def start_course(self) -> None:
+        if StartCourseDialog.ask(self.ctx, self.patient_id, self) is not None:
+            self.refresh()
+            self.tabs.setCurrentIndex(1)
+
+    def plan_session(self) -> None:
+        if self.overview is None or not self.overview.open_courses:
+            self.banner.show_message("Start a course first: a session belongs to a course.",
+                                     Level.WARNING)
+            return
+        planned = PlanSessionDialog.ask(self.ctx, self.patient_id, self)
+        if planned is not None:
+            self.navigator.open_session(planned.id)
+
+    def _open_session(self, index: QModelIndex) -> None:
+        session_id = index.data(SESSION_ID_ROLE)
+        if session_id is not None:
+            self.navigator.open_session(session_id)
+
+    def flags_of(self, level: FlagLevel) -> list[PatientFlag]:
+        return [f for f in (self.overview.flags if self.overview else ()) if f.level is level]
+
+
+def _table(model) -> QTableView:
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.setShowGrid(False)
+    table.setWordWrap(False)
+    table.setItemDelegate(_RowDelegate(table))  # the patient list's spacing and focus look
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(int(table.fontMetrics().height() * 1.9))
+    table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return table
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = QFont(label.font())
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def _clear(layout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        if item.widget() is not None:
+            item.widget().deleteLater()
+        elif item.layout() is not None:
+            _clear(item.layout())
