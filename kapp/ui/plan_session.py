@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -59,11 +60,19 @@ VerifyClinician = Callable[[QWidget, User], bool]
 their password. Returns False to refuse."""
 
 
-def accept_chosen_clinician(parent: QWidget, clinician: User) -> bool:
-    """The verification hook until passwords exist: choosing the clinician is taken as
-    their verification. The security work replaces it with a password check."""
-    del parent, clinician
-    return True
+def password_verifier(ctx: AppContext) -> VerifyClinician:
+    """The second clinician types their own password at this keyboard; a wrong one counts
+    towards their lockout like a failed sign-in."""
+
+    def verify(parent: QWidget, clinician: User) -> bool:
+        password, ok = QInputDialog.getText(
+            parent, "Verify the dose",
+            f"{clinician.full_name}, type your password to verify this dose:",
+            QLineEdit.EchoMode.Password)
+        return bool(ok and password) and ctx.services.users.verify_password(
+            clinician.id, password, purpose="dose.verify")
+
+    return verify
 
 
 #: A weight this many times the previous visit's looks typed in the other unit
@@ -75,11 +84,11 @@ _NONE = "—"
 
 class PlanSessionDialog(QDialog):
     def __init__(self, ctx: AppContext, patient_id: uuid.UUID, parent: QWidget | None = None,
-                 *, verify_clinician: VerifyClinician = accept_chosen_clinician) -> None:
+                 *, verify_clinician: VerifyClinician | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.patient_id = patient_id
-        self.verify_clinician = verify_clinician
+        self.verify_clinician = verify_clinician or password_verifier(ctx)
         self.planned: TreatmentSession | None = None
         self.weight_confirmed_note: str | None = None
         services = ctx.services

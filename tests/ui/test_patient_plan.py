@@ -285,3 +285,17 @@ def test_save_screenshot(qtbot, ctx, staff, course, planned, scene):
         assert dialog.grab().save(str(folder / f"{scene}.png"))
     finally:
         QLocale.setDefault(locale)
+
+
+def test_the_verifier_types_their_own_password(qtbot, ctx, services, staff, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    from kapp.ui.plan_session import password_verifier
+
+    typed = iter([("wrong-password", True), (staff.password(staff.prescriber), True),
+                  ("", False)])
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: next(typed)))
+    verify = password_verifier(ctx)
+    assert verify(None, staff.prescriber) is False
+    assert verify(None, staff.prescriber) is True
+    assert verify(None, staff.prescriber) is False  # cancelled

@@ -117,6 +117,8 @@ class SessionScreen(QWidget):
             2, QHeaderView.ResizeMode.Stretch)
         self.chart = SessionChart()
         self.side_effects = SideEffectsPanel(ctx, sid)
+        # One key per side effect anywhere on the screen (text fields keep their letters).
+        self.side_effects.bind_shortcuts_to(self)
         self.dissociation = DissociationPanel(ctx, sid)
         self.notes = NotesPanel(ctx, sid)
 
