@@ -12,9 +12,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QTableView,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +25,7 @@ from kapp.domain.enums import Sex
 from kapp.domain.errors import KappError, NotFound
 from kapp.services.base import Change
 from kapp.services.patient_view import FlagKind, FlagLevel, PatientFlag, PatientOverview
+from kapp.ui import report_actions
 from kapp.ui.context import AppContext, Navigator
 from kapp.ui.patient_form import PatientFormDialog
 from kapp.ui.patient_list import SORT_ROLE, _RowDelegate, age_on, local_day, short_date
@@ -115,9 +118,11 @@ class PatientPage(QWidget):
         self.plan_button = self._button("&Plan next session…", "Ctrl+Shift+P",
                                         self.plan_session)
         self.plan_button.setDefault(True)
+        self.reports_button = self._reports_button()
         top = QHBoxLayout()
         top.addWidget(self.name, 1)
-        for button in (self.edit_button, self.course_button, self.plan_button):
+        for button in (self.edit_button, self.course_button, self.plan_button,
+                       self.reports_button):
             top.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
 
         self.banner = Banner()
@@ -157,6 +162,21 @@ class PatientPage(QWidget):
             action.triggered.connect(slot)
             self.addAction(action)
             button.setToolTip(f"{text.replace('&', '')} ({keys})")
+        return button
+
+    def _reports_button(self) -> QToolButton:
+        """Paper for the chart and the referring doctor, and the patient's data as CSV."""
+        ctx, pid = self.ctx, self.patient_id
+        menu = QMenu(self)
+        self.progress_pdf_action = menu.addAction(
+            "Progress report (PDF)…", lambda: report_actions.save_progress_pdf(ctx, pid, self))
+        self.export_action = menu.addAction(
+            "Export this patient's records (CSV)…",
+            lambda: report_actions.export_csv(ctx, pid, self))
+        button = QToolButton()
+        button.setText("&Reports")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setMenu(menu)
         return button
 
     def _sessions_tab(self) -> QWidget:

@@ -261,3 +261,19 @@ def test_save_screenshot(qtbot, db, staff, navigator, scene):
         assert page.grab().save(str(folder / f"{scene}.png"))
     finally:
         QLocale.setDefault(locale)
+
+
+def test_reports_menu_makes_the_progress_pdf_and_the_patients_csv(qtbot, ctx, patient,
+                                                                  navigator, monkeypatch):
+    from kapp.ui import report_actions
+
+    calls = []
+    monkeypatch.setattr(report_actions, "save_progress_pdf",
+                        lambda c, pid, parent: calls.append(("pdf", pid)))
+    monkeypatch.setattr(report_actions, "export_csv",
+                        lambda c, pid, parent: calls.append(("csv", pid)))
+    page = open_page(qtbot, ctx, patient.id, navigator)
+    assert page.reports_button.menu() is not None
+    page.progress_pdf_action.trigger()
+    page.export_action.trigger()
+    assert calls == [("pdf", patient.id), ("csv", patient.id)]
