@@ -180,3 +180,22 @@ def test_looking_a_session_up_does_not_wait_for_a_writer(services, planned, db):
         assert services.sessions.get(planned.id).id == planned.id
         assert services.sessions.missing_for_signature(planned.id)
         assert services.sessions.delivery(planned.id).state == "not_started"
+
+
+def test_an_intranasal_esketamine_session_starts_and_stops_without_a_concentration(
+        services, staff, course, clock):
+    from kapp.services.sessions import DoseForm
+
+    session = services.sessions.plan_session(
+        actor=staff.nurse, course_id=course.id, planned_start=clock.now(),
+        prescriber_id=staff.prescriber.id,
+        dose=DoseForm(route="intranasal", drug="esketamine", weight=None, dose_mg=56))
+    nurse = staff.nurse
+    services.sessions.record_pump_event(actor=nurse, session_id=session.id, kind="start",
+                                        rate_ml_per_h=1)
+    clock.advance(minutes=10)
+    assert services.sessions.delivery(session.id).dose_mg == 0  # devices, not a pump
+    stopped = services.sessions.record_pump_event(actor=nurse, session_id=session.id,
+                                                  kind="stop")
+    assert stopped.state == "stopped" and stopped.dose_mg == 0
+    assert services.sessions.get(session.id).status.value == "recovery"
