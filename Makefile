@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kapp-installed
 
-.PHONY: run test lint install demo screenshots clean
+.PHONY: run test lint install demo bench screenshots clean
 
 run: $(STAMP)
 	$(BIN)/kapp $(ARGS)
@@ -21,6 +21,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 install: $(STAMP)
+
+# Ten years of a busy clinic (built once into .bench/, about 10 minutes), then every
+# figure of docs/performance.md with its target and its ratio to a baseline.
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench $(BENCH_ARGS)
 
 # A demo clinic to look around in: make demo, then make run ARGS="--db demo.db"
 demo: $(STAMP)
@@ -45,4 +50,4 @@ screenshots: $(STAMP)
 	  -p no:cacheprovider -k "screenshot" tests/ui
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .bench

@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--patients", type=int, default=40, metavar="N",
                       help="how many patients (default 40)")
     demo.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
+    demo.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
+                      dest="protocol",
+                      help="a protocol setting for the demo clinic, e.g. "
+                           "vitals_interval_infusion_min=3 (repeatable)")
 
     db = commands.add_parser("db", help="database maintenance",
                              description="Upgrade or check a kapp database.")
@@ -106,6 +110,11 @@ def _demo(args: argparse.Namespace) -> int:
     if args.patients < 1:
         print("kapp: --patients must be at least 1", file=sys.stderr)
         return 2
+    try:
+        settings = _settings(args.protocol)
+    except ValueError as exc:
+        print(f"kapp: {exc}", file=sys.stderr)
+        return 2
     opened = open_database(url_from_args(args))
     db = opened.database
     ProtocolService(db).ensure_defaults()
@@ -116,7 +125,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     try:
         summary = write_demo_clinic(db, patients=args.patients, seed=args.seed,
-                                    progress=progress)
+                                    progress=progress, protocol=settings)
     except ValueError as exc:
         print(f"\nkapp: {exc}", file=sys.stderr)
         return 2
@@ -129,6 +138,20 @@ def _demo(args: argparse.Namespace) -> int:
         count = getattr(summary, name)
         print(f"  {name.replace('_', ' ')}: {count:,}")
     return 0
+
+
+def _settings(pairs: list[str]) -> dict[str, float]:
+    settings: dict[str, float] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        try:
+            settings[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(f"--set takes SETTING=NUMBER, e.g. vitals_interval_infusion_min=3; "
+                             f"got {pair!r}")
+    return settings
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

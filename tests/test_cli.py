@@ -54,3 +54,12 @@ def test_check_fails_on_a_damaged_file(tmp_path: Path) -> None:
 def test_check_of_a_missing_file_says_so(tmp_path: Path) -> None:
     result = kapp("db", "check", "--db", str(tmp_path / "nothing.db"))
     assert result.returncode == 2 and "no database" in result.stderr
+
+
+def test_demo_takes_protocol_settings_and_refuses_a_malformed_one(tmp_path: Path) -> None:
+    db = tmp_path / "dense.db"
+    made = kapp("demo", "--db", str(db), "--patients", "2", "--set",
+                "vitals_interval_infusion_min=3")
+    assert made.returncode == 0, made.stderr
+    bad = kapp("demo", "--db", str(tmp_path / "bad.db"), "--set", "vitals_interval=abc")
+    assert bad.returncode == 2 and "SETTING=NUMBER" in bad.stderr

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,11 +28,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain import enums as e
+from kapp.domain.errors import ValidationError
 from kapp.domain.instruments import load_instruments
 from kapp.domain.protocol import Protocol
 from kapp.paths import instruments_dir
 from kapp.services import demo_text as txt
-from kapp.services.demo_plan import HISTORY_DAYS, PAIN, make_courses, make_traits
+from kapp.services.demo_plan import (
+    HISTORY_DAYS,
+    LONG_TERM_EVERY,
+    PAIN,
+    make_courses,
+    make_traits,
+)
 from kapp.services.demo_rows import TABLES, Batch, Staff, Visit
 from kapp.services.demo_session import SessionBuilder
 from kapp.storage.audit import GENESIS_HASH, entry_hash
@@ -74,8 +81,12 @@ def write_demo_clinic(
     seed: int = 1,
     today: date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    protocol: Mapping[str, float] | None = None,
 ) -> DemoSummary:
     """Fill ``db`` with a synthetic clinic of ``patients`` patients.
+
+    ``protocol`` overrides some of the clinic's protocol settings first (for example a
+    clinic that charts vitals every 3 minutes); the sessions follow the result.
 
     Raises:
         ValueError: ``patients`` is negative, or the database already holds demo
@@ -87,14 +98,14 @@ def write_demo_clinic(
     rng = random.Random(seed)
     counts = dict.fromkeys((*TABLES, "audit_log", "users", "responders", "remitters"), 0)
     with db.unit_of_work() as uow:
-        staff, made_users, protocol = _set_up(uow, rng, today, counts)
+        staff, made_users, settings = _set_up(uow, rng, today, counts, dict(protocol or {}))
     instruments = load_instruments(instruments_dir())
     with db.reading() as session:
         chain = _Chain(*_last(session), random.Random(f"kapp-demo-audit:{seed}"), db.origin)
 
     def make(first: int, size: int) -> tuple[Batch, _Linked, list[str]]:
         batch = Batch(db.origin)
-        builder = SessionBuilder(rng, staff, protocol, instruments, today, batch)
+        builder = SessionBuilder(rng, staff, settings, instruments, today, batch)
         outcomes = []
         for number in range(first, first + size):
             # One generator per patient: a patient does not change when the batch size does.
@@ -137,6 +148,7 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 def _set_up(
     uow: UnitOfWork, rng: random.Random, today: date, counts: dict[str, int],
+    overrides: dict[str, float],
 ) -> tuple[Staff, int, Protocol]:
     """Refuse a second demo, then make the staff accounts and the protocol settings."""
     s = uow.session
@@ -169,6 +181,23 @@ def _set_up(
     settings = s.execute(sa.select(ProtocolSetting.key, ProtocolSetting.value)).all()
     stored = {key: value for key, value in settings}
     defaults = Protocol().as_dict()
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise ValueError(f"unknown protocol setting(s): {', '.join(unknown)}")
+    try:
+        Protocol.from_values({**defaults, **stored, **overrides})
+    except ValidationError as exc:
+        raise ValueError("; ".join(p.message for p in exc.errors)) from exc
+    for key, value in overrides.items():
+        if key in stored and stored[key] != value:
+            s.execute(sa.update(ProtocolSetting.__table__)
+                      .where(ProtocolSetting.key == key)
+                      .values(value=value, updated_at=since, updated_by_id=staff.admin))
+            batch.audit.append((since, staff.admin, "demo.protocol", "protocol_settings", key,
+                                None, None, {"value": value, "was": stored[key]}))
+        if key in stored:
+            stored[key] = value
+    defaults = {**defaults, **overrides}
     missing = [
         {"key": key, "value": value, "updated_at": since, "updated_by_id": staff.admin}
         for key, value in defaults.items()
@@ -189,7 +218,10 @@ def _patient(b: SessionBuilder, number: int) -> str:
     rng = b.rng
     t = make_traits(rng)
     pid = b.uuid()
+    long_term = number % LONG_TERM_EVERY == LONG_TERM_EVERY // 2
     first_day = b.today + timedelta(days=rng.randint(-HISTORY_DAYS, 10))
+    if long_term:
+        first_day = b.today - timedelta(days=HISTORY_DAYS)
     created = min(
         datetime.combine(first_day - timedelta(days=rng.randint(7, 21)),
                          time(rng.randint(9, 16), rng.randint(0, 59)), UTC),
@@ -232,7 +264,7 @@ def _patient(b: SessionBuilder, number: int) -> str:
         "mg_per_kg": (0.8 if rng.random() < 0.2 else 0.7) if pain else t.start_mg_per_kg,
     }
     booked = created + timedelta(minutes=10)
-    courses = make_courses(rng, t, first_day, b.today)
+    courses = make_courses(rng, t, first_day, b.today, long_term=long_term)
     for course in courses:
         cid = b.uuid()
         course_row = {

@@ -17,6 +17,10 @@ PAIN = (Indication.CRPS, Indication.CHRONIC_PAIN)
 
 # How far back the oldest demo patient started, in days.
 HISTORY_DAYS = 1460
+# One patient in this many is a long-term maintenance patient seen every week or so since
+# the clinic opened: about 200 sessions, the heaviest patient page a clinic has.
+LONG_TERM_EVERY = 1000
+LONG_TERM_GAP_DAYS = (5, 9)
 
 
 @dataclass(slots=True)
@@ -105,10 +109,12 @@ def _next_weekday(day: date) -> date:
     return day
 
 
-def make_courses(rng: random.Random, t: Traits, first_day: date, today: date) -> list[CoursePlan]:
+def make_courses(rng: random.Random, t: Traits, first_day: date, today: date,
+                 *, long_term: bool = False) -> list[CoursePlan]:
     """The induction, then perhaps maintenance or a booster, up to the first future visit.
 
     Past visits fall before ``today``; visits from ``today`` on are bookings (planned).
+    A ``long_term`` patient always goes on to weekly-ish maintenance and never stops.
     """
     count = rng.choices((6, 4, 5, 7, 8), weights=(75, 5, 8, 7, 5))[0]
     day = _next_weekday(first_day)
@@ -126,19 +132,20 @@ def make_courses(rng: random.Random, t: Traits, first_day: date, today: date) ->
     if not ended:
         return courses
     follow = rng.random()
-    go_on = 0.85 if t.responder else 0.55
+    go_on = 1.0 if long_term else 0.85 if t.responder else 0.55
+    gap = LONG_TERM_GAP_DAYS if long_term else (21, 42)
     if follow < go_on:
         dates = []
-        day = _next_weekday(courses[0].dates[-1] + timedelta(days=rng.randint(21, 42)))
+        day = _next_weekday(courses[0].dates[-1] + timedelta(days=rng.randint(*gap)))
         stopped = False
         while True:
             dates.append(day)
             if day >= today:
                 break
-            if len(dates) > 2 and rng.random() < 0.02:
+            if not long_term and len(dates) > 2 and rng.random() < 0.02:
                 stopped = True
                 break
-            day = _next_weekday(day + timedelta(days=rng.randint(21, 42)))
+            day = _next_weekday(day + timedelta(days=rng.randint(*gap)))
         courses.append(
             CoursePlan(
                 CourseKind.MAINTENANCE, dates, len(dates), stopped, 1, end_ratio,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -252,3 +252,54 @@ def test_database_integrity(clinic: tuple[Database, DemoSummary]) -> None:
     with clinic[0].engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
+def test_a_long_term_patient_has_about_two_hundred_sessions() -> None:
+    import random
+
+    from kapp.services.demo_plan import HISTORY_DAYS, make_courses, make_traits
+
+    rng = random.Random(3)
+    traits = make_traits(rng)
+    first = TODAY - timedelta(days=HISTORY_DAYS)
+    courses = make_courses(rng, traits, first, TODAY, long_term=True)
+    visits = sum(len(c.dates) for c in courses)
+    # weekly-ish (5-9 days, weekends skipped) for four years after a six-visit induction
+    assert 170 <= visits <= 260
+    assert [c.kind for c in courses][:2] == [e.CourseKind.INDUCTION, e.CourseKind.MAINTENANCE]
+
+
+def test_protocol_settings_for_the_demo_clinic_shape_its_sessions(tmp_path: Path) -> None:
+    db = make_db(tmp_path / "dense.db")
+    try:
+        summary = write_demo_clinic(db, patients=3, seed=2, today=TODAY,
+                                    protocol={"vitals_interval_infusion_min": 3})
+        with db.reading() as s:
+            stored = s.execute(sa.select(m.ProtocolSetting.value).where(
+                m.ProtocolSetting.key == "vitals_interval_infusion_min")).scalar_one()
+        assert stored == 3
+        sparse = make_db(tmp_path / "sparse.db")
+        try:
+            default = write_demo_clinic(sparse, patients=3, seed=2, today=TODAY)
+        finally:
+            sparse.dispose()
+        assert summary.sessions == default.sessions
+        assert summary.vitals > 1.5 * default.vitals
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"no_such_setting": 1}, "unknown protocol setting"),
+    ({"vitals_interval_infusion_min": 0}, "Vitals every, during infusion"),
+])
+def test_bad_protocol_settings_are_refused_before_anything_is_written(
+        tmp_path: Path, settings: dict, words: str) -> None:
+    db = make_db(tmp_path / "x.db")
+    try:
+        with pytest.raises(ValueError, match=words):
+            write_demo_clinic(db, patients=2, seed=1, today=TODAY, protocol=settings)
+        with db.reading() as s:
+            assert count(s, m.Patient) == 0
+    finally:
+        db.dispose()

@@ -1,0 +1,145 @@
+"""Each benchmark case: what it measures, its baseline and its target."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.clinic import Clinic
+from bench.stats import Timing, repeat, timed
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: str  # what was measured, formatted
+    target: str
+    met: bool | None  # None: no target, or not measurable in this build
+    ratio: str = ""
+
+
+def _ms(t: Timing) -> str:
+    return f"median {t.median:.1f} ms, p95 {t.p95:.1f} ms"
+
+
+def _child(args: list[str]) -> tuple[float, str]:
+    """Run a child python; wall-clock ms until it printed its one line, and the line."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    elapsed = (time.perf_counter() - started) * 1000
+    proc.wait(timeout=120)
+    if proc.returncode != 0 or not line:
+        raise RuntimeError(f"benchmark child {args} failed (exit {proc.returncode})")
+    return elapsed, line
+
+
+def cold_start(clinic: Clinic, runs: int) -> Figure:
+    kapp, bare = [], []
+    for _ in range(runs):  # interleaved, so both see the same machine state
+        bare.append(_child(["-m", "bench.coldstart", "bare"])[0])
+        kapp.append(_child(["-m", "bench.coldstart", "kapp", str(clinic.path)])[0])
+    k, b = timed(kapp), timed(bare)
+    ratio = k.median / b.median
+    return Figure("Cold start to main window", f"{_ms(k)} (empty Qt window: {_ms(b)})",
+                  "ratio <= 2", ratio <= 2, f"{ratio:.2f}x")
+
+
+def search(services, runs: int) -> Figure:
+    """One keystroke to the list updated: the search query plus the table's reset."""
+    from kapp.ui.context import AppContext
+    from kapp.ui.patient_list import PatientListView
+
+    ctx = AppContext(services)
+    view = PatientListView(services, ctx.changes)
+    view.resize(1000, 700)
+    view.show()
+    typed = ["m", "ma", "mar", "o", "ok", "DEMO-00", "DEMO-0012", "1975", "1975-0",
+             "smith", "lee", "an"]
+    samples: list[float] = []
+    for _ in range(max(1, runs // len(typed))):
+        for text in typed:
+            view.search.setText(text)
+            started = time.perf_counter()
+            view.refresh()
+            samples.append((time.perf_counter() - started) * 1000)
+    view.close()
+    t = timed(samples)
+    return Figure("Patient search, keystroke to list", _ms(t), "p95 <= 30 ms", t.p95 <= 30)
+
+
+def record_vitals(services, path: Path, runs: int) -> Figure:
+    from kapp.domain import enums as e
+    from kapp.domain.vitals import VitalsInput
+    from kapp.services.sessions import DoseForm
+
+    nurse = services.users.by_username("nurse1")
+    prescriber = services.users.by_username("prescriber1")
+    patient = services.patients.search("DEMO-", limit=1)[0]
+    course = services.courses.for_patient(patient.id)[-1]
+    dose = services.sessions.previous_dose(patient.id) or DoseForm(
+        route="iv", drug="ketamine", weight=70, weight_unit="kg", mg_per_kg=0.5,
+        concentration_mg_per_ml=1, duration_min=40)
+    session = services.sessions.plan_session(
+        actor=nurse, course_id=course.id, planned_start=datetime.now(UTC), dose=dose,
+        prescriber_id=prescriber.id)
+    services.sessions.set_checklist(actor=nurse, session_id=session.id, which="pre",
+                                    items={c.value: True for c in e.PreSessionCheck})
+    services.sessions.record_pump_event(actor=nurse, session_id=session.id, kind="start",
+                                        rate_ml_per_h=60)
+    values = VitalsInput(hr=76, systolic=131, diastolic=83, spo2=98, rr=14)
+    kapp = repeat(lambda: services.entries.record_vitals(
+        actor=nurse, session_id=session.id, values=values, rhythm="sinus rhythm"), runs)
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("busy_timeout=5000", "journal_mode=WAL", "synchronous=FULL",
+                   "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_vitals (id BLOB PRIMARY KEY, "
+                 "session_id BLOB, taken_at TEXT, hr REAL, systolic REAL, diastolic REAL, "
+                 "spo2 REAL, rr REAL, rhythm TEXT)")
+
+    def plain() -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO bench_vitals VALUES (?,?,?,?,?,?,?,?,?)",
+                     (uuid.uuid4().bytes, session.id.bytes, datetime.now(UTC).isoformat(),
+                      76, 131, 83, 98, 14, "sinus rhythm"))
+        conn.execute("COMMIT")
+
+    base = repeat(plain, runs)
+    conn.close()
+    ratio = kapp.median / base.median
+    met = kapp.p95 <= 10 and ratio <= 5
+    return Figure("Record one vitals reading (durable)",
+                  f"{_ms(kapp)} (plain sqlite3: {_ms(base)})",
+                  "p95 <= 10 ms, ratio <= 5", met, f"{ratio:.2f}x")
+
+
+def memory(clinic: Clinic) -> Figure:
+    _, line = _child(["-m", "bench.memory", str(clinic.path), clinic.heaviest_mrn])
+    mb = float(line)
+    return Figure("Peak memory, database open and a patient shown", f"{mb:.0f} MB",
+                  "<= 300 MB", mb <= 300)
+
+
+def size(clinic: Clinic) -> Figure:
+    per = clinic.size_bytes / max(clinic.sessions, 1)
+    return Figure("Database size per session",
+                  f"{per / 1024:.1f} KiB ({clinic.size_bytes / 2**20:.0f} MiB for "
+                  f"{clinic.sessions:,} sessions)", "", None)
+
+
+CaseFn = Callable[..., Figure]
