@@ -14,19 +14,24 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from kapp.domain.errors import KappError
 from kapp.paths import migrations_dir
 from kapp.storage.engine import sqlite_path
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
+
+HEAD_REVISION = "0003_security"
+"""The newest schema revision this kapp ships (a test holds it to the migration scripts).
+An up-to-date database is recognised from it with one query, without loading Alembic,
+which would otherwise be a good part of start-up."""
 
 
 class NewerDatabaseError(KappError):
@@ -49,6 +54,8 @@ class UpgradeResult:
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     if engine is not None:
@@ -57,12 +64,16 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "kapp ships at least one migration"
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -78,12 +89,24 @@ def schema_state(engine: Engine) -> str:
         return "foreign" if _has_tables(engine) else "empty"
     if revision == head_revision():
         return "current"
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     try:
         script.get_revision(revision)
     except Exception:
         return "newer"
     return "behind"
+
+
+def is_current(engine: Engine) -> bool:
+    """Is the database at this kapp's schema revision? One query, no Alembic."""
+    try:
+        with engine.connect() as conn:
+            stamped = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    except sa.exc.DBAPIError:
+        return False  # no such table (new or foreign file), or unreadable: the long path
+    return [row[0] for row in stamped] == [HEAD_REVISION]
 
 
 def refuse_unusable(engine: Engine) -> str:
@@ -131,6 +154,8 @@ def upgrade(engine: Engine, *, revision: str = "head") -> UpgradeResult:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = backup_copy(engine, db_file.with_name(f"{db_file.name}.pre-upgrade-{stamp}"))
         log.info("Copied the database aside before upgrading: %s", backup.name)
+    from alembic import command
+
     try:
         with engine.begin() as conn:
             cfg = alembic_config(engine)

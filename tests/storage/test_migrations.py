@@ -108,7 +108,7 @@ def test_failed_upgrade_puts_the_copy_back(tmp_path: Path, monkeypatch: pytest.M
     def broken_upgrade(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("simulated failure half-way")
 
-    monkeypatch.setattr("kapp.storage.migrate.command.upgrade", broken_upgrade)
+    monkeypatch.setattr("alembic.command.upgrade", broken_upgrade)
     engine = create_engine(sqlite_url(path))
     with pytest.raises(MigrationFailed, match="put back"):
         upgrade(engine)
@@ -136,3 +136,25 @@ def test_audit_log_refuses_update_and_delete(tmp_path: Path) -> None:
         with pytest.raises(sa.exc.DatabaseError, match="not allowed"), engine.begin() as conn:
             conn.exec_driver_sql(statement)
     engine.dispose()
+
+
+def test_the_declared_head_is_the_newest_migration_script() -> None:
+    from kapp.storage.migrate import HEAD_REVISION, head_revision
+
+    assert head_revision() == HEAD_REVISION
+
+
+def test_an_up_to_date_database_opens_without_loading_alembic(tmp_path: Path) -> None:
+    """Start-up stays quick: the everyday open is one query, not the migration machinery."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "kapp.db"
+    open_database(sqlite_url(path)).database.dispose()
+    probe = ("import sys; from kapp.storage.database import open_database; "
+             "from kapp.storage.engine import sqlite_url; "
+             f"open_database(sqlite_url({str(path)!r})).database.dispose(); "
+             "print('alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
