@@ -10,11 +10,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kapp import __version__
+from kapp import __version__, cli_audit, cli_vault
 from kapp.domain.errors import KappError
 from kapp.paths import default_database_path
-from kapp.storage.database import open_database
-from kapp.storage.engine import create_engine, database_url, live_pragmas
+from kapp.storage.engine import database_url, live_pragmas
 from kapp.storage.migrate import current_revision, head_revision, schema_state, upgrade
 
 
@@ -25,6 +24,7 @@ def _add_database_options(parser: argparse.ArgumentParser, *, required: bool = F
     group.add_argument("--database-url", metavar="URL",
                        help="SQLAlchemy URL of a database server, e.g. "
                             "postgresql+psycopg://kapp@dbhost/kapp")
+    cli_vault.add_options(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--patients", type=int, default=40, metavar="N",
                       help="how many patients (default 40)")
     demo.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
+    cli_vault.add_demo_options(demo)
 
     db = commands.add_parser("db", help="database maintenance",
                              description="Upgrade or check a kapp database.")
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check the database's integrity, foreign keys and schema revision. "
                     "Exits 0 only when the database is healthy and up to date.")
     _add_database_options(check)
+    cli_audit.add_parsers(commands, _add_database_options)
     return parser
 
 
@@ -84,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
             return _db_upgrade(args)
         if args.command == "db" and args.db_command == "check":
             return _db_check(args)
+        if (code := cli_audit.run(args)) is not None:
+            return code
     except KappError as exc:
         print(f"kapp: {exc}", file=sys.stderr)
         return 2
@@ -98,12 +102,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from kapp.services.demo import write_demo_clinic
+    from kapp.services.demo_text import STAFF
     from kapp.services.protocol import ProtocolService
 
     if args.patients < 1:
         print("kapp: --patients must be at least 1", file=sys.stderr)
         return 2
-    opened = open_database(url_from_args(args))
+    opened, recovery_key = cli_vault.open_for_demo(args)
     db = opened.database
     ProtocolService(db).ensure_defaults()
     started = time.perf_counter()
@@ -114,6 +119,8 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         summary = write_demo_clinic(db, patients=args.patients, seed=args.seed,
                                     progress=progress)
+        enrolled = cli_vault.enrol_demo_accounts(opened.keyring, list(STAFF),
+                                                 cli_vault.demo_password(args))
     except ValueError as exc:
         print(f"\nkapp: {exc}", file=sys.stderr)
         return 2
@@ -125,11 +132,17 @@ def _demo(args: argparse.Namespace) -> int:
     for name in summary.__dataclass_fields__:
         count = getattr(summary, name)
         print(f"  {name.replace('_', ' ')}: {count:,}")
+    if enrolled:
+        print(f"Demo accounts that open the encrypted database with the --password given: "
+              f"{', '.join(enrolled)}")
+    if recovery_key:
+        print(f"Recovery key (opens the database if every password is lost; shown only "
+              f"now):\n  {recovery_key}")
     return 0
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    engine = create_engine(url_from_args(args))
+    engine = cli_vault.engine_from_args(args, create=True)
     try:
         result = upgrade(engine)
     finally:
@@ -149,7 +162,7 @@ def _db_check(args: argparse.Namespace) -> int:
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
         print(f"kapp: no database at {url.database}", file=sys.stderr)
         return 2
-    engine = create_engine(url)
+    engine = cli_vault.engine_from_args(args)
     healthy = True
     try:
         state = schema_state(engine)
