@@ -9,9 +9,9 @@ import sys
 from sqlalchemy.exc import DatabaseError
 
 from kapp.cli import unreadable_message, url_from_args
+from kapp.cli_vault import open_for_window
 from kapp.domain.errors import KappError
 from kapp.services.facade import Services
-from kapp.storage.database import open_database
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +21,12 @@ def run_app(args: argparse.Namespace) -> int:
     url = url_from_args(args)
     label = url.database if url.get_backend_name() == "sqlite" else url.render_as_string()
     try:
-        opened = open_database(url)
+        opened = open_for_window(args)
     except KappError as exc:
         return _cannot_open(str(exc))
     except DatabaseError as exc:
         return _cannot_open(unreadable_message(exc))
-    services = Services.for_database(opened.database)
+    services = Services.for_database(opened.database, opened.keyring)
     services.protocol.ensure_defaults()
     from kapp.ui.app import run_gui
 

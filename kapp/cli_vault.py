@@ -104,6 +104,17 @@ def open_from_args(args: argparse.Namespace, *, create: bool = False) -> vault.O
     return vault.open_plain(path)  # PLAIN, or refused with the reason
 
 
+def open_for_window(args: argparse.Namespace) -> vault.OpenedClinic:
+    """Until the sign-in and first-run windows exist (security work, kapp/app.py): an
+    encrypted database opens with ``--user`` and KAPP_PASSWORD or a terminal prompt; a new
+    database is still made plain, as before. First run replaces this with
+    ``vault.create_clinic`` and the sign-in window with ``vault.open_clinic``."""
+    path = local_path(args)
+    if path is not None and vault.clinic_state(path) is vault.ClinicState.NEW:
+        return vault.open_plain(path, create=True)
+    return open_from_args(args)
+
+
 def engine_from_args(args: argparse.Namespace, *, create: bool = False) -> Engine:
     """A bare engine (for ``kapp db``), keyed when the database is encrypted."""
     path = local_path(args)
