@@ -155,8 +155,8 @@ class AuditViewService(Service):
                      .order_by(m.AuditEntry.at.desc(), m.AuditEntry.seq.desc())
                      .limit(limit + 1))
             found = s.execute(query).all()
-        rows = tuple(_row(entry, username, full_name, mrn)
-                     for entry, username, full_name, mrn in found[:limit])
+            rows = tuple(_row(entry, username, full_name, mrn)
+                         for entry, username, full_name, mrn in found[:limit])
         more = len(found) > limit
         return AuditPage(rows, rows[-1].cursor if more and rows else None)
 
