@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from enum import IntEnum
@@ -50,7 +52,14 @@ from PySide6.QtWidgets import (
 )
 
 from kapp.domain.errors import KappError, ValidationError
-from kapp.services.audit_view import AuditFilter, AuditPage, AuditRow, ChainReport, Cursor
+from kapp.services.audit_view import (
+    PAGE_SIZE,
+    AuditFilter,
+    AuditPage,
+    AuditRow,
+    ChainReport,
+    Cursor,
+)
 from kapp.ui.context import AppContext
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -66,8 +75,8 @@ class Column(IntEnum):
     ACTION = 2
     PATIENT = 3
     RECORD = 4
-    CHANGES = 5
-    REASON = 6
+    REASON = 5
+    CHANGES = 6
 
 
 HEADERS = {
@@ -76,9 +85,10 @@ HEADERS = {
     Column.ACTION: "Action",
     Column.PATIENT: "Patient (MRN)",
     Column.RECORD: "Record",
-    Column.CHANGES: "Changes (before → after)",
     Column.REASON: "Reason",
+    Column.CHANGES: "Changes (before → after)",
 }
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 
 
 # -- words ---------------------------------------------------------------------------------
@@ -112,30 +122,36 @@ def value_text(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, str):
+        if _ISO_MOMENT.match(value):  # a stored moment: show it as the other times are
+            try:
+                return when_text(datetime.fromisoformat(value))
+            except ValueError:
+                return value
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"
     return json.dumps(value, ensure_ascii=False)
 
 
-def changed_fields(row: AuditRow) -> list[tuple[str, str, str]]:
-    """(field, before, after) for every field the entry mentions."""
+def changed_fields(row: AuditRow) -> list[tuple[str, str | None, str | None]]:
+    """(field, before, after) for every field the entry mentions; None where the entry
+    has no value on that side (a new record has no "before")."""
     old, new = row.old or {}, row.new or {}
     fields = list(old) + [k for k in new if k not in old]
-    return [(f, value_text(old.get(f)) if f in old else "",
-             value_text(new.get(f)) if f in new else "") for f in fields]
+    return [(f, value_text(old[f]) if f in old else None,
+             value_text(new[f]) if f in new else None) for f in fields]
 
 
 def changes_text(row: AuditRow) -> str:
     parts = []
     for name, before, after in changed_fields(row):
         field = name.replace("_", " ")
-        if before and after:
-            parts.append(f"{field}: {before} → {after}")
-        elif after:
-            parts.append(f"{field}: {after}")
+        if before is not None and after is not None:
+            parts.append(f"{field}: {before or '(empty)'} → {after or '(empty)'}")
+        elif after is not None:
+            parts.append(f"{field}: {after or '(empty)'}")
         else:
-            parts.append(f"{field}: {before} → (removed)")
+            parts.append(f"{field}: {before or '(empty)'} → (removed)")
     return "; ".join(parts)
 
 
@@ -257,8 +273,11 @@ def details_html(row: AuditRow) -> str:
     lines.append("<br>".join(f"{esc(k)}: {esc(v)}" for k, v in facts))
     fields = changed_fields(row)
     if fields:
-        cells = "".join(f"<tr><td>{esc(f.replace('_', ' '))}</td><td>{esc(b or '—')}</td>"
-                        f"<td>{esc(a or '—')}</td></tr>" for f, b, a in fields)
+        def cell(value: str | None) -> str:
+            return "" if value is None else esc(value or "(empty)")
+
+        cells = "".join(f"<tr><td>{esc(f.replace('_', ' '))}</td><td>{cell(b)}</td>"
+                        f"<td>{cell(a)}</td></tr>" for f, b, a in fields)
         lines.append("<table cellspacing='0' cellpadding='3' border='1'>"
                      "<tr><th align='left'>Field</th><th align='left'>Before</th>"
                      f"<th align='left'>After</th></tr>{cells}</table>")
@@ -312,14 +331,18 @@ def run_in_pool(work: Callable[[_Task], Any], on_done: Callable[[Any, Any], None
 class AuditViewer(QDialog):
     """Opened from the main window's File menu by an administrator."""
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
+                 page_size: int = PAGE_SIZE) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.page_size = page_size
         self._audit = ctx.services.audit
         self._generation = 0  # a newer query makes older answers stale
         self._tasks: set[_Task] = set()
         self._verify_cancel: threading.Event | None = None
         self._total: int | None = None
+        self._select_seq: int | None = None
+        self.last_report: ChainReport | None = None
         self.setWindowTitle("Audit trail")
         self.model = AuditTableModel(self)
         self.model.moreRequested.connect(self._fetch_more)
@@ -343,7 +366,6 @@ class AuditViewer(QDialog):
         self.mrn.setPlaceholderText("e.g. T-0001")
         self.mrn.setClearButtonEnabled(True)
         self.mrn.setAccessibleName("Patient MRN")
-        self.mrn.returnPressed.connect(self.apply_filters)
         self.mrn_error = QLabel()
         self.mrn_error.setWordWrap(True)
         self.mrn_error.hide()
@@ -370,6 +392,9 @@ class AuditViewer(QDialog):
         self.show_button.clicked.connect(self.apply_filters)
         self.clear_button = QPushButton("Clear filters")
         self.clear_button.clicked.connect(self.clear_filters)
+        # Enter anywhere in the filters runs the query (Show is the dialog's default button).
+        self.clear_button.setAutoDefault(False)
+        self.show_button.setDefault(True)
 
         filters = QGridLayout()
         filters.setHorizontalSpacing(8)
@@ -412,10 +437,16 @@ class AuditViewer(QDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
-        chars = self.fontMetrics().averageCharWidth()
-        for column, width in ((Column.WHEN, 21), (Column.USER, 26), (Column.ACTION, 24),
-                              (Column.PATIENT, 14), (Column.RECORD, 18), (Column.CHANGES, 48)):
-            header.resizeSection(column, width * chars)
+        # Widths from typical content (rows arrive later, a page at a time), so that the
+        # time and the action are never cut; the changes take what is left.
+        metrics, pad = self.fontMetrics(), self.fontMetrics().averageCharWidth() * 3
+        for column, sample in ((Column.WHEN, "2026-12-31 23:59:59"),
+                               (Column.USER, "Dr Pia Prescriber (prescriber1)"),
+                               (Column.ACTION, "Session: controlled substance"),
+                               (Column.PATIENT, "Patient (MRN)"),
+                               (Column.RECORD, "dissociation reports"),
+                               (Column.REASON, "rate halved, recheck")):
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + pad)
         self.table.selectionModel().currentRowChanged.connect(self._show_details)
         self.details = QTextBrowser()
         self.details.setAccessibleName("Entry details")
@@ -423,7 +454,7 @@ class AuditViewer(QDialog):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
 
@@ -434,12 +465,14 @@ class AuditViewer(QDialog):
         self.verify_button.setToolTip("Check that no entry was changed, removed or inserted "
                                       "since it was written")
         self.verify_button.clicked.connect(self.start_verify)
+        self.verify_button.setAutoDefault(False)
         self.verify_progress = QProgressBar()
         self.verify_progress.setTextVisible(True)
         self.verify_progress.setFormat("%v of %m entries checked")
         self.verify_progress.hide()
         self.cancel_button = QPushButton("Stop")
         self.cancel_button.clicked.connect(self.cancel_verify)
+        self.cancel_button.setAutoDefault(False)
         self.cancel_button.hide()
         self.verify_icon = QLabel()
         self.verify_icon.hide()
@@ -452,9 +485,18 @@ class AuditViewer(QDialog):
         verify_row.addWidget(self.cancel_button)
         verify_row.addWidget(self.verify_icon)
         verify_row.addWidget(self.verify_result, 2)
+        self.show_broken_button = QPushButton()
+        self.show_broken_button.setAutoDefault(False)
+        self.show_broken_button.setToolTip("List the entries of that day and select the "
+                                           "broken one")
+        self.show_broken_button.clicked.connect(self.show_broken_entry)
+        self.show_broken_button.hide()
+        verify_row.addWidget(self.show_broken_button)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        for button in buttons.buttons():
+            button.setAutoDefault(False)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
         bottom.addWidget(buttons)
@@ -487,7 +529,7 @@ class AuditViewer(QDialog):
 
         return AuditFilter(
             patient_mrn=self.mrn.text().strip() or None,
-            user_id=self.user.currentData(),
+            user_id=uuid.UUID(self.user.currentData()) if self.user.currentData() else None,
             date_from=day(self.date_from) if self.use_from.isChecked() else None,
             date_to=day(self.date_to) if self.use_to.isChecked() else None,
             action=self.action.currentData(),
@@ -511,7 +553,7 @@ class AuditViewer(QDialog):
         actor = self.ctx.actor()
         users = self.ctx.services.users.list_users(include_inactive=True)
         for user in users:
-            self.user.addItem(f"{user.full_name} ({user.username})", user.id)
+            self.user.addItem(f"{user.full_name} ({user.username})", str(user.id))
 
         def work(_task: _Task) -> list[str]:
             return self._audit.actions(actor=actor)
@@ -542,7 +584,7 @@ class AuditViewer(QDialog):
             return
 
         def work(_task: _Task) -> tuple[AuditPage, int]:
-            page = self._audit.page(actor=actor, filters=filters)
+            page = self._audit.page(actor=actor, filters=filters, limit=self.page_size)
             return page, self._audit.count(actor=actor, filters=filters)
 
         def done(result: tuple[AuditPage, int] | None, error: Exception | None) -> None:
@@ -556,8 +598,12 @@ class AuditViewer(QDialog):
             self._total = total
             self.model.set_page(page)
             self._show_count()
-            if self.model.rowCount():
-                self.table.selectRow(0)
+            wanted, self._select_seq = self._select_seq, None
+            # The broken entry, or when it is missing the one that follows the gap.
+            rows = sorted((self.model.entry(r).seq, r) for r in range(self.model.rowCount())
+                          if wanted is not None and self.model.entry(r).seq >= wanted)
+            if rows or self.model.rowCount():
+                self.table.selectRow(rows[0][1] if rows else 0)
 
         self._start(work, done)
 
@@ -567,7 +613,8 @@ class AuditViewer(QDialog):
         actor = self.ctx.actor()
 
         def work(_task: _Task) -> AuditPage:
-            return self._audit.page(actor=actor, filters=filters, after=cursor)
+            return self._audit.page(actor=actor, filters=filters, after=cursor,
+                                    limit=self.page_size)
 
         def done(page: AuditPage | None, error: Exception | None) -> None:
             if generation != self._generation:
@@ -642,6 +689,28 @@ class AuditViewer(QDialog):
 
         self._start(work, self._verified, progress)
 
+    def show_broken_entry(self) -> None:
+        """The day of the first broken entry, with that entry selected."""
+        report = self.last_report
+        if report is None or report.broken_at is None:
+            return
+        day = report.broken_at.astimezone().date()
+        for widget in (self.user, self.action, self.use_from, self.use_to,
+                       self.date_from, self.date_to):
+            widget.blockSignals(True)
+        self.mrn.clear()
+        self.user.setCurrentIndex(0)
+        self.action.setCurrentIndex(0)
+        for check, edit in ((self.use_from, self.date_from), (self.use_to, self.date_to)):
+            check.setChecked(True)
+            edit.setEnabled(True)
+            edit.setDate(QDate(day.year, day.month, day.day))
+        for widget in (self.user, self.action, self.use_from, self.use_to,
+                       self.date_from, self.date_to):
+            widget.blockSignals(False)
+        self._select_seq = report.broken_seq
+        self.apply_filters()
+
     def cancel_verify(self) -> None:
         if self._verify_cancel is not None:
             self._verify_cancel.set()
@@ -663,16 +732,21 @@ class AuditViewer(QDialog):
 
     def _show_verify_result(self, report: ChainReport | None, text: str) -> None:
         style = self.style()
+        # The words say it (intact / BROKEN / stopped); the icon repeats it, not alone.
         if report is not None and report.intact:
-            icon, prefix = QStyle.StandardPixmap.SP_DialogApplyButton, "Intact. "
+            icon = QStyle.StandardPixmap.SP_DialogApplyButton
         elif report is not None and report.cancelled:
-            icon, prefix = QStyle.StandardPixmap.SP_MessageBoxInformation, "Not finished. "
+            icon = QStyle.StandardPixmap.SP_MessageBoxInformation
         else:
-            icon, prefix = QStyle.StandardPixmap.SP_MessageBoxCritical, "Problem. "
+            icon = QStyle.StandardPixmap.SP_MessageBoxCritical
         size = self.fontMetrics().height()
         self.verify_icon.setPixmap(style.standardIcon(icon).pixmap(size, size))
         self.verify_icon.show()
-        self.verify_result.setText(prefix + text)
+        self.verify_result.setText(text)
+        broken = report is not None and report.broken_at is not None
+        self.show_broken_button.setVisible(broken)
+        if broken:
+            self.show_broken_button.setText(f"Show entry {report.broken_seq}")
 
     # -- plumbing --------------------------------------------------------------------------
     def _start(self, work: Callable[[_Task], Any], on_done: Callable[[Any, Any], None],
