@@ -145,9 +145,10 @@ class AuditViewService(Service):
             query = self._filtered(s, filters or AuditFilter())
             if after is not None:
                 at, seq = after
-                query = query.where(sa.or_(
-                    m.AuditEntry.at < at,
-                    sa.and_(m.AuditEntry.at == at, m.AuditEntry.seq < seq)))
+                # "at <= x" first, so the index on time starts the scan at the cursor
+                # (a deep page then costs what the first one does), then the tie-break.
+                query = query.where(m.AuditEntry.at <= at, sa.or_(
+                    m.AuditEntry.at < at, m.AuditEntry.seq < seq))
             user, patient = aliased(m.User), aliased(m.Patient)
             query = (query.add_columns(user.username, user.full_name, patient.mrn)
                      .outerjoin(user, user.id == m.AuditEntry.user_id)

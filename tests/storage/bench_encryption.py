@@ -19,6 +19,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from kapp.domain.enums import Role
 from kapp.services import vault
@@ -119,13 +120,13 @@ def bench_audit(folder: Path, rows: int) -> None:
         for n in range(rows):
             seq += 1
             at += timedelta(seconds=30)
-            entry = AuditEntry(id=uuid.uuid4(), seq=seq, at=at, user_id=admin.id,
-                               action="vitals.record", entity="vitals_readings",
-                               entity_id=str(n), patient_id=None, session_id=None,
-                               old_values=None, new_values={"systolic": 120 + n % 40},
-                               reason=None, origin=origin, prev_hash=prev)
-            entry.entry_hash = prev = audit.entry_hash(entry, prev)
-            batch.append({c.key: getattr(entry, c.key) for c in AuditEntry.__table__.columns})
+            entry = SimpleNamespace(id=uuid.uuid4(), seq=seq, at=at, user_id=admin.id,
+                                    action="vitals.record", entity="vitals_readings",
+                                    entity_id=str(n), patient_id=None, session_id=None,
+                                    old_values=None, new_values={"systolic": 120 + n % 40},
+                                    reason=None, origin=origin, prev_hash=prev)
+            entry.entry_hash = prev = audit.entry_hash(entry, prev)  # type: ignore[arg-type]
+            batch.append(vars(entry))
             if len(batch) == 20000:
                 conn.execute(AuditEntry.__table__.insert(), batch)
                 batch.clear()
