@@ -28,8 +28,11 @@ bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench $(BENCH_ARGS)
 
 # A demo clinic to look around in: make demo, then make run ARGS="--db demo.db"
+# A demo clinic to look around in (encrypted; every demo account has DEMO_PASSWORD):
+# make demo, then KAPP_PASSWORD=kapp-demo make run ARGS="--db demo.db --user nurse1"
+DEMO_PASSWORD ?= kapp-demo
 demo: $(STAMP)
-	$(BIN)/kapp demo --db demo.db --patients 40
+	$(BIN)/kapp demo --db demo.db --patients 40 --password $(DEMO_PASSWORD)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \

@@ -9,9 +9,10 @@ import sys
 from sqlalchemy.exc import DatabaseError
 
 from kapp.cli import unreadable_message, url_from_args
+from kapp.cli_vault import local_path
 from kapp.domain.errors import KappError
 from kapp.services.facade import Services
-from kapp.services.startup import OpenGate
+from kapp.services.startup import Gate, OpenGate, VaultGate
 from kapp.storage.database import open_database
 
 log = logging.getLogger(__name__)
@@ -22,22 +23,29 @@ def run_app(args: argparse.Namespace) -> int:
     url = url_from_args(args)
     label = url.database if url.get_backend_name() == "sqlite" else url.render_as_string()
     try:
-        opened = open_database(url)
+        gate = _gate(args, str(label))
     except KappError as exc:
         return _cannot_open(str(exc))
     except DatabaseError as exc:
         return _cannot_open(unreadable_message(exc))
-    services = Services.for_database(opened.database)
-    services.protocol.ensure_defaults()
     from kapp.ui.app import run_gui
 
-    # The seam for encryption: an encrypted database gets a gate that unwraps its key with
-    # the typed password and opens it only then; this one is already open.
-    gate = OpenGate(services, database_label=str(label))
     try:
         return run_gui(gate)
     finally:
-        opened.database.dispose()
+        gate.close()
+
+
+def _gate(args: argparse.Namespace, label: str) -> Gate:
+    """A local file waits for a sign-in (its key is unwrapped by the password); a database
+    server is opened at once and only the accounts are checked."""
+    path = local_path(args)
+    if path is not None:
+        return VaultGate(path, database_label=label,
+                         plain_new=getattr(args, "no_encryption", False))
+    services = Services.for_database(open_database(url_from_args(args)).database)
+    services.protocol.ensure_defaults()
+    return OpenGate(services, database_label=label)
 
 
 def _cannot_open(message: str) -> int:

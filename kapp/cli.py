@@ -10,11 +10,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kapp import __version__, cli_reports
+from kapp import __version__, cli_audit, cli_reports, cli_vault
 from kapp.domain.errors import KappError
 from kapp.paths import default_database_path
-from kapp.storage.database import open_database
-from kapp.storage.engine import create_engine, database_url, live_pragmas
+from kapp.storage.engine import database_url, live_pragmas
 from kapp.storage.migrate import current_revision, head_revision, schema_state, upgrade
 
 
@@ -25,6 +24,7 @@ def _add_database_options(parser: argparse.ArgumentParser, *, required: bool = F
     group.add_argument("--database-url", metavar="URL",
                        help="SQLAlchemy URL of a database server, e.g. "
                             "postgresql+psycopg://kapp@dbhost/kapp")
+    cli_vault.add_options(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                       dest="protocol",
                       help="a protocol setting for the demo clinic, e.g. "
                            "vitals_interval_infusion_min=3 (repeatable)")
+    cli_vault.add_demo_options(demo)
 
     db = commands.add_parser("db", help="database maintenance",
                              description="Upgrade or check a kapp database.")
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Exits 0 only when the database is healthy and up to date.")
     _add_database_options(check)
     cli_reports.add_parsers(commands)
+    cli_audit.add_parsers(commands, _add_database_options)
     return parser
 
 
@@ -91,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
             return _db_upgrade(args)
         if args.command == "db" and args.db_command == "check":
             return _db_check(args)
+        if (code := cli_audit.run(args)) is not None:
+            return code
     except KappError as exc:
         print(f"kapp: {exc}", file=sys.stderr)
         return 2
@@ -105,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from kapp.services.demo import write_demo_clinic
+    from kapp.services.demo_text import STAFF
     from kapp.services.protocol import ProtocolService
 
     if args.patients < 1:
@@ -115,7 +120,7 @@ def _demo(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"kapp: {exc}", file=sys.stderr)
         return 2
-    opened = open_database(url_from_args(args))
+    opened, recovery_key = cli_vault.open_for_demo(args)
     db = opened.database
     ProtocolService(db).ensure_defaults()
     started = time.perf_counter()
@@ -125,7 +130,10 @@ def _demo(args: argparse.Namespace) -> int:
 
     try:
         summary = write_demo_clinic(db, patients=args.patients, seed=args.seed,
-                                    progress=progress, protocol=settings)
+                                    progress=progress, protocol=settings,
+                                    password=cli_vault.demo_password(args))
+        enrolled = cli_vault.enrol_demo_accounts(opened.keyring, list(STAFF),
+                                                 cli_vault.demo_password(args))
     except ValueError as exc:
         print(f"\nkapp: {exc}", file=sys.stderr)
         return 2
@@ -137,6 +145,12 @@ def _demo(args: argparse.Namespace) -> int:
     for name in summary.__dataclass_fields__:
         count = getattr(summary, name)
         print(f"  {name.replace('_', ' ')}: {count:,}")
+    if enrolled:
+        print(f"Demo accounts that open the encrypted database with the --password given: "
+              f"{', '.join(enrolled)}")
+    if recovery_key:
+        print(f"Recovery key (opens the database if every password is lost; shown only "
+              f"now):\n  {recovery_key}")
     return 0
 
 
@@ -155,7 +169,7 @@ def _settings(pairs: list[str]) -> dict[str, float]:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    engine = create_engine(url_from_args(args))
+    engine = cli_vault.engine_from_args(args, create=True)
     try:
         result = upgrade(engine)
     finally:
@@ -175,7 +189,7 @@ def _db_check(args: argparse.Namespace) -> int:
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
         print(f"kapp: no database at {url.database}", file=sys.stderr)
         return 2
-    engine = create_engine(url)
+    engine = cli_vault.engine_from_args(args)
     healthy = True
     try:
         state = schema_state(engine)

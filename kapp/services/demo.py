@@ -42,6 +42,7 @@ from kapp.services.demo_plan import (
 )
 from kapp.services.demo_rows import TABLES, Batch, Staff, Visit
 from kapp.services.demo_session import SessionBuilder
+from kapp.services.passwords import hash_password
 from kapp.storage.audit import GENESIS_HASH, entry_hash
 from kapp.storage.base import Base
 from kapp.storage.database import Database, UnitOfWork
@@ -82,9 +83,11 @@ def write_demo_clinic(
     today: date | None = None,
     progress: Callable[[int, int], None] | None = None,
     protocol: Mapping[str, float] | None = None,
+    password: str | None = None,
 ) -> DemoSummary:
     """Fill ``db`` with a synthetic clinic of ``patients`` patients.
 
+    ``password`` becomes every demo account's password (without one they cannot sign in).
     ``protocol`` overrides some of the clinic's protocol settings first (for example a
     clinic that charts vitals every 3 minutes); the sessions follow the result.
 
@@ -98,7 +101,8 @@ def write_demo_clinic(
     rng = random.Random(seed)
     counts = dict.fromkeys((*TABLES, "audit_log", "users", "responders", "remitters"), 0)
     with db.unit_of_work() as uow:
-        staff, made_users, settings = _set_up(uow, rng, today, counts, dict(protocol or {}))
+        staff, made_users, settings = _set_up(uow, rng, today, counts, dict(protocol or {}),
+                                                password)
     instruments = load_instruments(instruments_dir())
     with db.reading() as session:
         chain = _Chain(*_last(session), random.Random(f"kapp-demo-audit:{seed}"), db.origin)
@@ -148,7 +152,7 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 def _set_up(
     uow: UnitOfWork, rng: random.Random, today: date, counts: dict[str, int],
-    overrides: dict[str, float],
+    overrides: dict[str, float], password: str | None,
 ) -> tuple[Staff, int, Protocol]:
     """Refuse a second demo, then make the staff accounts and the protocol settings."""
     s = uow.session
@@ -173,7 +177,8 @@ def _set_up(
         ids[username] = new_id
         made += 1
         row = {"id": new_id, "username": username, "full_name": full_name,
-               "role": e.Role(role), "active": True, "created_at": since}
+               "role": e.Role(role), "active": True, "created_at": since,
+               "password_hash": hash_password(password) if password else None}
         s.execute(sa.insert(User.__table__), [row])
         batch.audit.append((since, None, "demo.create", "users", str(new_id), None, None,
                             {"username": username, "role": role}))

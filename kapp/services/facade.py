@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kapp.services.audit_view import AuditViewService
 from kapp.services.base import ChangeHub
 from kapp.services.courses import CourseService
 from kapp.services.entries import EntryService
@@ -32,6 +33,7 @@ class Services:
     keyring: KeyRing
     settings: SettingsService
     patient_view: PatientViewService
+    audit: AuditViewService
 
     @classmethod
     def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
@@ -50,4 +52,5 @@ class Services:
             keyring=keyring,
             settings=SettingsService(db, hub),
             patient_view=PatientViewService(db, hub),
+            audit=AuditViewService(db, hub),
         )

@@ -14,10 +14,15 @@ import base64
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
+from kapp.domain.accounts import WrongCredentials
+from kapp.domain.clock import Clock
 from kapp.domain.entities import User
+from kapp.services import vault
 from kapp.services.facade import Services
+from kapp.storage.keyfile import WrongPassword
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,9 @@ class Gate(Protocol):
         """Check the credentials (and open the records); raises ``SignInRefused`` with a
         message fit for the sign-in screen, or another ``KappError``."""
 
+    def close(self) -> None:
+        """Close what the gate opened (when the application ends)."""
+
 
 def random_recovery_key() -> str:
     """A random 256-bit key, written as groups of four base32 characters (no 0/1/8/9 to
@@ -86,3 +94,79 @@ class OpenGate:
 
     def try_sign_in(self, username: str, password: str) -> SignedIn:
         return SignedIn(self.services, self.services.users.authenticate(username, password))
+
+    def close(self) -> None:
+        self.services.db.dispose()
+
+
+class VaultGate:
+    """The gate of a local database file (the usual case).
+
+    An encrypted clinic stays closed until someone signs in: their password unwraps the
+    database key (``kapp.services.vault``), and only then is the file opened and their
+    account checked (hash, deactivation, lockout). A new clinic is made encrypted at first
+    run; an unencrypted file (development, or made with ``--no-encryption``) opens as it is.
+    """
+
+    def __init__(self, path: Path, *, database_label: str, plain_new: bool = False,
+                 clock: Clock | None = None) -> None:
+        self.path = path
+        self.database_label = database_label
+        self.plain_new = plain_new
+        self.clock = clock
+        self.services: Services | None = None
+
+    def _state(self) -> vault.ClinicState:
+        return vault.clinic_state(self.path)
+
+    def _open(self, opened: vault.OpenedClinic) -> Services:
+        services = Services.for_database(opened.database, opened.keyring)
+        services.protocol.ensure_defaults()
+        self.services = services
+        return services
+
+    def has_accounts(self) -> bool:
+        state = self._state()
+        if state is vault.ClinicState.NEW:
+            return False
+        if state is vault.ClinicState.ENCRYPTED:
+            return True  # only an account's password (or the recovery key) tells more
+        if self.services is None:
+            self._open(vault.open_plain(self.path, clock=self.clock))  # or refused: why
+        assert self.services is not None
+        return self.services.users.count() > 0
+
+    def create_clinic(self, form: ClinicForm) -> NewClinic:
+        if self.services is not None:  # a plain file that has no accounts yet
+            services, recovery_key = self.services, ""
+        elif self.plain_new:
+            services, recovery_key = self._open(
+                vault.open_plain(self.path, create=True, clock=self.clock)), ""
+        else:
+            made = vault.create_clinic(self.path, clock=self.clock)
+            services = self._open(vault.OpenedClinic(made.database, made.keyring))
+            recovery_key = made.recovery_key
+        user = services.users.create_first_admin(
+            username=form.username, full_name=form.full_name, password=form.password,
+            clinic_name=form.clinic_name)
+        return NewClinic(SignedIn(services, user), recovery_key)
+
+    def try_sign_in(self, username: str, password: str) -> SignedIn:
+        if self.services is None:
+            try:
+                opened = vault.open_clinic(self.path, username.strip().lower(), password,
+                                           clock=self.clock)
+            except WrongPassword:
+                raise WrongCredentials() from None
+            services = self._open(opened)
+            try:
+                return SignedIn(services, services.users.authenticate(username, password))
+            except BaseException:
+                self.close()  # the key opened the file, but this account may not enter
+                raise
+        return SignedIn(self.services, self.services.users.authenticate(username, password))
+
+    def close(self) -> None:
+        if self.services is not None:
+            self.services.db.dispose()
+            self.services = None

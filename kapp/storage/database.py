@@ -114,13 +114,16 @@ class Opened:
 
 
 def open_database(
-    url: URL | str, *, clock: Clock | None = None, migrate: bool = True
+    url: URL | str, *, clock: Clock | None = None, migrate: bool = True,
+    key: bytes | None = None,
 ) -> Opened:
-    """Open (and if needed create or upgrade) the database at ``url``.
+    """Open (and if needed create or upgrade) the database at ``url``; with ``key`` the
+    SQLite file is encrypted (SQLCipher) under that raw 32-byte key.
 
-    Raises ``NewerDatabaseError`` or ``NotAKappDatabase`` with a message fit for the user.
+    Raises ``NewerDatabaseError``, ``NotAKappDatabase`` or ``WrongDatabaseKey`` with a
+    message fit for the user.
     """
-    engine = create_engine(url)
+    engine = create_engine(url, key=key)
     if migrate and is_current(engine):  # the everyday case, kept fast for start-up
         return Opened(Database(engine, clock=clock),
                       UpgradeResult(HEAD_REVISION, HEAD_REVISION, None))

@@ -5,6 +5,12 @@ entry (see shared/docs/reliability.md): WAL with ``synchronous=FULL``, foreign k
 a busy timeout, and ``BEGIN IMMEDIATE`` for every transaction so that a transaction that
 reads then writes never fails with "database is locked" when another kapp process
 committed in between. PostgreSQL needs none of this.
+
+An encrypted file (SQLCipher 4, the default for a new local database) takes the same path
+through the ``sqlcipher3`` driver: the raw 256-bit data key is given FIRST on every
+connection (no key derivation: the key file already did the slow part), then one read of
+``sqlite_master`` so that a wrong key fails at once with ``WrongDatabaseKey`` instead of at
+some later statement, then the same pragmas.
 """
 
 from __future__ import annotations
@@ -17,8 +23,18 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
+from kapp.domain.errors import KappError
+
 BUSY_TIMEOUT_MS = 5000
 READ_ONLY = "kapp_read_only"  # execution option: this connection only reads
+KEY_BYTES = 32  # AES-256
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every plain SQLite file
+
+
+class WrongDatabaseKey(KappError):
+    """The key does not open this database file (or the file is not a kapp database)."""
+
+
 SQLITE_PRAGMAS = (
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA journal_mode = WAL",
@@ -58,24 +74,74 @@ class _NoRows(logging.Filter):
 logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRows())
 
 
-def create_engine(url: URL | str, **kwargs: Any) -> Engine:
+def is_plain_sqlite_file(path: Path | str) -> bool:
+    """True when the file starts with the plain SQLite header (an unencrypted database)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def sqlcipher_module() -> Any:
+    """The SQLCipher DB-API module (same interface as the standard ``sqlite3``)."""
+    from sqlcipher3 import dbapi2
+
+    return dbapi2
+
+
+def create_engine(url: URL | str, *, key: bytes | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``; with ``key`` (32 bytes) the SQLite file is encrypted with
+    SQLCipher under that raw key (a new file is created encrypted)."""
     url = make_url(url)
     # Statement parameters are patient data: never in a log line or an error message, even
     # when someone turns on DEBUG logging.
     kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() != "sqlite":
+        if key is not None:
+            raise ValueError("only a local SQLite database is encrypted by kapp")
         return sa.create_engine(url, pool_pre_ping=True, **kwargs)
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    if key is not None:
+        if len(key) != KEY_BYTES:
+            raise ValueError(f"the database key must be {KEY_BYTES} bytes")
+        kwargs["module"] = sqlcipher_module()
     engine = sa.create_engine(url, **kwargs)
-    _tune_sqlite(engine)
+    # Kept with the dialect (shared by option engines, survives dispose()) so that a
+    # backup copy can be keyed the same way: an encrypted database is copied encrypted.
+    engine.dialect._kapp_key = key  # type: ignore[attr-defined]
+    _tune_sqlite(engine, key)
     return engine
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def apply_key(dbapi_connection: Any, key: bytes) -> None:
+    """Give SQLCipher the raw key, then prove it opens the file (or raise WrongDatabaseKey).
+
+    SQLCipher reports a wrong key by printing "hmac check failed" lines on stderr; that
+    would only confuse a user reading a terminal, and our own error says it in words,
+    so its log is silenced (a process-wide setting of the library)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA cipher_log_level = NONE")
+        cursor.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        try:
+            cursor.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        except sqlcipher_module().DatabaseError as exc:
+            raise WrongDatabaseKey(
+                "The database key does not open this file: the key file belongs to another "
+                "database, or the file is damaged or not a kapp database."
+            ) from exc
+    finally:
+        cursor.close()
+
+
+def _tune_sqlite(engine: Engine, key: bytes | None = None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if key is not None:
+            apply_key(dbapi_connection, key)  # first: nothing can be read before the key
         # Take transaction control away from the sqlite3 module so that we can say
         # BEGIN IMMEDIATE ourselves (SQLAlchemy's documented recipe).
         dbapi_connection.isolation_level = None
@@ -94,6 +160,11 @@ def _tune_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def database_key(engine: Engine) -> bytes | None:
+    """The raw SQLCipher key of an encrypted SQLite engine, else None."""
+    return getattr(engine.dialect, "_kapp_key", None)
 
 
 def live_pragmas(engine: Engine) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from kapp.domain.errors import KappError
 from kapp.paths import migrations_dir
-from kapp.storage.engine import sqlite_path
+from kapp.storage.engine import apply_key, database_key, sqlite_path
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -126,13 +126,20 @@ def refuse_unusable(engine: Engine) -> str:
 
 
 def backup_copy(engine: Engine, destination: Path) -> Path:
-    """A consistent copy of a live SQLite database, via the online backup API."""
+    """A consistent copy of a live SQLite database, via the online backup API.
+
+    The copy of an encrypted database is encrypted under the same key (SQLCipher's backup
+    API copies encrypted-to-encrypted when both ends have the key), so the database's key
+    file opens it too."""
     destination.parent.mkdir(parents=True, exist_ok=True)
+    key = database_key(engine)
     raw = engine.raw_connection()
     try:
         source = raw.driver_connection
         target = type(source)(str(destination))  # same driver: sqlite3 or sqlcipher3
         try:
+            if key is not None:
+                apply_key(target, key)
             source.backup(target)  # type: ignore[union-attr]
         finally:
             target.close()
@@ -153,6 +160,7 @@ def upgrade(engine: Engine, *, revision: str = "head") -> UpgradeResult:
     if state == "behind" and db_file is not None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = backup_copy(engine, db_file.with_name(f"{db_file.name}.pre-upgrade-{stamp}"))
+        _copy_key_file(db_file, backup)
         log.info("Copied the database aside before upgrading: %s", backup.name)
     from alembic import command
 
@@ -170,6 +178,15 @@ def upgrade(engine: Engine, *, revision: str = "head") -> UpgradeResult:
             ) from exc
         raise
     return UpgradeResult(before, target, backup)
+
+
+def _copy_key_file(db_file: Path, copy: Path) -> None:
+    """An encrypted copy keeps the key file beside it, so it opens on its own."""
+    from kapp.storage.keyfile import key_file_path, write_atomically
+
+    keys = key_file_path(db_file)
+    if keys.exists():
+        write_atomically(key_file_path(copy), keys.read_bytes())
 
 
 def _restore_file(engine: Engine, backup: Path, db_file: Path) -> None:

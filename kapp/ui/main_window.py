@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 import kapp
+from kapp.domain.permissions import Permission, allowed
 from kapp.services.base import Change
 from kapp.ui import report_actions
+from kapp.ui.audit_viewer import open_audit_viewer
 from kapp.ui.context import AppContext
 from kapp.ui.overview import Overview
 from kapp.ui.patient_list import PatientListView
@@ -66,6 +68,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.changes.changed.connect(self._on_changed)
         ctx.userChanged.connect(lambda _user: self._show_database())
+        ctx.userChanged.connect(lambda _user: self._enable_for_role())
+        self._enable_for_role()
         self._show_database()
         self._fit_to_screen()
         self.show_patients()
@@ -118,6 +122,11 @@ class MainWindow(QMainWindow):
         self.export_clinic_action.triggered.connect(
             lambda: report_actions.export_csv(self.ctx, None, self))
         file_menu.addAction(self.export_clinic_action)
+        self.audit_action = QAction("&Audit trail…", self)
+        self.audit_action.setStatusTip("Who changed what and when; check the trail is intact "
+                                       "(administrators)")
+        self.audit_action.triggered.connect(self.show_audit_trail)
+        file_menu.addAction(self.audit_action)
         file_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -185,6 +194,15 @@ class MainWindow(QMainWindow):
             available = screen.availableGeometry()
             width, height = min(width, available.width()), min(height, available.height())
         self.resize(width, height)
+
+    def _enable_for_role(self) -> None:
+        user = self.ctx.user
+        self.audit_action.setEnabled(
+            user is not None and allowed(user.role, Permission.VIEW_AUDIT))
+
+    def show_audit_trail(self) -> None:
+        if self.audit_action.isEnabled():
+            self.audit_viewer = open_audit_viewer(self.ctx, self)
 
     def show_about(self) -> None:
         self.about(self, "About kapp", (
