@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kapp-installed
 
-.PHONY: run test lint install demo clean
+.PHONY: run test lint install demo clean stress
 
 run: $(STAMP)
 	$(BIN)/kapp $(ARGS)
@@ -21,6 +21,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 install: $(STAMP)
+
+# 1,000 crash rounds: a child records entries and is SIGKILLed at a random moment; every
+# entry it reported saved must be there, whole (see docs/reliability.md). About 10 minutes.
+stress: $(STAMP)
+	$(BIN)/python -m kapp.devtools.crash stress --rounds $(or $(ROUNDS),1000)
 
 # A demo clinic to look around in: make demo, then make run ARGS="--db demo.db"
 demo: $(STAMP)

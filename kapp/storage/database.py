@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -17,8 +19,11 @@ from kapp.domain.clock import Clock, SystemClock
 from kapp.domain.ids import new_id
 from kapp.storage import audit
 from kapp.storage.engine import READ_ONLY, create_engine
+from kapp.storage.faults import translate
 from kapp.storage.migrate import UpgradeResult, refuse_unusable, upgrade
 from kapp.storage.models import AuditEntry, Meta
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,19 +88,38 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
-        """A write transaction: commits on success, rolls back wholly on any error."""
-        origin = self.origin
-        with self._sessions.begin() as session:
-            yield UnitOfWork(session=session, now=self.clock.now(), origin=origin)
+        """A write transaction: commits on success, rolls back wholly on any error.
+
+        A storage fault (disk full, read-only file, I/O error, lock held too long) comes
+        out as ``StorageUnavailable`` with a message in plain words; the transaction was
+        rolled back, so nothing of it is saved, and the next call may succeed.
+        """
+        try:
+            origin = self.origin
+            with self._sessions.begin() as session:
+                yield UnitOfWork(session=session, now=self.clock.now(), origin=origin)
+        except sa_exc.DBAPIError as exc:
+            fault = translate(exc)
+            if fault is None:
+                raise
+            log.warning("Storage fault while saving (%s): %s", fault.kind, exc.orig)
+            raise fault from exc
 
     @contextmanager
     def reading(self) -> Iterator[OrmSession]:
         """A read-only look; nothing done here is committed."""
-        with self._readers() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+        try:
+            with self._readers() as session:
+                try:
+                    yield session
+                finally:
+                    session.rollback()
+        except sa_exc.DBAPIError as exc:
+            fault = translate(exc, saving=False)
+            if fault is None:
+                raise
+            log.warning("Storage fault while reading (%s): %s", fault.kind, exc.orig)
+            raise fault from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
