@@ -8,18 +8,22 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from kapp.domain.clock import Clock, SystemClock
 from kapp.domain.ids import new_id
 from kapp.storage import audit
-from kapp.storage.engine import READ_ONLY, create_engine
+from kapp.storage.backup import backup_folder, latest_backup
+from kapp.storage.engine import READ_ONLY, create_engine, sqlite_path
 from kapp.storage.faults import translate
+from kapp.storage.health import damaged, quick_check, wal_problem
+from kapp.storage.location import refuse_unsafe_location
 from kapp.storage.migrate import UpgradeResult, refuse_unusable, upgrade
 from kapp.storage.models import AuditEntry, Meta
 
@@ -132,14 +136,32 @@ class Opened:
 
 
 def open_database(
-    url: URL | str, *, clock: Clock | None = None, migrate: bool = True
+    url: URL | str, *, clock: Clock | None = None, migrate: bool = True, check: bool = True
 ) -> Opened:
     """Open (and if needed create or upgrade) the database at ``url``.
 
-    Raises ``NewerDatabaseError`` or ``NotAKappDatabase`` with a message fit for the user.
+    A SQLite file is first checked: refused on a network share or in a cloud-synced
+    folder (``UnsafeLocation``), and, when it already exists, its -wal checked against
+    its -shm and the file given a ``quick_check`` (``DatabaseDamaged``, naming the latest
+    verified backup). Raises ``NewerDatabaseError`` or ``NotAKappDatabase`` with a
+    message fit for the user.
     """
+    url = make_url(url)
+    path = sqlite_path(url)
+    existing = False
+    if path is not None:
+        refuse_unsafe_location(path)
+        existing = path.exists() and path.stat().st_size > 0
+        if check and existing:
+            problem = wal_problem(path)
+            if problem is not None:
+                raise damaged(path, [problem], _latest_backup(path))
     engine = create_engine(url)
     try:
+        if check and existing:
+            findings = quick_check(engine)
+            if findings != ["ok"]:
+                raise damaged(path, findings, _latest_backup(path))  # type: ignore[arg-type]
         refuse_unusable(engine)
         result = upgrade(engine) if migrate else UpgradeResult(None, "", None)
     except Exception:
@@ -147,3 +169,7 @@ def open_database(
         raise
     return Opened(Database(engine, clock=clock), result)
 
+
+def _latest_backup(path: Path) -> Path | None:
+    found = latest_backup(backup_folder(path))
+    return found.path if found is not None else None
