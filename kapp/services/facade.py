@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kapp.services.backups import BackupService
 from kapp.services.base import ChangeHub
 from kapp.services.courses import CourseService
 from kapp.services.entries import EntryService
@@ -28,6 +29,7 @@ class Services:
     entries: EntryService
     records: RecordService
     keyring: KeyRing
+    backups: BackupService
 
     @classmethod
     def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
@@ -43,4 +45,5 @@ class Services:
             entries=EntryService(db, hub),
             records=RecordService(db, hub),
             keyring=keyring or NoKeyRing(),
+            backups=BackupService(db, hub),
         )
