@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kapp import __version__
+from kapp import __version__, cli_backup
 from kapp.domain.errors import KappError
 from kapp.paths import default_database_path
 from kapp.storage.database import open_database
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check the database's integrity, foreign keys and schema revision. "
                     "Exits 0 only when the database is healthy and up to date.")
     _add_database_options(check)
+    cli_backup.add_parsers(commands)
     return parser
 
 
@@ -78,6 +79,8 @@ def unreadable_message(exc: sa.exc.DatabaseError) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run a non-GUI command; returns the process exit code."""
     try:
+        if (code := cli_backup.run(args)) is not None:
+            return code
         if args.command == "demo":
             return _demo(args)
         if args.command == "db" and args.db_command == "upgrade":
