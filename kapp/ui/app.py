@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from kapp.domain.entities import User
 from kapp.services.facade import Services
+from kapp.ui.backups import install_backups
 from kapp.ui.context import AppContext
 from kapp.ui.main_window import MainWindow
 
@@ -25,6 +26,7 @@ def build_main_window(services: Services, database_label: str,
     ctx.set_user(user if user is not None else provisional_user(services))
     window = MainWindow(ctx, database_label)
     ctx.setParent(window)
+    install_backups(window)  # reliability: daily + closing backups, File > Backups…
     return window
 
 
