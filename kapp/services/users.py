@@ -72,7 +72,7 @@ class UserService(Service):
 
     def _new_user(self, uow: object, username: str, full_name: str, role: Role) -> m.User:
         errors: list[FieldError] = []
-        name = (username or "").strip().lower()
+        name = username.strip().lower() if isinstance(username, str) else ""
         if not _USERNAME.match(name):
             errors.append(FieldError(
                 "username",
