@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kapp.services.backups import BackupService
 from kapp.services.base import ChangeHub
 from kapp.services.courses import CourseService
+from kapp.services.drafts import DraftService
 from kapp.services.entries import EntryService
 from kapp.services.keys import KeyRing, NoKeyRing
 from kapp.services.patients import PatientService
@@ -30,6 +31,7 @@ class Services:
     records: RecordService
     keyring: KeyRing
     backups: BackupService
+    drafts: DraftService
 
     @classmethod
     def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
@@ -46,4 +48,5 @@ class Services:
             records=RecordService(db, hub),
             keyring=keyring or NoKeyRing(),
             backups=BackupService(db, hub),
+            drafts=DraftService(db, hub),
         )
