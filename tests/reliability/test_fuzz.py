@@ -254,6 +254,16 @@ def test_accounts_protocol_backup_settings(world, db, data) -> None:
             on_close=data.draw(hostile(True)), every_day=data.draw(hostile(True)))))
 
 
+@FUZZ
+@given(data=st.data())
+def test_drafts(world, db, data) -> None:
+    services, staff, *_ = world
+    content = data.draw(st.one_of(hostile(), st.dictionaries(
+        st.text(max_size=5), hostile("typed"), max_size=3)))
+    run_refused_or_done(db, lambda: services.drafts.save(
+        actor=staff.nurse, form_key=data.draw(hostile("note:1")), content=content))
+
+
 def test_zz_examples_tried() -> None:
     """Leaves the count of examples in the output (-rA shows it)."""
     print(f"fuzz examples tried: {TRIED['examples']}")
