@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -94,6 +95,7 @@ def record_until_killed(db_path: Path, seed: int, out: int) -> None:
     services = Services.for_database(opened.database)
     services.protocol.ensure_defaults()
     _, nurse = _staff(services)
+    say("ready", "-")  # set up: the parent's clock for the kill starts now
     now = datetime.now(UTC)
     patient = services.patients.create(actor=nurse, form=PatientForm(  # type: ignore[arg-type]
         mrn=f"T-{uuid.uuid4().hex[:10]}", given_name="Crash", family_name="Testperson",
@@ -268,18 +270,37 @@ def _read_all(fd: int) -> str:
     return b"".join(chunks).decode()
 
 
+def _wait_until_ready(fd: int, limit: float = 120.0) -> bytes:
+    """What the child wrote until its "ready" line (or until it died or ``limit`` s)."""
+    seen = b""
+    deadline = time.monotonic() + limit
+    while b"ready -\n" not in seen and time.monotonic() < deadline:
+        readable, _, _ = select.select([fd], [], [], 0.5)
+        if readable:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
 def crash_round(db_path: Path, rng: random.Random, *, spawn: bool = False,
                 max_life: float = 0.6) -> RoundResult:
+    """One round. Nine rounds in ten kill the child a random time after it is set up
+    (so a busy machine still lets it record); one in ten kills it at a random moment
+    from its start (opening the database, checking it, first entries)."""
     fd, child = _start_child(db_path, rng.randrange(1 << 30), spawn)
-    life = rng.uniform(0.0, max_life)
     started = time.monotonic()
-    time.sleep(life)
+    early = b""
+    if rng.random() >= 0.1:
+        early = _wait_until_ready(fd)
+    time.sleep(rng.uniform(0.0, max_life))
     died = None
     if isinstance(child, subprocess.Popen):
         if child.poll() is not None:
             died = f"exit code {child.returncode}"
         child.send_signal(signal.SIGKILL)
-        text = _read_all(fd)
+        text = early.decode() + _read_all(fd)
         child.wait()
         child.stdout.close()  # type: ignore[union-attr]
     else:
@@ -288,7 +309,7 @@ def crash_round(db_path: Path, rng: random.Random, *, spawn: bool = False,
             died = f"exit status {status}"
         else:
             os.kill(child, signal.SIGKILL)
-        text = _read_all(fd)
+        text = early.decode() + _read_all(fd)
         os.close(fd)
         if not finished:
             os.waitpid(child, 0)
@@ -296,7 +317,8 @@ def crash_round(db_path: Path, rng: random.Random, *, spawn: bool = False,
     acknowledged = []
     for line in text.split("\n")[:-1]:  # a line cut off by the kill was never "saved"
         kind, _, ident = line.partition(" ")
-        acknowledged.append((kind, ident))
+        if kind != "ready":
+            acknowledged.append((kind, ident))
     lost, problems, _ = check_database(db_path, acknowledged)
     if died:
         problems.append(f"the child died before it was killed ({died})")
@@ -317,8 +339,7 @@ def stress(db_path: Path, rounds: int, *, seed: int = 1, spawn: bool = False,
     opened.database.dispose()
     for n in range(1, rounds + 1):
         # Spawned interpreters need time to start before they write anything.
-        result = crash_round(db_path, rng, spawn=spawn,
-                             max_life=max_life + (1.5 if spawn else 0.0))
+        result = crash_round(db_path, rng, spawn=spawn, max_life=max_life)
         figures.rounds += 1
         figures.acknowledged += result.acknowledged
         figures.lost += len(result.lost)
