@@ -218,6 +218,11 @@ class BackupService(Service):
         except sa.exc.DBAPIError as exc:
             raise BackupError(f"The backup could not be made ({str(exc.orig).splitlines()[0]})."
                               ) from exc
+        except Exception as exc:  # the driver's own error, raised by its backup call
+            if type(exc).__name__ not in ("OperationalError", "DatabaseError", "Error"):
+                raise
+            raise BackupError(f"The backup could not be made ({exc}). Try again in a "
+                              "moment.") from exc
         log.info("Backup made: %s", made.path)
         return _backup(made)
 
@@ -276,6 +281,12 @@ class BackupService(Service):
             target = self.db.engine.raw_connection()
             try:
                 raw.driver_connection.backup(target.driver_connection)  # type: ignore[union-attr]
+            except Exception as exc:  # e.g. another kapp holds the database
+                if type(exc).__name__ not in ("OperationalError", "DatabaseError", "Error"):
+                    raise
+                raise BackupError(f"The backup could not be restored ({exc}); the database "
+                                  f"is unchanged, and a copy of it is in {kept.name}. Close "
+                                  "kapp on the other computers and try again.") from exc
             finally:
                 target.close()
                 raw.close()
