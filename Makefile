@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kapp-installed
 
-.PHONY: run test lint install demo bench screenshots clean
+.PHONY: run test lint install demo bench screenshots stress clean
 
 run: $(STAMP)
 	$(BIN)/kapp $(ARGS)
@@ -26,6 +26,11 @@ install: $(STAMP)
 # figure of docs/performance.md with its target and its ratio to a baseline.
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench $(BENCH_ARGS)
+
+# 1,000 crash rounds: a child records entries and is SIGKILLed at a random moment; every
+# entry it reported saved must be there, whole (see docs/reliability.md). About 10 minutes.
+stress: $(STAMP)
+	$(BIN)/python -m kapp.devtools.crash stress --rounds $(or $(ROUNDS),1000)
 
 # A demo clinic to look around in: make demo, then make run ARGS="--db demo.db"
 # A demo clinic to look around in (encrypted; every demo account has DEMO_PASSWORD):

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DatabaseError
 
 from kapp.cli import unreadable_message, url_from_args
 from kapp.cli_vault import local_path
-from kapp.domain.errors import KappError
+from kapp.domain.errors import DatabaseDamaged, KappError
 from kapp.services.facade import Services
 from kapp.services.startup import Gate, OpenGate, VaultGate
 from kapp.storage.database import open_database
@@ -24,6 +24,11 @@ def run_app(args: argparse.Namespace) -> int:
     label = url.database if url.get_backend_name() == "sqlite" else url.render_as_string()
     try:
         gate = _gate(args, str(label))
+        gate.has_accounts()  # opens a plain file now, so that damage is found before sign-in
+    except DatabaseDamaged as exc:  # reliability: offer the latest verified backup
+        if not _restore_damaged(exc):
+            return _cannot_open(str(exc), shown=True)
+        return run_app(args)
     except KappError as exc:
         return _cannot_open(str(exc))
     except DatabaseError as exc:
@@ -48,8 +53,33 @@ def _gate(args: argparse.Namespace, label: str) -> Gate:
     return OpenGate(services, database_label=label)
 
 
-def _cannot_open(message: str) -> int:
+def _restore_damaged(exc: DatabaseDamaged) -> bool:
+    """Offer to restore the latest verified backup; True when it was restored."""
+    print(f"kapp: {exc}", file=sys.stderr)
+    try:
+        from kapp.ui.backups import offer_restore
+
+        if not exc.path or not offer_restore(str(exc), exc.latest_backup):
+            return False
+        from pathlib import Path
+
+        from kapp.services.backups import restore_damaged
+
+        aside, _ = restore_damaged(Path(exc.path), Path(exc.latest_backup or ""))
+    except KappError as failed:
+        print(f"kapp: {failed}", file=sys.stderr)
+        return False
+    except Exception:  # no display: the message above is enough
+        log.debug("could not offer the restore", exc_info=True)
+        return False
+    log.info("Restored %s; the damaged file is kept as %s", exc.latest_backup, aside)
+    return True
+
+
+def _cannot_open(message: str, *, shown: bool = False) -> int:
     """Say why the database cannot be opened, in a window when there is a screen."""
+    if shown:
+        return 2
     print(f"kapp: {message}", file=sys.stderr)
     try:
         from kapp.ui.app import show_error

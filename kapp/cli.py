@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kapp import __version__, cli_audit, cli_reports, cli_vault
+from kapp import __version__, cli_audit, cli_backup, cli_reports, cli_vault
 from kapp.domain.errors import KappError
 from kapp.paths import default_database_path
 from kapp.storage.engine import database_url, live_pragmas
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database_options(check)
     cli_reports.add_parsers(commands)
     cli_audit.add_parsers(commands, _add_database_options)
+    cli_backup.add_parsers(commands)
     return parser
 
 
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if (done := cli_reports.run(args)) is not None:
             return done
+        if (code := cli_backup.run(args)) is not None:
+            return code
         if args.command == "demo":
             return _demo(args)
         if args.command == "db" and args.db_command == "upgrade":

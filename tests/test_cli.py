@@ -84,7 +84,7 @@ def test_check_of_a_missing_file_says_so(tmp_path: Path) -> None:
 
 def test_demo_takes_protocol_settings_and_refuses_a_malformed_one(tmp_path: Path) -> None:
     db = tmp_path / "dense.db"
-    made = kapp("demo", "--db", str(db), "--patients", "2", "--set",
+    made = kapp("demo", "--db", str(db), "--patients", "2", "--no-encryption", "--set",
                 "vitals_interval_infusion_min=3")
     assert made.returncode == 0, made.stderr
     bad = kapp("demo", "--db", str(tmp_path / "bad.db"), "--set", "vitals_interval=abc")

@@ -48,3 +48,32 @@ class PermissionDenied(KappError):
 
 class Conflict(KappError):
     """The record changed since it was read (another workstation edited it)."""
+
+
+class StorageUnavailable(KappError):
+    """The database could not be written or read just now (disk full, read-only file,
+    I/O error, another program holding the lock). Nothing of the entry was saved; the
+    form keeps what was typed and saving works again once the problem is gone.
+
+    ``kind`` is one of "full", "read_only", "io", "locked", "cannot_open".
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+class UnsafeLocation(KappError):
+    """The database path is on a network share or in a cloud-synced folder."""
+
+
+class DatabaseDamaged(KappError):
+    """The database file failed its check at start-up. ``latest_backup`` is the newest
+    verified backup that could replace it (or None)."""
+
+    def __init__(self, message: str, *, path: str | None = None,
+                 latest_backup: str | None = None, problems: tuple[str, ...] = ()) -> None:
+        self.path = path
+        self.latest_backup = latest_backup
+        self.problems = problems
+        super().__init__(message)

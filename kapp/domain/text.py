@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -17,10 +18,32 @@ def clean(text: str | None) -> str:
     return (text or "").strip()
 
 
+# Control characters other than tab and line breaks: invisible, and a NUL cuts text short
+# in many tools that read the database or an export later.
+_CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r") | {"\x7f"}
+
+
+def _checked_text(errors: list[FieldError], field: str, label: str, value: object) -> str | None:
+    """Trimmed text; None (with an error recorded) when ``value`` is not acceptable text."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors.append(FieldError(field, f"{label} must be text"))
+        return None
+    if any(c in _CONTROL for c in value):
+        errors.append(FieldError(field, f"{label} contains invisible control characters; "
+                                 "retype it"))
+        return None
+    return value.strip()
+
+
 def required_text(
     errors: list[FieldError], field: str, label: str, value: str | None, max_len: int
 ) -> str:
-    text = clean(value)
+    checked = _checked_text(errors, field, label, value)
+    if checked is None:
+        return ""
+    text = checked
     if not text:
         errors.append(FieldError(field, f"{label} is required", f"1-{max_len} characters"))
     elif len(text) > max_len:
@@ -37,7 +60,10 @@ def required_text(
 def optional_text(
     errors: list[FieldError], field: str, label: str, value: str | None, max_len: int
 ) -> str:
-    text = clean(value)
+    checked = _checked_text(errors, field, label, value)
+    if checked is None:
+        return ""
+    text = checked
     if len(text) > max_len:
         errors.append(
             FieldError(
@@ -47,6 +73,21 @@ def optional_text(
             )
         )
     return text
+
+
+def identifier(errors: list[FieldError], field: str, label: str, value: Any) -> uuid.UUID | None:
+    """A record's id (a UUID, or its text form), or None when not given."""
+    if value is None:
+        return None
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value.strip())
+        except ValueError:
+            pass
+    errors.append(FieldError(field, f"{label} does not name a record kapp knows"))
+    return None
 
 
 def coded(errors: list[FieldError], field: str, label: str, value: Any, enum: type[E]) -> E | None:

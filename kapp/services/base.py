@@ -73,6 +73,8 @@ class Service:
 
 
 def get_or_404(session: OrmSession, model: type[T], key: uuid.UUID, what: str) -> T:
+    if not isinstance(key, uuid.UUID):
+        raise NotFound(f"No {what} with id {key!r}")
     row = session.get(model, key)
     if row is None:
         raise NotFound(f"No {what} with id {key}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -16,6 +16,10 @@ from kapp.domain.text import coded, number, optional_text
 from kapp.services.base import Actor, Change, Service, get_or_404, raise_if
 from kapp.storage import mappers
 from kapp.storage import models as m
+
+
+def _plausible(day: date, today: date) -> bool:
+    return date(1970, 1, 1) <= day <= today + timedelta(days=366)
 
 
 class CourseService(Service):
@@ -31,8 +35,11 @@ class CourseService(Service):
             if planned is not None and planned != int(planned):
                 errors.append(FieldError("planned_sessions", "Planned sessions must be a whole "
                                          "number", "1-100 sessions"))
-            if not isinstance(started_on, date):
+            if not isinstance(started_on, date) or isinstance(started_on, datetime):
                 errors.append(FieldError("started_on", "Start date must be a date"))
+            elif not _plausible(started_on, uow.now.date()):
+                errors.append(FieldError("started_on", "Start date must be within a year from "
+                                         "today and not before 1970", "1970 - next year"))
             text = optional_text(errors, "notes", "Notes", notes, 4000)
             raise_if(errors)
             row = m.Course(id=new_id(), patient_id=patient_id, kind=coded_kind,
@@ -53,6 +60,11 @@ class CourseService(Service):
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
             row = get_or_404(uow.session, m.Course, course_id, "course")
+            if not isinstance(ended_on, date) or isinstance(ended_on, datetime):
+                raise_if([FieldError("ended_on", "End date must be a date")])
+            if not _plausible(ended_on, uow.now.date()):
+                raise_if([FieldError("ended_on", "End date must be within a year from today",
+                                     "up to next year")])
             if ended_on < row.started_on:
                 raise_if([FieldError("ended_on", "A course cannot end before it started")])
             old = row.ended_on

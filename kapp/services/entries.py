@@ -13,7 +13,7 @@ from kapp.domain import enums as e
 from kapp.domain.errors import FieldError, RecordLocked
 from kapp.domain.ids import new_id
 from kapp.domain.permissions import Permission
-from kapp.domain.text import coded, moment, number, optional_text
+from kapp.domain.text import coded, identifier, moment, number, optional_text
 from kapp.domain.vitals import (
     AlertFinding,
     VitalsInput,
@@ -231,6 +231,9 @@ class EntryService(Service):
             user = self._user(uow, actor, Permission.RECORD)
             row = editable_session(uow, session_id)
             errors: list[FieldError] = []
+            given_by = identifier(errors, "given_by", "Given by", given_by)
+            side_effect_id = identifier(errors, "side_effect_id", "Side effect", side_effect_id)
+            alert_id = identifier(errors, "alert_id", "Alert", alert_id)
             coded_kind = coded(errors, "kind", "Intervention", kind, e.InterventionKind)
             values = {
                 "kind": coded_kind,

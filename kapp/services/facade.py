@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kapp.services.audit_view import AuditViewService
+from kapp.services.backups import BackupService
 from kapp.services.base import ChangeHub
 from kapp.services.courses import CourseService
+from kapp.services.drafts import DraftService
 from kapp.services.entries import EntryService
 from kapp.services.keys import KeyRing, NoKeyRing
 from kapp.services.patient_view import PatientViewService
@@ -34,6 +36,8 @@ class Services:
     settings: SettingsService
     patient_view: PatientViewService
     audit: AuditViewService
+    backups: BackupService
+    drafts: DraftService
 
     @classmethod
     def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
@@ -53,4 +57,6 @@ class Services:
             settings=SettingsService(db, hub),
             patient_view=PatientViewService(db, hub),
             audit=AuditViewService(db, hub),
+            backups=BackupService(db, hub),
+            drafts=DraftService(db, hub),
         )

@@ -45,9 +45,11 @@ class ProtocolService(Service):
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.EDIT_PROTOCOL)
             known = set(Protocol.keys())
-            errors = [FieldError(k, f"Unknown protocol setting '{k}'") for k in values
+            if not isinstance(values, dict):
+                raise_if([FieldError("values", "The settings must be given by name")])
+            errors = [FieldError(str(k), f"Unknown protocol setting '{k}'") for k in values
                       if k not in known]
-            if not (reason or "").strip():
+            if not isinstance(reason, str) or not reason.strip():
                 errors.append(FieldError("reason", "Say why the protocol changes"))
             raise_if(errors)
             current = load_protocol(uow)

@@ -16,7 +16,7 @@ from kapp.domain.errors import FieldError, NotFound
 from kapp.domain.ids import new_id
 from kapp.domain.instruments import Instrument, load_instruments, score, score_problems
 from kapp.domain.permissions import Permission
-from kapp.domain.text import coded, moment, required_text
+from kapp.domain.text import coded, identifier, moment, required_text
 from kapp.paths import instruments_dir
 from kapp.services.base import (
     Actor,
@@ -58,7 +58,9 @@ class RecordService(Service):
                           taken_at: datetime | None = None) -> d.InstrumentResult:
         """Score and store a completed instrument. A baseline score also becomes the
         course's baseline, against which response and remission are judged."""
-        definition = self.instruments.get(instrument)
+        definition = self.instruments.get(instrument) if isinstance(instrument, str) else None
+        if not isinstance(answers, Mapping):
+            raise_if([FieldError("answers", "The answers must be given item by item")])
         if definition is None:
             raise_if([FieldError("instrument", f"Unknown instrument '{instrument}'",
                                  ", ".join(sorted(self.instruments)))])
@@ -69,6 +71,8 @@ class RecordService(Service):
             user = self._user(uow, actor, Permission.RECORD)
             get_or_404(uow.session, m.Patient, patient_id, "patient")
             errors: list[FieldError] = []
+            session_id = identifier(errors, "session_id", "Session", session_id)
+            course_id = identifier(errors, "course_id", "Course", course_id)
             point = coded(errors, "time_point", "Time point", time_point, e.TimePoint)
             when = moment(errors, "taken_at", "Time", taken_at or uow.now, uow.now)
             raise_if(errors)
@@ -117,6 +121,7 @@ class RecordService(Service):
                  written_at: datetime | None = None) -> d.Note:
         errors: list[FieldError] = []
         body = required_text(errors, "text", "Note", text, 20000)
+        session_id = identifier(errors, "session_id", "Session", session_id)
         raise_if(errors)
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
@@ -180,7 +185,10 @@ class RecordService(Service):
         who did it, when and why; nothing is ever deleted."""
         errors: list[FieldError] = []
         why = required_text(errors, "reason", "Reason", reason, 2000)
-        if table not in STRIKABLE:
+        entry_id = identifier(errors, "entry_id", "Entry", entry_id)  # type: ignore[assignment]
+        if entry_id is None and not any(e.field == "entry_id" for e in errors):
+            errors.append(FieldError("entry_id", "Choose the entry to strike through"))
+        if not isinstance(table, str) or table not in STRIKABLE:
             errors.append(FieldError("table", f"Entries of '{table}' cannot be struck through"))
         raise_if(errors)
         with self.db.unit_of_work() as uow:

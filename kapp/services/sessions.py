@@ -19,7 +19,7 @@ from kapp.domain.ids import new_id
 from kapp.domain.permissions import Permission, allowed
 from kapp.domain.protocol import Protocol
 from kapp.domain.signing import missing_for_signature
-from kapp.domain.text import coded, moment, number, optional_text, required_text
+from kapp.domain.text import coded, identifier, moment, number, optional_text, required_text
 from kapp.services.base import (
     Actor,
     Change,
@@ -55,6 +55,7 @@ class DoseForm:
 def _dose_values(uow: UnitOfWork, form: DoseForm, protocol: Protocol,
                  actor_id: uuid.UUID) -> dict[str, Any]:
     errors: list[FieldError] = []
+    verified_by = identifier(errors, "verified_by", "Verifying clinician", form.verified_by)
     route = coded(errors, "route", "Route", form.route, e.Route)
     drug = coded(errors, "drug", "Drug", form.drug, e.Drug)
     unit = coded(errors, "weight_unit", "Weight unit", form.weight_unit, e.WeightUnit)
@@ -84,14 +85,14 @@ def _dose_values(uow: UnitOfWork, form: DoseForm, protocol: Protocol,
         if not reason:
             errors.append(FieldError("override_reason", f"{why}. Give the reason for this dose.",
                                      "a reason"))
-        if form.verified_by is None:
+        if verified_by is None:
             errors.append(FieldError("verified_by", f"{why}. A second clinician (a "
                                      "prescriber) must verify it."))
-        elif form.verified_by == actor_id:
+        elif verified_by == actor_id:
             errors.append(FieldError("verified_by", "The verifying clinician must be someone "
                                      "other than the person entering the dose"))
         else:
-            verifier = uow.session.get(m.User, form.verified_by)
+            verifier = uow.session.get(m.User, verified_by)
             if verifier is None or not verifier.active or not allowed(verifier.role,
                                                                       Permission.APPROVE_DOSE):
                 errors.append(FieldError("verified_by", "The verifying clinician must be an "
@@ -199,8 +200,10 @@ class SessionService(Service):
                       items: dict[str, bool]) -> TreatmentSession:
         # "rems": the esketamine REMS form's yes/no answers, kept in the discharge checklist
         kinds = {"pre": e.PreSessionCheck, "discharge": e.DischargeCheck, "rems": e.RemsCheck}
-        if which not in kinds:
+        if not isinstance(which, str) or which not in kinds:
             raise_if([FieldError("which", "Checklist must be 'pre', 'discharge' or 'rems'")])
+        if not isinstance(items, dict):
+            raise_if([FieldError(f"{which}_checklist", "The checklist must list its items")])
         errors: list[FieldError] = []
         clean = {}
         for key, value in items.items():
@@ -224,6 +227,7 @@ class SessionService(Service):
                                  amount_wasted_mg: float,
                                  witness_id: uuid.UUID | None) -> TreatmentSession:
         errors: list[FieldError] = []
+        witness_id = identifier(errors, "witness_id", "Witness", witness_id)
         lot = required_text(errors, "lot_number", "Lot number", lot_number, 64)
         drawn = number(errors, "amount_drawn_mg", "Amount drawn", amount_drawn_mg, 0, 2000, "mg")
         wasted = number(errors, "amount_wasted_mg", "Amount wasted", amount_wasted_mg, 0, 2000,

@@ -292,7 +292,7 @@ class UserService(Service):
 
     def _new_user(self, uow: UnitOfWork, username: str, full_name: str, role: Role,
                   password: str, errors: list[FieldError]) -> m.User:
-        name = (username or "").strip().lower() if isinstance(username, str) else ""
+        name = username.strip().lower() if isinstance(username, str) else ""
         if not _USERNAME.match(name):
             errors.append(FieldError(
                 "username",

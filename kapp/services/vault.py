@@ -103,9 +103,10 @@ def _refuse(path: Path, state: ClinicState) -> None:
     keys = key_file_path(path)
     if state is ClinicState.KEY_FILE_MISSING:
         raise ClinicError(
-            f"The database {path} is encrypted, but its key file {keys.name} is not beside "
-            "it. Put the key file back from the backup (it is saved with the database), or "
-            "choose another file.")
+            f"The database {path} cannot be read: it is damaged, or it is encrypted and its "
+            f"key file {keys.name} is not beside it. Put the key file back from the backup "
+            "(it is saved with each backup), restore the latest backup, or choose another "
+            "file.")
     if state is ClinicState.DATABASE_MISSING:
         raise ClinicError(
             f"The key file {keys} is there but its database {path.name} is missing. "

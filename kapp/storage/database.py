@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from kapp.domain.clock import Clock, SystemClock
 from kapp.domain.ids import new_id
 from kapp.storage import audit
-from kapp.storage.engine import READ_ONLY, create_engine
+from kapp.storage.backup import backup_folder, latest_backup
+from kapp.storage.engine import READ_ONLY, create_engine, sqlite_path
+from kapp.storage.faults import translate
+from kapp.storage.health import damaged, quick_check, wal_problem
+from kapp.storage.location import refuse_unsafe_location
 from kapp.storage.migrate import (
     HEAD_REVISION,
     UpgradeResult,
@@ -25,6 +32,8 @@ from kapp.storage.migrate import (
     upgrade,
 )
 from kapp.storage.models import AuditEntry, Meta
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -89,19 +98,38 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
-        """A write transaction: commits on success, rolls back wholly on any error."""
-        origin = self.origin
-        with self._sessions.begin() as session:
-            yield UnitOfWork(session=session, now=self.clock.now(), origin=origin)
+        """A write transaction: commits on success, rolls back wholly on any error.
+
+        A storage fault (disk full, read-only file, I/O error, lock held too long) comes
+        out as ``StorageUnavailable`` with a message in plain words; the transaction was
+        rolled back, so nothing of it is saved, and the next call may succeed.
+        """
+        try:
+            origin = self.origin
+            with self._sessions.begin() as session:
+                yield UnitOfWork(session=session, now=self.clock.now(), origin=origin)
+        except sa_exc.DBAPIError as exc:
+            fault = translate(exc)
+            if fault is None:
+                raise
+            log.warning("Storage fault while saving (%s): %s", fault.kind, exc.orig)
+            raise fault from exc
 
     @contextmanager
     def reading(self) -> Iterator[OrmSession]:
         """A read-only look; nothing done here is committed."""
-        with self._readers() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+        try:
+            with self._readers() as session:
+                try:
+                    yield session
+                finally:
+                    session.rollback()
+        except sa_exc.DBAPIError as exc:
+            fault = translate(exc, saving=False)
+            if fault is None:
+                raise
+            log.warning("Storage fault while reading (%s): %s", fault.kind, exc.orig)
+            raise fault from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -115,19 +143,37 @@ class Opened:
 
 def open_database(
     url: URL | str, *, clock: Clock | None = None, migrate: bool = True,
-    key: bytes | None = None,
+    key: bytes | None = None, check: bool = True,
 ) -> Opened:
     """Open (and if needed create or upgrade) the database at ``url``; with ``key`` the
     SQLite file is encrypted (SQLCipher) under that raw 32-byte key.
 
-    Raises ``NewerDatabaseError``, ``NotAKappDatabase`` or ``WrongDatabaseKey`` with a
-    message fit for the user.
+    A SQLite file is first checked: refused on a network share or in a cloud-synced
+    folder (``UnsafeLocation``), and, when it already exists, its -wal checked against
+    its -shm and the file given a ``quick_check`` (``DatabaseDamaged``, naming the latest
+    verified backup). With ``key`` the SQLite file is encrypted (SQLCipher) under that
+    raw 32-byte key. Raises ``NewerDatabaseError``, ``NotAKappDatabase`` or
+    ``WrongDatabaseKey`` with a message fit for the user.
     """
+    url = make_url(url)
+    path = sqlite_path(url)
+    existing = False
+    if path is not None:
+        refuse_unsafe_location(path)
+        existing = path.exists() and path.stat().st_size > 0
+        if check and existing:
+            problem = wal_problem(path)
+            if problem is not None:
+                raise damaged(path, [problem], _latest_backup(path))
     engine = create_engine(url, key=key)
-    if migrate and is_current(engine):  # the everyday case, kept fast for start-up
-        return Opened(Database(engine, clock=clock),
-                      UpgradeResult(HEAD_REVISION, HEAD_REVISION, None))
     try:
+        if check and existing and _worth_a_quick_check(path):  # type: ignore[arg-type]
+            findings = quick_check(engine)
+            if findings != ["ok"]:
+                raise damaged(path, findings, _latest_backup(path))  # type: ignore[arg-type]
+        if migrate and is_current(engine):  # the everyday case, kept fast for start-up
+            return Opened(Database(engine, clock=clock),
+                          UpgradeResult(HEAD_REVISION, HEAD_REVISION, None))
         refuse_unusable(engine)
         result = upgrade(engine) if migrate else UpgradeResult(None, "", None)
     except Exception:
@@ -135,3 +181,19 @@ def open_database(
         raise
     return Opened(Database(engine, clock=clock), result)
 
+
+QUICK_CHECK_ALWAYS_BYTES = 256 * 2**20
+"""Up to this size every start-up runs ``quick_check`` (about a second per 200 MB). A
+larger file (years of a busy clinic) is checked at start-up only after an unclean end,
+when its -wal still holds pages; each daily backup runs the full integrity check on it."""
+
+
+def _worth_a_quick_check(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    unclean = wal.exists() and wal.stat().st_size > 0
+    return unclean or path.stat().st_size <= QUICK_CHECK_ALWAYS_BYTES
+
+
+def _latest_backup(path: Path) -> Path | None:
+    found = latest_backup(backup_folder(path))
+    return found.path if found is not None else None

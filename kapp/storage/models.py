@@ -322,3 +322,20 @@ class AuditEntry(IdMixin, Base):
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     entry_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
 
+
+
+class Draft(IdMixin, Base):
+    """A half-typed form (a note, an instrument...), kept while its author types, so that
+    a crash, a power cut or the screen lock loses nothing. Inside the database, so it is
+    encrypted with it; never in a temporary file. Only its author ever loads it. Not a
+    clinical record: it is replaced as typing goes on and removed once the form is saved.
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = (sa.UniqueConstraint("user_id", "form_key", name="uq_drafts_user_form"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    form_key: Mapped[str] = mapped_column(sa.String(200))
+    content: Mapped[str] = mapped_column(sa.Text)  # JSON text: {field name: value}
+    saved_at: Mapped[datetime]
+    origin: Mapped[str] = mapped_column(sa.String(36))

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from kapp.domain.entities import User
 from kapp.services.facade import Services
 from kapp.services.startup import Gate, SignedIn
+from kapp.ui.backups import install_backups
 from kapp.ui.context import AppContext
 from kapp.ui.crash import install_excepthook
 from kapp.ui.idle_lock import IdleTimer
@@ -38,6 +39,7 @@ def build_main_window(services: Services, database_label: str, user: User, *,
     window = MainWindow(ctx, database_label)
     ctx.setParent(window)
     window.security = SecurityControls(window, ctx, timer=idle_timer)  # type: ignore[attr-defined]
+    install_backups(window)  # reliability: daily + closing backups, File > Backups…
     return window
 
 

@@ -1,5 +1,5 @@
-"""`kapp --db PATH --user NAME` on an encrypted database, until the sign-in window exists:
-the password comes from KAPP_PASSWORD; a wrong one is refused with a message."""
+"""`kapp --db PATH` on an encrypted database: nothing opens until a sign-in unwraps the key;
+a wrong password is refused at the sign-in window and the file stays closed."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def encrypted(tmp_path: Path) -> Path:
     return path
 
 
-def test_an_encrypted_database_opens_with_user_and_password(
+def test_an_encrypted_database_opens_after_the_sign_in(
         encrypted: Path, qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> None:
     from kapp import app
 
@@ -45,20 +45,27 @@ def test_an_encrypted_database_opens_with_user_and_password(
                 window.close()
         return 0
 
+    def sign_in(gate):  # what the sign-in window hands over
+        assert gate.has_accounts() and gate.services is None  # still closed
+        return gate.try_sign_in("nurse1", "nurse-pass-1")
+
     monkeypatch.setattr(qapp, "exec", fake_exec)
-    monkeypatch.setenv("KAPP_PASSWORD", "nurse-pass-1")
-    args = build_parser().parse_args(["--db", str(encrypted), "--user", "nurse1"])
+    monkeypatch.setattr("kapp.ui.app.ask_sign_in", sign_in)
+    args = build_parser().parse_args(["--db", str(encrypted)])
     assert app.run_app(args) == 0
     assert shown == [(f"kapp — {encrypted}", True)]
 
 
-def test_a_wrong_password_is_refused_with_a_message(
-        encrypted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kapp import app
+def test_a_wrong_password_is_refused_and_the_file_stays_closed(encrypted: Path) -> None:
+    from kapp.domain.accounts import WrongCredentials
+    from kapp.services.startup import VaultGate
 
-    errors: list[tuple[str, str]] = []
-    monkeypatch.setattr("kapp.ui.app.show_error", lambda t, m: errors.append((t, m)))
-    monkeypatch.setenv("KAPP_PASSWORD", "guess")
-    args = build_parser().parse_args(["--db", str(encrypted), "--user", "nurse1"])
-    assert app.run_app(args) == 2
-    assert errors and "user name or password is not right" in errors[0][1]
+    gate = VaultGate(encrypted, database_label=str(encrypted))
+    with pytest.raises(WrongCredentials, match="Wrong user name or password"):
+        gate.try_sign_in("nurse1", "guess")
+    with pytest.raises(WrongCredentials):
+        gate.try_sign_in("nobody", "nurse-pass-1")
+    assert gate.services is None
+    signed = gate.try_sign_in("NURSE1", "nurse-pass-1")
+    assert signed.user.username == "nurse1" and signed.services.keyring.encrypted
+    gate.close()

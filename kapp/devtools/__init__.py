@@ -1,0 +1,1 @@
+"""Developer tools: the crash harness (``python -m kapp.devtools.crash``)."""

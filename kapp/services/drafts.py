@@ -1,0 +1,133 @@
+"""Drafts: a half-typed form survives a crash, a power cut or the screen lock.
+
+A form saves what has been typed every few seconds under a key naming the form and what
+it is for (``"note:<session id>"``, ``"instrument:<patient id>:phq9"``); on opening, it
+asks for its draft back; after the entry itself was saved, it discards the draft. The
+content is a small JSON object ``{field name: value}`` kept inside the database (so it is
+encrypted with it, and never written to a temporary file).
+
+A draft stays with its author: it is stored per user, and only that user loads it. If
+another user signs in on the same computer, they never see it as theirs.
+
+Drafts are not clinical records: they are overwritten as typing goes on and removed
+once saved, so they carry no audit entries (the entry saved from them does).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from kapp.domain.errors import FieldError
+from kapp.domain.ids import new_id
+from kapp.services.base import Actor, Service, raise_if
+from kapp.storage import models as m
+
+MAX_KEY = 200
+MAX_CONTENT = 200_000  # characters of JSON: a long note and then some
+
+
+@dataclass(frozen=True, slots=True)
+class DraftInfo:
+    form_key: str
+    saved_at: datetime
+
+
+def _json_value_ok(value: Any, depth: int = 0) -> bool:
+    if depth > 5:
+        return False
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return all(_json_value_ok(v, depth + 1) for v in value)
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _json_value_ok(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _empty(value: Any) -> bool:
+    if value is None or value == "" or value == [] or value == {}:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, Mapping):
+        return all(_empty(v) for v in value.values())
+    return False
+
+
+class DraftService(Service):
+    def save(self, *, actor: Actor, form_key: str, content: Mapping[str, Any]) -> DraftInfo | None:
+        """Keep ``content`` as the actor's draft of ``form_key`` (replacing the previous
+        one). A form with nothing typed has no draft: it is discarded instead."""
+        key = self._key(form_key)
+        errors: list[FieldError] = []
+        if not isinstance(content, Mapping) or not _json_value_ok(content):
+            errors.append(FieldError("content", "A draft holds text, numbers and choices"))
+            text = ""
+        else:
+            text = json.dumps(dict(content), ensure_ascii=False, sort_keys=True)
+            if len(text) > MAX_CONTENT:
+                errors.append(FieldError("content", f"The draft is too long to keep "
+                                         f"({len(text)} characters; at most {MAX_CONTENT})"))
+        raise_if(errors)
+        if _empty(content):
+            self.discard(actor=actor, form_key=key)
+            return None
+        with self.db.unit_of_work() as uow:
+            user = self._user(uow, actor, None)
+            row = self._row(uow.session, user.id, key)
+            if row is None:
+                row = m.Draft(id=new_id(), user_id=user.id, form_key=key, content=text,
+                              saved_at=uow.now, origin=uow.origin)
+                uow.session.add(row)
+            else:
+                row.content, row.saved_at = text, uow.now
+            return DraftInfo(key, uow.now)
+
+    def load(self, *, actor: Actor, form_key: str) -> dict[str, Any] | None:
+        """The actor's own draft of ``form_key``, or None."""
+        key = self._key(form_key)
+        with self.db.unit_of_work() as uow:  # the user is re-read, as for any call
+            user = self._user(uow, actor, None)
+            row = self._row(uow.session, user.id, key)
+            return json.loads(row.content) if row is not None else None
+
+    def discard(self, *, actor: Actor, form_key: str) -> bool:
+        """Remove the actor's draft of ``form_key`` (after the entry was saved)."""
+        key = self._key(form_key)
+        with self.db.unit_of_work() as uow:
+            user = self._user(uow, actor, None)
+            row = self._row(uow.session, user.id, key)
+            if row is None:
+                return False
+            uow.session.delete(row)
+            return True
+
+    def mine(self, *, actor: Actor) -> list[DraftInfo]:
+        """The actor's drafts, newest first (to say "you have unsaved entries")."""
+        with self.db.unit_of_work() as uow:
+            user = self._user(uow, actor, None)
+            rows = uow.session.execute(
+                sa.select(m.Draft.form_key, m.Draft.saved_at).where(m.Draft.user_id == user.id)
+                .order_by(m.Draft.saved_at.desc())).all()
+            return [DraftInfo(k, t) for k, t in rows]
+
+    @staticmethod
+    def _key(form_key: Any) -> str:
+        if not isinstance(form_key, str) or not form_key.strip() or len(form_key) > MAX_KEY:
+            raise_if([FieldError("form_key", f"A draft needs the form's name (1-{MAX_KEY} "
+                                 "characters)")])
+        return form_key.strip()
+
+    @staticmethod
+    def _row(session: sa.orm.Session, user_id: Any, key: str) -> m.Draft | None:
+        return session.execute(sa.select(m.Draft).where(m.Draft.user_id == user_id,
+                                                        m.Draft.form_key == key)).scalar()
