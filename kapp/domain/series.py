@@ -36,6 +36,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Protocol as Shape
+from typing import TypeVar
 
 from kapp.domain import dosing
 from kapp.domain import entities as d
@@ -418,6 +420,40 @@ def flag_followed_up(flagged: d.InstrumentResult, later_results: Iterable[d.Inst
                 and not set(flagged.flags) & set(result.flags)):
             return True
     return False
+
+
+class FlagRecord(Shape):
+    """What the follow-up rule needs of a result (an ``InstrumentResult`` has it)."""
+
+    @property
+    def instrument(self) -> str: ...
+    @property
+    def taken_at(self) -> datetime: ...
+    @property
+    def flags(self) -> tuple[str, ...]: ...
+
+
+R = TypeVar("R", bound=FlagRecord)
+
+
+def awaiting_follow_up(results: Iterable[R], last_note_at: datetime | None) -> list[R]:
+    """One patient's flagged results not yet followed up, oldest first.
+
+    ``results`` are the patient's live results in time order (flagged or not);
+    ``last_note_at`` is when the latest note for the patient was written. The same rule as
+    ``flag_followed_up``, in one pass, for scanning a whole clinic.
+    """
+    pending: dict[str, list[R]] = defaultdict(list)
+    for result in results:
+        waiting = pending[result.instrument]
+        if waiting:
+            own = set(result.flags)
+            pending[result.instrument] = [f for f in waiting if set(f.flags) & own]
+        if result.flags:
+            pending[result.instrument].append(result)
+    left = [f for waiting in pending.values() for f in waiting
+            if last_note_at is None or f.taken_at > last_note_at]
+    return sorted(left, key=lambda f: f.taken_at)
 
 
 def percent_of(value: float | None) -> str:

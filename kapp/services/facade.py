@@ -8,7 +8,9 @@ from kapp.services.base import ChangeHub
 from kapp.services.courses import CourseService
 from kapp.services.entries import EntryService
 from kapp.services.keys import KeyRing, NoKeyRing
+from kapp.services.overview import OverviewService
 from kapp.services.patients import PatientService
+from kapp.services.progress import ProgressService
 from kapp.services.protocol import ProtocolService
 from kapp.services.records import RecordService
 from kapp.services.sessions import SessionService
@@ -28,6 +30,8 @@ class Services:
     entries: EntryService
     records: RecordService
     keyring: KeyRing
+    progress: ProgressService
+    overview: OverviewService
 
     @classmethod
     def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
@@ -43,4 +47,6 @@ class Services:
             entries=EntryService(db, hub),
             records=RecordService(db, hub),
             keyring=keyring or NoKeyRing(),
+            progress=ProgressService(db, hub),
+            overview=OverviewService(db, hub),
         )

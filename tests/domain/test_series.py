@@ -15,6 +15,7 @@ from kapp.domain.outcomes import is_remission
 from kapp.domain.protocol import Protocol
 from kapp.domain.series import (
     Threshold,
+    awaiting_follow_up,
     build_series,
     flag_followed_up,
     next_due,
@@ -372,3 +373,21 @@ def test_speed_of_two_hundred_sessions():
     elapsed = time.perf_counter() - began
     assert len(series.scores[0].points) == 200
     assert elapsed < 1.0  # generous for a shared test machine; typically ~20 ms
+
+
+def test_awaiting_follow_up_in_one_pass_agrees_with_the_rule():
+    flagged, later_negative = RESULTS[0], RESULTS[1]
+    second = replace(RESULTS[3], flags=ITEM9)  # a later positive PHQ-9 at session 3
+    gad = RESULTS[6]
+    stream = [flagged, gad, second]
+    assert awaiting_follow_up(stream, None) == [flagged, second]
+    assert awaiting_follow_up([flagged, later_negative, second], None) == [second]
+    assert awaiting_follow_up(stream, at(5)) == [second]  # a note on 5 March
+    assert awaiting_follow_up(stream, at(7)) == []
+    for notes_at in (None, at(5), at(7)):
+        for history in (stream, [flagged, later_negative, second]):
+            notes = [] if notes_at is None else [
+                d.Note(entry(notes_at), PATIENT, None, notes_at, "called")]
+            expected = [f for i, f in enumerate(history) if f.flags
+                        and not flag_followed_up(f, history[i + 1:], notes)]
+            assert awaiting_follow_up(history, notes_at) == expected
