@@ -32,7 +32,6 @@ from kapp.domain.series import (
 SESSION_AXIS = "session"
 DATE_AXIS = "date"
 HALF_DAY = 12 * 3600
-BAND_REACH = 1e11  # beyond any session number or date in seconds
 
 
 def day_text(day: date, locale: QLocale | None = None) -> str:
@@ -98,19 +97,38 @@ def _pen(color: QColor, width: float = 2, style: Qt.PenStyle = Qt.PenStyle.Solid
     return pen
 
 
+class DayAxis(pg.DateAxisItem):
+    """Dates as a clinician writes them: "8 Apr", with the year where it changes."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if spacing < 24 * 3600:
+            return super().tickStrings(values, scale, spacing)
+        locale = QLocale()
+        out = []
+        for value in values:
+            moment = datetime.fromtimestamp(value)
+            day = QDate(moment.year, moment.month, moment.day)
+            pattern = "MMM yyyy" if spacing > 40 * 24 * 3600 else "d MMM"
+            if pattern == "d MMM" and (moment.month, moment.day) == (1, 1):
+                pattern = "d MMM yyyy"
+            out.append(locale.toString(day, pattern))
+        return out
+
+
 class Chart(pg.PlotWidget):
     """One chart: a title, points that name their session on hover and open it on click."""
 
     def __init__(self, title: str, unit: str, theme: Theme, axis: str,
                  open_session: Callable[[uuid.UUID], None]) -> None:
-        axis_items = {"bottom": pg.DateAxisItem(orientation="bottom")} if axis == DATE_AXIS \
-            else {}
+        axis_items = {"bottom": DayAxis(orientation="bottom")} if axis == DATE_AXIS else {}
         super().__init__(background=theme.background, axisItems=axis_items)
         self.theme, self.axis, self.title_text = theme, axis, title
         self._open_session = open_session
         self.scatters: dict[str, pg.ScatterPlotItem] = {}
         self.labels: list[str] = []  # every text drawn on the chart, for tests and review
         self._band_labels: list[tuple[pg.TextItem, float]] = []
+        self._bands: list[QGraphicsRectItem] = []
+        self.getPlotItem().vb.sigXRangeChanged.connect(lambda *_args: self.fit_to_view())
         self.setMinimumHeight(230)
         plot = self.getPlotItem()
         plot.setTitle(f"<b>{title}</b>", color=theme.text.name(), size="12pt")
@@ -124,6 +142,7 @@ class Chart(pg.PlotWidget):
             item.setPen(_pen(theme.muted, 1))
             item.setTextPen(theme.text)
             item.setTickFont(font)
+            item.enableAutoSIPrefix(False)  # "mg/kg", never "mg/kg (x0.001)"
         plot.setLabel("left", unit, color=theme.text.name())
         plot.setLabel("bottom", "Session number" if axis == SESSION_AXIS else "Date",
                       color=theme.text.name())
@@ -149,12 +168,13 @@ class Chart(pg.PlotWidget):
         return scatter
 
     def hline(self, y: float, label: str, style: Qt.PenStyle, color: QColor | None = None,
-              position: float = 0.02) -> None:
+              position: float = 0.02, below: bool = False) -> None:
         color = color or self.theme.text
+        anchor = (0, 0) if below else (0, 1)
         line = pg.InfiniteLine(pos=y, angle=0, movable=False, pen=_pen(color, 1.5, style),
                                label=label, labelOpts={"position": position,
                                                        "color": color.name(),
-                                                       "anchors": [(0, 1), (0, 1)]})
+                                                       "anchors": [anchor, anchor]})
         self.addItem(line)
         self.labels.append(label)
 
@@ -163,24 +183,20 @@ class Chart(pg.PlotWidget):
             pad = 0.4 if self.axis == SESSION_AXIS else HALF_DAY
             x0, x1 = x0 - pad, x1 + pad
         self.addItem(pg.PlotDataItem([x0, x1], [y, y], pen=_pen(self.theme.text, 1.5, style)))
-        text = pg.TextItem(label, color=self.theme.text, anchor=(0, 1))
-        text.setPos(x0, y)
-        self.addItem(text)
-        self.labels.append(label)
+        self.text(label, x0, y, anchor=(0, 1))
 
     def band(self, low: float, high: float, label: str, color: QColor) -> None:
-        # A plain rectangle far wider than any chart, kept out of the auto-range, so the band
-        # reaches both edges whatever the zoom.
-        region = QGraphicsRectItem(QRectF(-BAND_REACH, low, 2 * BAND_REACH, high - low))
+        # A plain rectangle kept out of the auto-range, stretched to the view's width by
+        # ``fit_to_view`` (a fixed huge width overflows the painter at high zoom).
+        region = QGraphicsRectItem(QRectF(0, low, 1, high - low))
         region.setBrush(QBrush(color))
         region.setPen(QPen(Qt.PenStyle.NoPen))
         region.setZValue(-20)
         self.getPlotItem().addItem(region, ignoreBounds=True)
-        text = pg.TextItem(label, color=self.theme.muted, anchor=(1, 0.5))
+        self._bands.append(region)
+        text = self.text(label, 0, (low + high) / 2, color=self.theme.muted, anchor=(1, 0.5))
         text.setZValue(-10)
         self._band_labels.append((text, (low + high) / 2))
-        self.addItem(text)
-        self.labels.append(label)
 
     def courses(self, spans: Sequence[CourseSpan], labelled: bool) -> None:
         for span in spans:
@@ -200,15 +216,25 @@ class Chart(pg.PlotWidget):
                 self.labels.append(label)
 
     def empty(self, message: str) -> None:
-        text = pg.TextItem(message, color=self.theme.muted, anchor=(0.5, 0.5))
-        text.setPos(0.5, 0.5)
         self.getPlotItem().setRange(xRange=(0, 1), yRange=(0, 1))
-        self.addItem(text)
-        self.labels.append(message)
+        self.text(message, 0.5, 0.5, color=self.theme.muted, anchor=(0.5, 0.5))
 
-    def place_band_labels(self) -> None:
-        """Band names sit at the right edge of whatever range is shown."""
+    def text(self, label: str, x: float, y: float, *, color: QColor | None = None,
+             anchor: tuple[float, float] = (0, 0)) -> pg.TextItem:
+        """A label in data coordinates that never widens the auto-range (a label placed
+        at the edge of the view would otherwise push the edge further out, forever)."""
+        item = pg.TextItem(label, color=color or self.theme.text, anchor=anchor)
+        item.setPos(x, y)
+        self.getPlotItem().addItem(item, ignoreBounds=True)
+        self.labels.append(label)
+        return item
+
+    def fit_to_view(self) -> None:
+        """Bands span the range shown; their names sit at its right edge."""
         (x0, x1), _ = self.getPlotItem().viewRange()
+        for region in self._bands:
+            rect = region.rect()
+            region.setRect(QRectF(x0, rect.top(), x1 - x0, rect.height()))
         for text, y in self._band_labels:
             text.setPos(x1, y)
 
@@ -227,9 +253,11 @@ class ChartBuilder:
     """Turns a ``PatientSeries`` into charts for one x-axis mode."""
 
     def __init__(self, series: PatientSeries, theme: Theme, axis: str,
-                 open_session: Callable[[uuid.UUID], None]) -> None:
+                 open_session: Callable[[uuid.UUID], None],
+                 alert_hr: float | None = None) -> None:
         self.series, self.theme, self.axis = series, theme, axis
         self.open_session = open_session
+        self.alert_hr = alert_hr  # the protocol's heart-rate alert, drawn for context
 
     def x(self, mark: SessionMark) -> float:
         return float(mark.ordinal) if self.axis == SESSION_AXIS else mark.at.timestamp()
@@ -251,17 +279,27 @@ class ChartBuilder:
             chart = self.chart("Scores", "score", labelled_courses=True)
             chart.empty("No scores recorded yet")
             charts.append(chart)
-        charts.append(self.dissociation())
+        charts += [self.dissociation(), self.bp_rise()]
         if any(p.cadss_total is not None for p in self.series.dissociation):
             charts.append(self.cadss())
-        charts += [self.bp_rise(), self.heart_rate(), self.side_effects(), self.dose()]
-        for chart in charts[1:]:
-            chart.setXLink(charts[0])
+        charts += [self.heart_rate(), self.side_effects(), self.dose()]
+        low, high = self.x_range()
         for chart in charts:
-            chart.getPlotItem().enableAutoRange(axis="x")
-            if not self.series.sessions and chart.scatters:
-                chart.getPlotItem().setXRange(0, 1)
+            chart.getPlotItem().setXRange(low, high, padding=0)
+            chart.fit_to_view()
+        for chart in charts[1:]:
+            chart.setXLink(charts[0])  # zoom and pan one, all follow
         return charts
+
+    def x_range(self) -> tuple[float, float]:
+        marks = self.series.sessions
+        xs = [self.x(m) for m in marks]
+        xs += [p.x_ordinal if self.axis == SESSION_AXIS else p.taken_at.timestamp()
+               for s in self.series.scores for p in s.points]
+        if not xs:
+            return (0.0, 1.0)
+        pad = 0.6 if self.axis == SESSION_AXIS else 3 * 2 * HALF_DAY
+        return (min(xs) - pad, max(xs) + pad)
 
     # -- scores ------------------------------------------------------------------------
     def scores(self, s: ScoreSeries, first: bool) -> Chart:
@@ -286,7 +324,7 @@ class ChartBuilder:
                               Qt.PenStyle.DotLine)
         if s.remission is not None:
             chart.hline(s.remission.value, s.remission.label, Qt.PenStyle.DashDotLine,
-                        position=0.6)
+                        position=0.5, below=True)
         flagged = [(x, p, r) for x, p, r in zip(xs, s.points, refs, strict=True) if p.flagged]
         if flagged:
             label = "Item 9 positive" if s.code == "phq9" else "Flagged"
@@ -295,14 +333,11 @@ class ChartBuilder:
                           for _, p, _ in flagged],
                          [r for _, _, r in flagged], symbol="t1", color=self.theme.warn,
                          size=16, line=None)
-            chart.labels.append(label)
             for x, p, _ in flagged:
-                text = pg.TextItem("▲ " + label, color=self.theme.warn, anchor=(0.5, 1))
-                text.setPos(x, min(p.total + 0.12 * (s.max_total - s.min_total), s.max_total))
-                chart.addItem(text)
+                chart.text(label, x, min(p.total + 0.1 * (s.max_total - s.min_total),
+                                         s.max_total),
+                           color=self.theme.warn, anchor=(0, 1))
         chart.getPlotItem().setYRange(s.min_total, s.max_total, padding=0.02)
-        chart.getPlotItem().vb.sigXRangeChanged.connect(
-            lambda *_a, c=chart: c.place_band_labels())
         return chart
 
     def score_tip(self, s: ScoreSeries, p) -> str:
@@ -336,10 +371,8 @@ class ChartBuilder:
                          [p.peak_intensity for p in distressing],
                          [PointRef(p.session.session_id, self.diss_tip(p)) for p in distressing],
                          symbol="x", color=self.theme.warn, size=18, line=None)
-            chart.labels.append("✕ distressing")
-            text = pg.TextItem("✕ = distressing", color=self.theme.warn, anchor=(0, 0))
-            text.setPos(self.x(distressing[0].session), 10)
-            chart.addItem(text)
+            chart.text("✕ = distressing", self.x(distressing[0].session), 10,
+                       color=self.theme.warn)
         if not pts:
             chart.empty("No dissociation reports yet")
         chart.getPlotItem().setYRange(0, 10, padding=0.05)
@@ -402,6 +435,10 @@ class ChartBuilder:
                      [PointRef(p.session.session_id, "\n".join(self.safety_head(p)))
                       for p in pts], symbol="h", color=self.theme.second,
                      line=Qt.PenStyle.DashLine)
+        limit = self.alert_hr
+        if limit is not None:
+            chart.hline(limit, f"Alert at {limit:g} /min (protocol)", Qt.PenStyle.DashDotLine,
+                        self.theme.warn, below=True)
         if not pts:
             chart.empty("No heart rate recorded yet")
         return chart
@@ -425,11 +462,8 @@ class ChartBuilder:
                                    brush=QBrush(color, pattern), pen=_pen(color, 1))
             chart.addItem(bars)
             base = [b + h for b, h in zip(base, heights, strict=True)]
-        chart.labels.append("Bars: light dots mild · dense moderate · solid severe")
-        legend = pg.TextItem("▒ mild  ▓ moderate  █ severe  ★ serious",
-                             color=self.theme.text, anchor=(0, 0))
-        chart.addItem(legend)
-        legend.setPos(xs[0] if xs else 0, max(base + [1]) + 0.9)
+        chart.text("▒ mild  ▓ moderate  █ severe  ★ serious", xs[0] if xs else 0,
+                   max([*base, 1]) + 0.9)
         refs = [PointRef(p.session.session_id, self.effects_tip(p)) for p in pts]
         chart.points("Side effects", xs, [b + 0.15 for b in base], refs, symbol="o", size=7,
                      line=None, color=self.theme.muted)
@@ -439,7 +473,8 @@ class ChartBuilder:
             chart.points("Serious", [x for x, _, _ in serious], [b + 0.5 for _, b, _ in serious],
                          [r for _, _, r in serious], symbol="star", size=18,
                          color=self.theme.warn, line=None)
-        chart.getPlotItem().setYRange(0, max(base + [1]) + 1.4, padding=0)
+        chart.getPlotItem().setYRange(0, max([*base, 1]) + 1.4, padding=0)
+        chart.getPlotItem().getAxis("left").setTickSpacing(1, 1)  # whole side effects
         return chart
 
     def effects_tip(self, p: SafetyPoint) -> str:
@@ -465,11 +500,8 @@ class ChartBuilder:
                          [p.delivered_mg_per_kg for p in given],
                          [PointRef(p.session.session_id, self.dose_tip(p)) for p in given],
                          symbol="t", color=self.theme.second, line=None, filled=False)
-            chart.labels.append("● prescribed  ▽ delivered by the pump")
-            text = pg.TextItem("● prescribed   ▽ delivered by the pump", color=self.theme.text,
-                               anchor=(0, 1))
-            text.setPos(self.x(pts[0].session) if pts else 0, 0.02)
-            chart.addItem(text)
+            chart.text("● prescribed   ▽ delivered by the pump",
+                       self.x(pts[0].session) if pts else 0, 0.02, anchor=(0, 1))
         if not pts:
             chart.empty("No doses recorded yet")
         top = max([p.mg_per_kg or 0 for p in pts] + [p.delivered_mg_per_kg or 0 for p in given]

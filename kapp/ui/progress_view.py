@@ -57,7 +57,9 @@ class Card(QFrame):
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(1)
         self.caption = _font(QLabel(), 0.9)
-        self.figure = _font(QLabel(), 1.9, bold=True)
+        self.figure = _font(QLabel(), 1.7, bold=True)
+        self.figure.setWordWrap(True)
+        self.caption.setWordWrap(True)
         self.lines = QLabel()
         self.lines.setTextFormat(Qt.TextFormat.RichText)
         self.lines.setWordWrap(True)
@@ -121,24 +123,21 @@ class SummaryPanel(QWidget):
         out = o.outcome
         if out.baseline is None:
             figure = f"{out.latest:g}" if out.latest is not None else "—"
-            lines = ["No baseline: response cannot be judged"]
+            lines = ["No baseline: response not judged"]
         else:
-            figure = f"{out.baseline:g} → {out.latest:g}"
+            figure = f"{out.baseline:g} → {out.latest:g}  {percent_of(out.percent_change)}"
             word = o.response_word.lower()
-            if out.response:
-                lines = [f"<b>{percent_of(out.percent_change)} · ✔ {o.response_word}</b>"]
-            else:
-                lines = [f"{percent_of(out.percent_change)} · ✖ no {word} yet"]
+            lines = [f"<b>✔ {o.response_word}</b>" if out.response else f"✖ No {word} yet"]
         if o.remission_rule is not None:
             rule = o.remission_rule.removeprefix("Remission: ")
-            lines.append(f"<b>✔ Remission</b> ({rule})" if out.remission
-                         else f"✖ Not in remission ({rule})")
-        when = day_text(o.latest_at.date()) if o.latest_at else ""
-        lines.append(f"Latest: {o.latest_band or ''} · {when}".replace(":  ·", ":"))
+            lines[-1] += (" · <b>✔ Remission</b>" if out.remission
+                          else f" · ✖ No remission ({rule})")
+        if o.latest_band:
+            lines.append(f"Now: {o.latest_band}")
         if o.code == "phq9" and s.flagged_scores:
             times = "once" if s.flagged_scores == 1 else f"{s.flagged_scores} times"
             lines.append(_warn(f"Item 9 positive {times}", theme))
-        return f"{o.name}: baseline → latest", figure, lines
+        return f"{o.name}, baseline → latest", figure, lines
 
     @staticmethod
     def _sessions(s: ProgressSummary) -> tuple[str, str, list[str]]:
@@ -146,8 +145,9 @@ class SummaryPanel(QWidget):
         if course is None:
             return "Sessions", "0", ["No course yet"]
         planned = f" of {course.planned_sessions}" if course.planned_sessions else ""
-        return ("Sessions done in this course", f"{s.sessions_done_in_course}{planned}",
-                [f"{course.label} (course {course.number})",
+        ended = f", ended {day_text(course.ended_on)}" if course.ended_on else ""
+        return (f"{course.label} sessions done", f"{s.sessions_done_in_course}{planned}",
+                [f"Course {course.number}{ended}",
                  f"{s.sessions_done_total} session{'s' if s.sessions_done_total != 1 else ''}"
                  " done in all"])
 
@@ -162,10 +162,14 @@ class SummaryPanel(QWidget):
             figure = "today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago"
             lines = [day_text(s.last_session_on)] if s.last_session_on else []
         due = s.next_due
+        course = s.current_course
         if due is not None:
             when = day_text(due.on)
             if due.basis == "booked":
                 lines.append(f"Next: booked for {when}")
+            elif course is not None and course.ended_on is not None:
+                lines.append("Course ended; nothing booked")
+                return "Last session", figure, lines
             elif due.overdue:
                 lines.append(_warn(f"Booster overdue by {-due.days_from_today} days "
                                    f"(due {when})", theme))
@@ -180,8 +184,8 @@ class SummaryPanel(QWidget):
     def _dissociation(s: ProgressSummary) -> tuple[str, str, list[str]]:
         if s.dissociation_median is None:
             return "Dissociation (peak, 0-10)", "—", ["No reports yet"]
-        return ("Dissociation (peak, 0-10)", f"{s.dissociation_median:g} typical",
-                [f"Highest {s.dissociation_max}/10"])
+        return ("Dissociation, typical peak", f"{s.dissociation_median:g} of 10",
+                [f"Highest {s.dissociation_max} of 10"])
 
     @staticmethod
     def _blood_pressure(s: ProgressSummary, theme: Theme) -> tuple[str, str, list[str]]:
@@ -189,9 +193,9 @@ class SummaryPanel(QWidget):
                          f"{'s' if s.serious_side_effects != 1 else ''}", theme)
                    if s.serious_side_effects else "No serious side effects")
         if s.bp_rise_median is None:
-            return "Blood pressure rise", "—", ["No readings yet", serious]
-        return ("Blood pressure rise (systolic)", f"{s.bp_rise_median:+.0f} mmHg typical",
-                [f"Largest {s.bp_rise_max:+.0f} mmHg", serious])
+            return "Systolic rise, typical", "—", ["No readings yet", serious]
+        return ("Systolic rise, typical", f"{s.bp_rise_median:+.0f} mmHg".replace("-", "−"),
+                [f"Largest {s.bp_rise_max:+.0f} mmHg".replace("-", "−"), serious])
 
 
 class ProgressView(QWidget):
@@ -288,11 +292,10 @@ class ProgressView(QWidget):
             self.grid.removeWidget(chart)
             chart.deleteLater()
         self.charts = ChartBuilder(self.progress.series, theme, self.axis,
-                                   self.navigator.open_session).build()
+                                   self.navigator.open_session,
+                                   self.progress.protocol.alert_hr_at_or_above).build()
         for index, chart in enumerate(self.charts):
             self.grid.addWidget(chart, index // COLUMNS, index % COLUMNS)
-        for chart in self.charts:
-            chart.place_band_labels()
         self.loaded.emit()
 
     def set_axis(self, axis: str) -> None:
