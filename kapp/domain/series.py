@@ -356,6 +356,81 @@ class PatientSeries:
         return None
 
 
+# -- inputs -----------------------------------------------------------------------------------
+#
+# ``build_series`` takes the domain entities (``VitalsReading``, ``InstrumentResult``...) or,
+# for speed, these samples carrying only what the series need; a sample is a live entry
+# (the reader leaves struck-through ones out).
+
+
+@dataclass(frozen=True, slots=True)
+class VitalsSample:
+    session_id: uuid.UUID
+    taken_at: datetime
+    hr: float | None = None
+    systolic: float | None = None
+    diastolic: float | None = None
+    predose: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DissociationSample:
+    session_id: uuid.UUID
+    reported_at: datetime
+    intensity: int
+    valence: e.Valence
+
+
+@dataclass(frozen=True, slots=True)
+class SideEffectSample:
+    session_id: uuid.UUID
+    kind: e.SideEffectKind
+    onset_at: datetime
+    severity: e.Severity
+    serious: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PumpSample:
+    session_id: uuid.UUID
+    kind: e.InfusionEventKind
+    at: datetime
+    rate_ml_per_h: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreSample:
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    course_id: uuid.UUID | None
+    session_id: uuid.UUID | None
+    instrument: str
+    time_point: e.TimePoint
+    taken_at: datetime
+    total: float
+    band: str | None = None
+    flags: tuple[str, ...] = ()
+
+
+Vitals = d.VitalsReading | VitalsSample
+Dissociation = d.DissociationReport | DissociationSample
+SideEffects = d.SideEffect | SideEffectSample
+Pump = d.InfusionEvent | PumpSample
+Score = d.InstrumentResult | ScoreSample
+
+
+def _live(item: object) -> bool:
+    """An entity that was struck through does not count; a sample is always live."""
+    entry = getattr(item, "entry", None)
+    return entry is None or not entry.is_struck
+
+
+def _entered(item: Pump) -> datetime:
+    entry = getattr(item, "entry", None)
+    return entry.entered_at if entry is not None else item.at
+
+
 # -- small pure pieces ------------------------------------------------------------------------
 
 
@@ -363,14 +438,14 @@ def local_day(moment: datetime, tz: tzinfo | None) -> date:
     return moment.astimezone(tz).date() if tz is not None else moment.date()
 
 
-def session_vitals(readings: Iterable[d.VitalsReading],
+def session_vitals(readings: Iterable[Vitals],
                    dosing_started: datetime | None = None) -> SessionVitalsSummary:
     """Baseline (last reading before dosing) and peaks (readings after it) of a session.
 
     Struck-through readings do not count. Pre-dose readings are those marked ``predose``;
     when none is, the first reading stands as the baseline.
     """
-    live = sorted((r for r in readings if not r.entry.is_struck), key=lambda r: r.taken_at)
+    live = sorted((r for r in readings if _live(r)), key=lambda r: r.taken_at)
     before = [r for r in live if r.predose and r.systolic is not None]
     if dosing_started is not None:
         before = [r for r in before if r.taken_at <= dosing_started] or before
@@ -477,11 +552,11 @@ def build_series(
     *,
     courses: Sequence[d.Course],
     sessions: Sequence[d.TreatmentSession],
-    results: Sequence[d.InstrumentResult],
-    vitals: Sequence[d.VitalsReading] = (),
-    dissociation: Sequence[d.DissociationReport] = (),
-    side_effects: Sequence[d.SideEffect] = (),
-    infusion_events: Sequence[d.InfusionEvent] = (),
+    results: Sequence[Score],
+    vitals: Sequence[Vitals] = (),
+    dissociation: Sequence[Dissociation] = (),
+    side_effects: Sequence[SideEffects] = (),
+    infusion_events: Sequence[Pump] = (),
     definitions: Mapping[str, Instrument],
     protocol: Protocol,
     today: date,
@@ -561,18 +636,18 @@ def _x_for(taken_at: datetime, marks: Sequence[SessionMark]) -> float:
     return (before[-1] if before else 0) + 0.5
 
 
-def _score_series(results: Sequence[d.InstrumentResult], courses: Sequence[d.Course],
+def _score_series(results: Sequence[Score], courses: Sequence[d.Course],
                   marks: Sequence[SessionMark], mark_by_id: Mapping[uuid.UUID, SessionMark],
                   definitions: Mapping[str, Instrument],
                   protocol: Protocol) -> tuple[ScoreSeries, ...]:
-    live = sorted((r for r in results if not r.entry.is_struck), key=lambda r: r.taken_at)
+    live = sorted((r for r in results if _live(r)), key=lambda r: r.taken_at)
     groups = _baseline_groups(courses)
     group_courses: dict[int, list[d.Course]] = defaultdict(list)
     for c in courses:
         group_courses[groups[c.id]].append(c)
     course_start = [(c.started_on, groups[c.id]) for c in courses]
 
-    def group_of(r: d.InstrumentResult) -> int | None:
+    def group_of(r: Score) -> int | None:
         course_id = r.course_id
         if course_id is None and r.session_id in mark_by_id:
             course_id = mark_by_id[r.session_id].course_id
@@ -581,7 +656,7 @@ def _score_series(results: Sequence[d.InstrumentResult], courses: Sequence[d.Cou
         earlier = [g for started, g in course_start if started <= r.taken_at.date()]
         return earlier[-1] if earlier else None
 
-    by_code: dict[str, list[d.InstrumentResult]] = defaultdict(list)
+    by_code: dict[str, list[Score]] = defaultdict(list)
     for r in live:
         if r.instrument not in NOT_OUTCOMES and r.instrument in definitions:
             by_code[r.instrument].append(r)
@@ -638,16 +713,16 @@ def _score_series(results: Sequence[d.InstrumentResult], courses: Sequence[d.Cou
     return tuple(series)
 
 
-def _dissociation(marks: Sequence[SessionMark], reports: Sequence[d.DissociationReport],
-                  results: Sequence[d.InstrumentResult],
+def _dissociation(marks: Sequence[SessionMark], reports: Sequence[Dissociation],
+                  results: Sequence[Score],
                   definitions: Mapping[str, Instrument]) -> tuple[DissociationPoint, ...]:
-    by_session: dict[uuid.UUID, list[d.DissociationReport]] = defaultdict(list)
+    by_session: dict[uuid.UUID, list[Dissociation]] = defaultdict(list)
     for report in reports:
-        if not report.entry.is_struck:
+        if _live(report):
             by_session[report.session_id].append(report)
-    scales: dict[uuid.UUID, d.InstrumentResult] = {}
+    scales: dict[uuid.UUID, Score] = {}
     rank = {code: i for i, code in enumerate(DISSOCIATION_SCALES)}
-    for r in sorted((r for r in results if not r.entry.is_struck
+    for r in sorted((r for r in results if _live(r)
                      and r.instrument in rank and r.session_id is not None),
                     key=lambda r: (-rank[r.instrument], r.taken_at)):
         scales[r.session_id] = r  # type: ignore[index]  # the preferred, latest one wins
@@ -668,14 +743,14 @@ def _dissociation(marks: Sequence[SessionMark], reports: Sequence[d.Dissociation
 
 
 def _safety(marks: Sequence[SessionMark], sessions: Mapping[uuid.UUID, d.TreatmentSession],
-            vitals: Sequence[d.VitalsReading],
-            side_effects: Sequence[d.SideEffect]) -> tuple[SafetyPoint, ...]:
-    readings: dict[uuid.UUID, list[d.VitalsReading]] = defaultdict(list)
+            vitals: Sequence[Vitals],
+            side_effects: Sequence[SideEffects]) -> tuple[SafetyPoint, ...]:
+    readings: dict[uuid.UUID, list[Vitals]] = defaultdict(list)
     for reading in vitals:
         readings[reading.session_id].append(reading)
-    effects: dict[uuid.UUID, list[d.SideEffect]] = defaultdict(list)
+    effects: dict[uuid.UUID, list[SideEffects]] = defaultdict(list)
     for effect in side_effects:
-        if not effect.entry.is_struck:
+        if _live(effect):
             effects[effect.session_id].append(effect)
     points = []
     for mark in marks:
@@ -694,10 +769,10 @@ def _safety(marks: Sequence[SessionMark], sessions: Mapping[uuid.UUID, d.Treatme
 
 
 def _dose(marks: Sequence[SessionMark], sessions: Mapping[uuid.UUID, d.TreatmentSession],
-          events: Sequence[d.InfusionEvent], now: datetime | None) -> tuple[DosePoint, ...]:
-    pump: dict[uuid.UUID, list[d.InfusionEvent]] = defaultdict(list)
+          events: Sequence[Pump], now: datetime | None) -> tuple[DosePoint, ...]:
+    pump: dict[uuid.UUID, list[Pump]] = defaultdict(list)
     for event in events:
-        if not event.entry.is_struck:
+        if _live(event):
             pump[event.session_id].append(event)
     points = []
     for mark in marks:
@@ -707,7 +782,7 @@ def _dose(marks: Sequence[SessionMark], sessions: Mapping[uuid.UUID, d.Treatment
         if per_kg is None and s.dose_mg is not None and weight:
             per_kg = s.dose_mg / weight
         given = None
-        own = sorted(pump.get(s.id, []), key=lambda x: (x.at, x.entry.entered_at))
+        own = sorted(pump.get(s.id, []), key=lambda x: (x.at, _entered(x)))
         if own and s.concentration_mg_per_ml:
             until = max(own[-1].at, now) if now is not None else own[-1].at
             try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 
 import sqlalchemy as sa
@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session as OrmSession
 from kapp.domain import entities as d
 from kapp.domain.instruments import Instrument, load_instruments
 from kapp.domain.protocol import Protocol
-from kapp.domain.series import PatientSeries, build_series
+from kapp.domain.series import (
+    DissociationSample,
+    PatientSeries,
+    PumpSample,
+    ScoreSample,
+    SideEffectSample,
+    VitalsSample,
+    build_series,
+)
 from kapp.paths import instruments_dir
 from kapp.services.base import Service, get_or_404
 from kapp.services.protocol import load_protocol
@@ -37,10 +45,6 @@ class PatientProgress:
     protocol: Protocol
     definitions: dict[str, Instrument]
     now: datetime
-
-
-def _entry(row: sa.Row) -> d.Entry:
-    return d.Entry(row.id, row.entered_at, row.entered_by_id, None, None)
 
 
 class ProgressService(Service):
@@ -63,16 +67,13 @@ class ProgressService(Service):
             protocol = load_protocol(s)
             courses = [mappers.course(r) for r in s.execute(
                 sa.select(m.Course).where(m.Course.patient_id == patient_id)).scalars()]
-            sessions = [mappers.session(r) for r in s.execute(
-                sa.select(m.Session).where(m.Session.patient_id == patient_id)).scalars()]
-            results = [mappers.instrument(r) for r in s.execute(
-                sa.select(m.InstrumentResponse).where(
-                    m.InstrumentResponse.patient_id == patient_id,
-                    m.InstrumentResponse.struck_at.is_(None))).scalars()]
-            vitals = _vitals(s, patient_id)
-            reports = _dissociation(s, patient_id)
-            effects = _side_effects(s, patient_id)
-            events = _pump(s, patient_id)
+            sessions = _sessions(s, patient_id)
+            ids = _SessionIds(sessions)
+            results = _scores(s, patient_id)
+            vitals = _vitals(s, patient_id, ids)
+            reports = _dissociation(s, patient_id, ids)
+            effects = _side_effects(s, patient_id, ids)
+            events = _pump(s, patient_id, ids)
         series = build_series(
             courses=courses, sessions=sessions, results=results, vitals=vitals,
             dissociation=reports, side_effects=effects, infusion_events=events,
@@ -81,40 +82,108 @@ class ProgressService(Service):
         return PatientProgress(patient, series, protocol, self.definitions, now)
 
 
+class _SessionIds:
+    """Session ids without parsing a UUID per row: the bulky tables return the stored
+    text (SQLite) and it is looked up here; a driver that returns UUIDs passes through."""
+
+    def __init__(self, sessions: list[d.TreatmentSession]) -> None:
+        self._by_text = {str(x.id): x.id for x in sessions} | {x.id.hex: x.id for x in sessions}
+
+    def __call__(self, raw: object) -> uuid.UUID:
+        if isinstance(raw, uuid.UUID):
+            return raw
+        return self._by_text.get(str(raw)) or uuid.UUID(str(raw))
+
+
+_SESSION_COLUMNS = [c for c in m.Session.__table__.columns
+                    if c.key in d.TreatmentSession.__dataclass_fields__]
+
+
+def _sessions(s: OrmSession, patient_id: uuid.UUID) -> list[d.TreatmentSession]:
+    rows = s.execute(sa.select(*_SESSION_COLUMNS).where(m.Session.patient_id == patient_id))
+    found = []
+    for row in rows.mappings():
+        values = dict(row)
+        values["pre_checklist"] = dict(values["pre_checklist"] or {})
+        values["discharge_checklist"] = dict(values["discharge_checklist"] or {})
+        found.append(d.TreatmentSession(**values))
+    return found
+
+
+def _scores(s: OrmSession, patient_id: uuid.UUID) -> list[ScoreSample]:
+    r = m.InstrumentResponse
+    rows = s.execute(sa.select(r.id, r.patient_id, r.course_id, r.session_id, r.instrument,
+                               r.time_point, r.taken_at, r.total, r.band, r.flags)
+                     .where(r.patient_id == patient_id, r.struck_at.is_(None)))
+    return [ScoreSample(x.id, x.patient_id, x.course_id, x.session_id, x.instrument,
+                        x.time_point, x.taken_at, x.total, x.band, tuple(x.flags or ()))
+            for x in rows]
+
+
 def _of_patient(model: type, patient_id: uuid.UUID, *columns: sa.ColumnElement) -> sa.Select:
-    """Live (not struck) entries of a patient's sessions, with the columns named."""
-    return (sa.select(model.id, model.entered_at, model.entered_by_id, model.session_id,
-                      *columns)
+    """Live (not struck) entries of a patient's sessions: the raw session id, then the
+    columns named."""
+    return (sa.select(sa.type_coerce(model.session_id, sa.String()).label("sid"), *columns)
             .join(m.Session, m.Session.id == model.session_id)
             .where(m.Session.patient_id == patient_id, model.struck_at.is_(None)))
 
 
-def _vitals(s: OrmSession, patient_id: uuid.UUID) -> list[d.VitalsReading]:
+def _vitals(s: OrmSession, patient_id: uuid.UUID, ids: _SessionIds) -> list[VitalsSample]:
+    """The readings before dosing as they are, and one sample per session carrying the
+    highest systolic, diastolic and heart rate after it: all a BP rise and a peak need,
+    in a tenth of the rows. A session without a reading marked before dosing (its baseline
+    is then its first reading) gets its readings as they are."""
     v = m.VitalsReading
-    rows = s.execute(_of_patient(v, patient_id, v.taken_at, v.hr, v.systolic, v.diastolic,
-                                 v.predose))
-    return [d.VitalsReading(_entry(r), r.session_id, r.taken_at, hr=r.hr, systolic=r.systolic,
-                            diastolic=r.diastolic, predose=bool(r.predose)) for r in rows]
+    before = s.execute(_of_patient(v, patient_id, v.taken_at, v.hr, v.systolic, v.diastolic)
+                       .where(v.predose.is_(True)))
+    samples = [VitalsSample(ids(r.sid), r.taken_at, r.hr, r.systolic, r.diastolic, True)
+               for r in before]
+    with_baseline = {x.session_id for x in samples}
+    peaks = s.execute(
+        _of_patient(v, patient_id, sa.func.max(v.taken_at).label("taken_at"),
+                    sa.func.max(v.hr).label("hr"), sa.func.max(v.systolic).label("systolic"),
+                    sa.func.max(v.diastolic).label("diastolic"))
+        .where(v.predose.is_(False)).group_by(v.session_id))
+    without: list[uuid.UUID] = []
+    for r in peaks:
+        sid = ids(r.sid)
+        if sid in with_baseline:
+            samples.append(VitalsSample(sid, _utc(r.taken_at), r.hr, r.systolic, r.diastolic))
+        else:
+            without.append(sid)
+    for start in range(0, len(without), 500):
+        rows = s.execute(_of_patient(v, patient_id, v.taken_at, v.hr, v.systolic, v.diastolic,
+                                     v.predose).where(v.session_id.in_(without[start:start + 500])))
+        samples += [VitalsSample(ids(r.sid), r.taken_at, r.hr, r.systolic, r.diastolic,
+                                 bool(r.predose)) for r in rows]
+    return samples
 
 
-def _dissociation(s: OrmSession, patient_id: uuid.UUID) -> list[d.DissociationReport]:
+def _utc(moment: datetime | str) -> datetime:
+    """An aggregate of a timestamp column, as an aware UTC datetime on every driver."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _dissociation(s: OrmSession, patient_id: uuid.UUID,
+                  ids: _SessionIds) -> list[DissociationSample]:
     x = m.DissociationReport
     rows = s.execute(_of_patient(x, patient_id, x.reported_at, x.intensity, x.valence))
-    return [d.DissociationReport(_entry(r), r.session_id, r.reported_at, r.intensity, r.valence)
-            for r in rows]
+    return [DissociationSample(ids(r.sid), r.reported_at, r.intensity, r.valence) for r in rows]
 
 
-def _side_effects(s: OrmSession, patient_id: uuid.UUID) -> list[d.SideEffect]:
+def _side_effects(s: OrmSession, patient_id: uuid.UUID,
+                  ids: _SessionIds) -> list[SideEffectSample]:
     x = m.SideEffect
     rows = s.execute(_of_patient(x, patient_id, x.kind, x.onset_at, x.severity, x.serious,
                                  x.description))
-    return [d.SideEffect(_entry(r), r.session_id, r.kind, r.onset_at, r.severity,
-                         serious=bool(r.serious), description=r.description or "")
-            for r in rows]
+    return [SideEffectSample(ids(r.sid), r.kind, r.onset_at, r.severity, bool(r.serious),
+                             r.description or "") for r in rows]
 
 
-def _pump(s: OrmSession, patient_id: uuid.UUID) -> list[d.InfusionEvent]:
+def _pump(s: OrmSession, patient_id: uuid.UUID, ids: _SessionIds) -> list[PumpSample]:
     x = m.InfusionEvent
-    rows = s.execute(_of_patient(x, patient_id, x.kind, x.at, x.rate_ml_per_h, x.reason))
-    return [d.InfusionEvent(_entry(r), r.session_id, r.kind, r.at, r.rate_ml_per_h, r.reason)
-            for r in rows]
+    rows = s.execute(_of_patient(x, patient_id, x.kind, x.at, x.rate_ml_per_h)
+                     .order_by(x.at, x.entered_at))
+    return [PumpSample(ids(r.sid), r.kind, r.at, r.rate_ml_per_h) for r in rows]

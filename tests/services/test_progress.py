@@ -209,3 +209,16 @@ def test_overview_reports_progress_and_can_be_cancelled(services, demo):
 
     with pytest.raises(Cancelled):
         services.overview.overview(cancelled=late)
+
+
+def test_bp_rise_without_a_reading_before_dosing_uses_the_first(services, staff, planned):
+    from kapp.domain.vitals import VitalsInput
+
+    sv, nurse = services.sessions, staff.nurse
+    sv.record_pump_event(actor=nurse, session_id=planned.id, kind="start", rate_ml_per_h=150)
+    for systolic in (120, 150, 141):
+        services.entries.record_vitals(actor=nurse, session_id=planned.id, values=VitalsInput(
+            hr=80, systolic=systolic, diastolic=80, spo2=98, rr=14))
+    (safety,) = services.progress.progress(planned.patient_id).series.safety
+    assert safety.vitals.baseline_systolic == 120
+    assert safety.bp_rise == 30  # 150 - 120
