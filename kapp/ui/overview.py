@@ -146,7 +146,12 @@ class Overview(QWidget):
         self.effects = Section("Serious or severe side effects, last 30 days", "None")
         grid = QGridLayout()
         for index, section in enumerate(self.sections):
-            grid.addWidget(section, index // 2, index % 2)
+            title = QFont(section.font())
+            title.setBold(True)
+            section.setFont(title)
+            section.list.setFont(self.font())  # only the titles are bold
+            span = 2 if index == len(self.sections) - 1 else 1
+            grid.addWidget(section, index // 2, index % 2, 1, span)
             section.list.itemActivated.connect(self._open)
             section.list.itemClicked.connect(self._open)
         grid.setRowStretch(0, 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -134,7 +134,7 @@ class Chart(pg.PlotWidget):
         plot.setTitle(f"<b>{title}</b>", color=theme.text.name(), size="12pt")
         plot.setMenuEnabled(False)
         plot.hideButtons()
-        plot.showGrid(x=False, y=True, alpha=0.15)
+        plot.showGrid(x=False, y=False)
         font = QFont()
         font.setPointSizeF(10)
         for name in ("left", "bottom"):
@@ -147,6 +147,13 @@ class Chart(pg.PlotWidget):
         plot.setLabel("bottom", "Session number" if axis == SESSION_AXIS else "Date",
                       color=theme.text.name())
         self.setMouseEnabled(x=True, y=False)
+
+    def reset(self, unit: str) -> None:
+        """Empty the chart for drawing again: far quicker than making a new one."""
+        plot = self.getPlotItem()
+        plot.clear()
+        self.scatters, self.labels, self._band_labels, self._bands = {}, [], [], []
+        plot.setLabel("left", unit, color=self.theme.text.name())
 
     # -- drawing helpers ---------------------------------------------------------------
     def points(self, name: str, xs: Sequence[float], ys: Sequence[float],
@@ -208,8 +215,8 @@ class Chart(pg.PlotWidget):
             line = pg.InfiniteLine(pos=x, angle=90, movable=False,
                                    pen=_pen(self.theme.muted, 1.2, Qt.PenStyle.DashLine),
                                    label=label,
-                                   labelOpts={"position": 0.97, "color": self.theme.text.name(),
-                                              "anchors": [(0, 0), (0, 0)]})
+                                   labelOpts={"position": 0.04, "color": self.theme.text.name(),
+                                              "anchors": [(0, 1), (0, 1)]})
             line.setZValue(-5)
             self.addItem(line)
             if label:
@@ -254,8 +261,11 @@ class ChartBuilder:
 
     def __init__(self, series: PatientSeries, theme: Theme, axis: str,
                  open_session: Callable[[uuid.UUID], None],
-                 alert_hr: float | None = None) -> None:
+                 alert_hr: float | None = None, reuse: Mapping[str, Chart] | None = None,
+                 ) -> None:
         self.series, self.theme, self.axis = series, theme, axis
+        self.reuse = {title: chart for title, chart in (reuse or {}).items()
+                      if chart.axis == axis and chart.theme == theme}
         self.open_session = open_session
         self.alert_hr = alert_hr  # the protocol's heart-rate alert, drawn for context
 
@@ -263,7 +273,11 @@ class ChartBuilder:
         return float(mark.ordinal) if self.axis == SESSION_AXIS else mark.at.timestamp()
 
     def chart(self, title: str, unit: str, labelled_courses: bool = False) -> Chart:
-        chart = Chart(title, unit, self.theme, self.axis, self.open_session)
+        chart = self.reuse.pop(title, None)
+        if chart is not None:
+            chart.reset(unit)
+        else:
+            chart = Chart(title, unit, self.theme, self.axis, self.open_session)
         chart.courses(self.series.courses, labelled_courses)
         return chart
 
@@ -324,7 +338,7 @@ class ChartBuilder:
                               Qt.PenStyle.DotLine)
         if s.remission is not None:
             chart.hline(s.remission.value, s.remission.label, Qt.PenStyle.DashDotLine,
-                        position=0.5, below=True)
+                        position=0.8, below=True)
         flagged = [(x, p, r) for x, p, r in zip(xs, s.points, refs, strict=True) if p.flagged]
         if flagged:
             label = "Item 9 positive" if s.code == "phq9" else "Flagged"

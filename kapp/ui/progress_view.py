@@ -211,6 +211,7 @@ class ProgressView(QWidget):
         self.progress: PatientProgress | None = None
         self.charts: list[Chart] = []
         self._stale = False
+        self._theme: Theme | None = None
         self.reader = BackgroundReader(self)
         self.reader.finished.connect(self._show)
         self.reader.failed.connect(self._failed)
@@ -286,16 +287,22 @@ class ProgressView(QWidget):
     def _draw(self) -> None:
         if self.progress is None:
             return
-        theme = Theme.of(self)
-        self.summary.show_summary(self.progress, theme)
-        for chart in self.charts:
-            self.grid.removeWidget(chart)
-            chart.deleteLater()
-        self.charts = ChartBuilder(self.progress.series, theme, self.axis,
+        theme = self._theme = Theme.of(self)
+        self.setUpdatesEnabled(False)  # one paint at the end, not one per chart
+        try:
+            self.summary.show_summary(self.progress, theme)
+            old = {chart.title_text: chart for chart in self.charts}
+            builder = ChartBuilder(self.progress.series, theme, self.axis,
                                    self.navigator.open_session,
-                                   self.progress.protocol.alert_hr_at_or_above).build()
-        for index, chart in enumerate(self.charts):
-            self.grid.addWidget(chart, index // COLUMNS, index % COLUMNS)
+                                   self.progress.protocol.alert_hr_at_or_above, reuse=old)
+            self.charts = builder.build()
+            for chart in builder.reuse.values():  # charts this patient no longer needs
+                self.grid.removeWidget(chart)
+                chart.deleteLater()
+            for index, chart in enumerate(self.charts):
+                self.grid.addWidget(chart, index // COLUMNS, index % COLUMNS)
+        finally:
+            self.setUpdatesEnabled(True)
         self.loaded.emit()
 
     def set_axis(self, axis: str) -> None:
@@ -325,5 +332,6 @@ class ProgressView(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and self.progress is not None:
+        if (event.type() == QEvent.Type.PaletteChange and self.progress is not None
+                and Theme.of(self) != self._theme):
             self._draw()  # light and dark themes: chart colours follow the palette

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from kapp.domain import enums as e
 from kapp.services.demo import write_demo_clinic
 from kapp.storage import models as m
+from kapp.ui.app import ensure_application
 from kapp.ui.context import AppContext
 from kapp.ui.overview import Overview
 from kapp.ui.progress_charts import DATE_AXIS, DayAxis, point_for
@@ -135,10 +136,13 @@ def test_hovering_a_point_names_the_session_and_clicking_opens_it(qtbot, service
     assert f"PHQ-9 {point.total:g}" in tip
     assert "from baseline" in tip
 
-    where = chart.mapFromScene(point_for(scatter, 1))
-    hover(chart.viewport(), where)
-    qtbot.waitUntil(lambda: "PHQ-9" in chart.getPlotItem().vb.toolTip())
+    def rest_on_the_point() -> bool:  # once the layout has settled, the tip appears
+        hover(chart.viewport(), chart.mapFromScene(point_for(scatter, 1)))
+        return "PHQ-9" in chart.getPlotItem().vb.toolTip()
+
+    qtbot.waitUntil(rest_on_the_point)
     assert point.session.label in chart.getPlotItem().vb.toolTip()
+    where = chart.mapFromScene(point_for(scatter, 1))
 
     qtbot.mouseClick(chart.viewport(), Qt.MouseButton.LeftButton, pos=where)
     qtbot.waitUntil(lambda: bool(navigator.calls))
@@ -255,7 +259,7 @@ def dark_palette() -> QPalette:
 @pytest.mark.parametrize("scene", ["progress", "progress_dates", "progress_dark",
                                    "progress_all_charts"])
 def test_save_progress_screenshot(qtbot, services, demo_patient, english, scene):
-    app = QApplication.instance()
+    app = ensure_application()  # the type size kapp runs with
     old = app.palette()
     if scene == "progress_dark":
         app.setPalette(dark_palette())
@@ -274,6 +278,7 @@ def test_save_progress_screenshot(qtbot, services, demo_patient, english, scene)
 
 @pytest.mark.skipif(not SHOTS, reason="set KAPP_SCREENSHOTS to a folder to save screenshots")
 def test_save_overview_screenshot(qtbot, services, db, english):
+    ensure_application()
     write_demo_clinic(db, patients=60, seed=5, today=START.date())
     overview, _ = open_overview(qtbot, services)
     qtbot.wait(50)
