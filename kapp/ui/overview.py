@@ -16,7 +16,6 @@ from PySide6.QtCore import QLocale, Qt, QTime, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -58,20 +57,31 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-class Section(QGroupBox):
-    """One list of the overview, its count in the title."""
+class Section(QWidget):
+    """One list of the overview, a bold heading with its count above it."""
 
     def __init__(self, title: str, empty: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.base_title, self.empty_text = title, empty
+        self.heading = QLabel(title)
+        font = QFont(self.heading.font())
+        font.setBold(True)
+        self.heading.setFont(font)
         self.list = QListWidget()
         self.list.setAccessibleName(title)
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
+        self.heading.setBuddy(self.list)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setContentsMargins(0, 4, 0, 4)
+        layout.addWidget(self.heading)
         layout.addWidget(self.list)
-        self.setTitle(title)
+
+    def title(self) -> str:
+        return self.heading.text()
+
+    def setTitle(self, text: str) -> None:
+        self.heading.setText(text)
 
     def fill(self, rows: list[tuple[str, str, uuid.UUID]]) -> None:
         """``rows``: (text, "session" | "patient", id)."""
@@ -146,10 +156,6 @@ class Overview(QWidget):
         self.effects = Section("Serious or severe side effects, last 30 days", "None")
         grid = QGridLayout()
         for index, section in enumerate(self.sections):
-            title = QFont(section.font())
-            title.setBold(True)
-            section.setFont(title)
-            section.list.setFont(self.font())  # only the titles are bold
             span = 2 if index == len(self.sections) - 1 else 1
             grid.addWidget(section, index // 2, index % 2, 1, span)
             section.list.itemActivated.connect(self._open)

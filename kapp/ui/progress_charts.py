@@ -215,8 +215,8 @@ class Chart(pg.PlotWidget):
             line = pg.InfiniteLine(pos=x, angle=90, movable=False,
                                    pen=_pen(self.theme.muted, 1.2, Qt.PenStyle.DashLine),
                                    label=label,
-                                   labelOpts={"position": 0.04, "color": self.theme.text.name(),
-                                              "anchors": [(0, 1), (0, 1)]})
+                                   labelOpts={"position": 0.97, "color": self.theme.text.name(),
+                                              "anchors": [(0, 0), (0, 0)]})
             line.setZValue(-5)
             self.addItem(line)
             if label:
@@ -288,7 +288,7 @@ class ChartBuilder:
         return f"{mark.label} · {day}"
 
     def build(self) -> list[Chart]:
-        charts = [self.scores(s, first=i == 0) for i, s in enumerate(self.series.scores)]
+        charts = [self.scores(s) for s in self.series.scores]
         if not charts:
             chart = self.chart("Scores", "score", labelled_courses=True)
             chart.empty("No scores recorded yet")
@@ -316,8 +316,8 @@ class ChartBuilder:
         return (min(xs) - pad, max(xs) + pad)
 
     # -- scores ------------------------------------------------------------------------
-    def scores(self, s: ScoreSeries, first: bool) -> Chart:
-        chart = self.chart(f"{s.name} total", "score", labelled_courses=first)
+    def scores(self, s: ScoreSeries) -> Chart:
+        chart = self.chart(f"{s.name} total", "score")  # the dose chart names the courses
         for index, band in enumerate(s.bands):
             low = band.min - 0.5 if index else band.min
             high = band.max + 0.5 if index < len(s.bands) - 1 else band.max
@@ -338,7 +338,7 @@ class ChartBuilder:
                               Qt.PenStyle.DotLine)
         if s.remission is not None:
             chart.hline(s.remission.value, s.remission.label, Qt.PenStyle.DashDotLine,
-                        position=0.8, below=True)
+                        position=0.5, below=True)
         flagged = [(x, p, r) for x, p, r in zip(xs, s.points, refs, strict=True) if p.flagged]
         if flagged:
             label = "Item 9 positive" if s.code == "phq9" else "Flagged"
@@ -515,7 +515,7 @@ class ChartBuilder:
                          [PointRef(p.session.session_id, self.dose_tip(p)) for p in given],
                          symbol="t", color=self.theme.second, line=None, filled=False)
             chart.text("● prescribed   ▽ delivered by the pump",
-                       self.x(pts[0].session) if pts else 0, 0.02, anchor=(0, 1))
+                       self.x(pts[-1].session) if pts else 0, 0.02, anchor=(1, 1))
         if not pts:
             chart.empty("No doses recorded yet")
         top = max([p.mg_per_kg or 0 for p in pts] + [p.delivered_mg_per_kg or 0 for p in given]
