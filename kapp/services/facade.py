@@ -11,8 +11,10 @@ from kapp.services.courses import CourseService
 from kapp.services.drafts import DraftService
 from kapp.services.entries import EntryService
 from kapp.services.keys import KeyRing, NoKeyRing
+from kapp.services.overview import OverviewService
 from kapp.services.patient_view import PatientViewService
 from kapp.services.patients import PatientService
+from kapp.services.progress import ProgressService
 from kapp.services.protocol import ProtocolService
 from kapp.services.records import RecordService
 from kapp.services.sessions import SessionService
@@ -38,6 +40,8 @@ class Services:
     audit: AuditViewService
     backups: BackupService
     drafts: DraftService
+    progress: ProgressService
+    overview: OverviewService
 
     @classmethod
     def for_database(cls, db: Database, keyring: KeyRing | None = None) -> Services:
@@ -59,4 +63,6 @@ class Services:
             audit=AuditViewService(db, hub),
             backups=BackupService(db, hub),
             drafts=DraftService(db, hub),
+            progress=ProgressService(db, hub),
+            overview=OverviewService(db, hub),
         )

@@ -1,19 +1,337 @@
-"""A patient's progress over time (placeholder shell)."""
+"""A patient's progress over time: summary figures at the top, charts below.
+
+What a prescriber should see in five seconds: whether the scores fell and by how much,
+whether the patient responded or remitted, and how dissociation and blood pressure
+behaved. The series come from ``ProgressService`` (read off the GUI thread); the maths is
+in ``kapp.domain.series``, the drawing in ``kapp.ui.progress_charts``.
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from kapp.domain.errors import KappError
+from kapp.domain.series import OutcomeSummary, ProgressSummary, percent_of
+from kapp.services.base import Change
+from kapp.services.progress import PatientProgress
+from kapp.ui.background import BackgroundReader
 from kapp.ui.context import AppContext, Navigator
+from kapp.ui.progress_charts import DATE_AXIS, SESSION_AXIS, Chart, ChartBuilder, Theme, day_text
+
+RELOAD_ON = frozenset({Change.SESSIONS, Change.ENTRIES, Change.COURSES, Change.PROTOCOL,
+                       Change.PATIENTS})
+COLUMNS = 2
+
+
+def _font(label: QLabel, scale: float, bold: bool = False) -> QLabel:
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(bold)
+    label.setFont(font)
+    return label
+
+
+class Card(QFrame):
+    """One summary figure: a caption, the figure in large type, two lines of words."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(1)
+        self.caption = _font(QLabel(), 0.9)
+        self.figure = _font(QLabel(), 1.7, bold=True)
+        self.figure.setWordWrap(True)
+        self.caption.setWordWrap(True)
+        self.lines = QLabel()
+        self.lines.setTextFormat(Qt.TextFormat.RichText)
+        self.lines.setWordWrap(True)
+        for widget in (self.caption, self.figure, self.lines):
+            widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+    def show_figure(self, caption: str, figure: str, lines: list[str]) -> None:
+        self.caption.setText(caption)
+        self.figure.setText(figure)
+        self.lines.setText("<br>".join(lines))
+        self.setAccessibleName(f"{caption}: {figure}")
+
+    def text(self) -> str:
+        """Everything the card says, as plain text (tests, screen readers)."""
+        return " ".join([self.caption.text(), self.figure.text(), self.lines.text()])
+
+
+def _warn(text: str, theme: Theme) -> str:
+    return f"<span style='color:{theme.warn.name()}'><b>⚠ {text}</b></span>"
+
+
+class SummaryPanel(QWidget):
+    """The figures a prescriber reads first, in large type."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.cards: list[Card] = []
+
+    def _card(self, index: int) -> Card:
+        while len(self.cards) <= index:
+            card = Card(self)
+            self.cards.append(card)
+            self.row.addWidget(card, 1)
+        card = self.cards[index]
+        card.show()
+        return card
+
+    def show_summary(self, progress: PatientProgress, theme: Theme) -> None:
+        s = progress.series.summary
+        used = 0
+        for outcome in s.outcomes[:2]:
+            self._card(used).show_figure(*self._outcome(outcome, s, theme))
+            used += 1
+        if not s.outcomes:
+            self._card(used).show_figure("Scores", "—", ["No outcome scores yet"])
+            used += 1
+        for figure in (self._sessions(s), self._timing(s, progress, theme),
+                       self._dissociation(s), self._blood_pressure(s, theme)):
+            self._card(used).show_figure(*figure)
+            used += 1
+        for card in self.cards[used:]:
+            card.hide()
+
+    @staticmethod
+    def _outcome(o: OutcomeSummary, s: ProgressSummary,
+                 theme: Theme) -> tuple[str, str, list[str]]:
+        out = o.outcome
+        if out.baseline is None:
+            figure = f"{out.latest:g}" if out.latest is not None else "—"
+            lines = ["No baseline: response not judged"]
+        else:
+            figure = f"{out.baseline:g} → {out.latest:g}  {percent_of(out.percent_change)}"
+            word = o.response_word.lower()
+            lines = [f"<b>✔ {o.response_word}</b>" if out.response else f"✖ No {word} yet"]
+        if o.remission_rule is not None:
+            rule = o.remission_rule.removeprefix("Remission: ")
+            lines[-1] += (" · <b>✔ Remission</b>" if out.remission
+                          else f" · ✖ No remission ({rule})")
+        if o.latest_band:
+            lines.append(f"Now: {o.latest_band}")
+        if o.code == "phq9" and s.flagged_scores:
+            times = "once" if s.flagged_scores == 1 else f"{s.flagged_scores} times"
+            lines.append(_warn(f"Item 9 positive {times}", theme))
+        return f"{o.name}, baseline → latest", figure, lines
+
+    @staticmethod
+    def _sessions(s: ProgressSummary) -> tuple[str, str, list[str]]:
+        course = s.current_course
+        if course is None:
+            return "Sessions", "0", ["No course yet"]
+        planned = f" of {course.planned_sessions}" if course.planned_sessions else ""
+        ended = f", ended {day_text(course.ended_on)}" if course.ended_on else ""
+        return (f"{course.label} sessions done", f"{s.sessions_done_in_course}{planned}",
+                [f"Course {course.number}{ended}",
+                 f"{s.sessions_done_total} session{'s' if s.sessions_done_total != 1 else ''}"
+                 " done in all"])
+
+    @staticmethod
+    def _timing(s: ProgressSummary, progress: PatientProgress,
+                theme: Theme) -> tuple[str, str, list[str]]:
+        if s.days_since_last is None:
+            figure = "—"
+            lines = ["No session yet"]
+        else:
+            days = s.days_since_last
+            figure = "today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago"
+            lines = [day_text(s.last_session_on)] if s.last_session_on else []
+        due = s.next_due
+        course = s.current_course
+        if due is not None:
+            when = day_text(due.on)
+            if due.basis == "booked":
+                lines.append(f"Next: booked for {when}")
+            elif course is not None and course.ended_on is not None:
+                lines.append("Course ended; nothing booked")
+                return "Last session", figure, lines
+            elif due.overdue:
+                lines.append(_warn(f"Booster overdue by {-due.days_from_today} days "
+                                   f"(due {when})", theme))
+            else:
+                lines.append(f"Next booster due {when}")
+            if due.basis != "booked":
+                lines.append(f"Every {progress.protocol.booster_interval_days:g} days "
+                             "(protocol)")
+        return "Last session", figure, lines
+
+    @staticmethod
+    def _dissociation(s: ProgressSummary) -> tuple[str, str, list[str]]:
+        if s.dissociation_median is None:
+            return "Dissociation (peak, 0-10)", "—", ["No reports yet"]
+        return ("Dissociation, typical peak", f"{s.dissociation_median:g} of 10",
+                [f"Highest {s.dissociation_max} of 10"])
+
+    @staticmethod
+    def _blood_pressure(s: ProgressSummary, theme: Theme) -> tuple[str, str, list[str]]:
+        serious = (_warn(f"{s.serious_side_effects} serious side effect"
+                         f"{'s' if s.serious_side_effects != 1 else ''}", theme)
+                   if s.serious_side_effects else "No serious side effects")
+        if s.bp_rise_median is None:
+            return "Systolic rise, typical", "—", ["No readings yet", serious]
+        return ("Systolic rise, typical", f"{s.bp_rise_median:+.0f} mmHg".replace("-", "−"),
+                [f"Largest {s.bp_rise_max:+.0f} mmHg".replace("-", "−"), serious])
 
 
 class ProgressView(QWidget):
+    """Summary figures and charts of one patient; ``loaded`` fires after each drawing."""
+
+    loaded = Signal()
+
     def __init__(self, ctx: AppContext, patient_id: uuid.UUID, navigator: Navigator,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.patient_id = patient_id
+        self.ctx, self.patient_id, self.navigator = ctx, patient_id, navigator
+        self.axis = SESSION_AXIS
+        self.progress: PatientProgress | None = None
+        self.charts: list[Chart] = []
+        self._stale = False
+        self._theme: Theme | None = None
+        self.reader = BackgroundReader(self)
+        self.reader.finished.connect(self._show)
+        self.reader.failed.connect(self._failed)
+        self._build()
+        self._reload = QTimer(self, singleShot=True, interval=250)
+        self._reload.timeout.connect(self.refresh)
+        ctx.changes.changed.connect(self._on_changed)
+        self.refresh()
+
+    def _build(self) -> None:
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Progress charts"))
-        layout.addStretch(1)
+        layout.setContentsMargins(8, 8, 8, 8)
+        self.summary = SummaryPanel()
+        layout.addWidget(self.summary)
+        bar = QHBoxLayout()
+        self.status = QLabel()
+        self.status.setAccessibleName("Progress status")
+        bar.addWidget(self.status, 1)
+        bar.addWidget(QLabel("Across:"))
+        self.by_session = QRadioButton("&Session number")
+        self.by_date = QRadioButton("&Date")
+        self.by_session.setChecked(True)
+        self.axis_buttons = QButtonGroup(self)
+        for button in (self.by_session, self.by_date):
+            self.axis_buttons.addButton(button)
+            bar.addWidget(button)
+        self.by_session.toggled.connect(
+            lambda on: self.set_axis(SESSION_AXIS if on else DATE_AXIS))
+        layout.addLayout(bar)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.grid_host)
+        layout.addWidget(self.scroll, 1)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self, self.refresh)
+
+    # -- loading -----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the patient's progress again, off the GUI thread."""
+        self._stale = False
+        self.status.setText("⏳ Loading progress…")
+        pid, service = self.patient_id, self.ctx.services.progress
+        self.reader.start(lambda _task: service.progress(pid))
+
+    @property
+    def loading(self) -> bool:
+        return self.reader.busy
+
+    def _show(self, progress: PatientProgress) -> None:
+        self.progress = progress
+        self.banner.hide()
+        count = len(progress.series.sessions)
+        self.status.setText(
+            f"{count} session{'s' if count != 1 else ''} · as of "
+            f"{day_text(progress.series.today)} · hover a point for details, click it to "
+            "open the session")
+        self._draw()
+
+    def _failed(self, error: object) -> None:
+        self.status.setText("")
+        why = str(error) if isinstance(error, KappError) else "the database could not be read"
+        self.banner.setText(f"⚠ The progress could not be loaded: {why}. Press F5 to try "
+                            "again.")
+        self.banner.show()
+
+    def _draw(self) -> None:
+        if self.progress is None:
+            return
+        theme = self._theme = Theme.of(self)
+        self.setUpdatesEnabled(False)  # one paint at the end, not one per chart
+        try:
+            self.summary.show_summary(self.progress, theme)
+            old = {chart.title_text: chart for chart in self.charts}
+            builder = ChartBuilder(self.progress.series, theme, self.axis,
+                                   self.navigator.open_session,
+                                   self.progress.protocol.alert_hr_at_or_above, reuse=old)
+            self.charts = builder.build()
+            for chart in builder.reuse.values():  # charts this patient no longer needs
+                self.grid.removeWidget(chart)
+                chart.deleteLater()
+            for index, chart in enumerate(self.charts):
+                self.grid.addWidget(chart, index // COLUMNS, index % COLUMNS)
+        finally:
+            self.setUpdatesEnabled(True)
+        self.loaded.emit()
+
+    def set_axis(self, axis: str) -> None:
+        if axis != self.axis:
+            self.axis = axis
+            button = self.by_session if axis == SESSION_AXIS else self.by_date
+            if not button.isChecked():
+                button.setChecked(True)
+            self._draw()
+
+    def chart(self, title_start: str) -> Chart:
+        """The chart whose title starts with these words (tests, keyboard users)."""
+        return next(c for c in self.charts if c.title_text.startswith(title_start))
+
+    # -- staying current ---------------------------------------------------------------
+    def _on_changed(self, changes: frozenset[Change]) -> None:
+        if changes & RELOAD_ON:
+            if self.isVisible():
+                self._reload.start()  # a burst of entries reloads once
+            else:
+                self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if (event.type() == QEvent.Type.PaletteChange and self.progress is not None
+                and Theme.of(self) != self._theme):
+            self._draw()  # light and dark themes: chart colours follow the palette

@@ -1,0 +1,543 @@
+"""The progress charts (pyqtgraph), drawn from ``kapp.domain.series``; no maths here.
+
+Colour is never the only signal: each line has its own dash pattern and marker, every
+line and band carries a text label, and hovering a point says what it is in words.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pyqtgraph as pg
+from PySide6.QtCore import QDate, QLocale, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPalette, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QWidget
+
+from kapp.domain import enums as e
+from kapp.domain.series import (
+    CourseSpan,
+    DissociationPoint,
+    DosePoint,
+    PatientSeries,
+    SafetyPoint,
+    ScoreSeries,
+    SessionMark,
+    percent_of,
+)
+
+SESSION_AXIS = "session"
+DATE_AXIS = "date"
+HALF_DAY = 12 * 3600
+
+
+def day_text(day: date, locale: QLocale | None = None) -> str:
+    """A date in the locale's short format with a four-digit year (ISO without a locale)."""
+    locale = locale or QLocale()
+    if locale.language() == QLocale.Language.C:
+        return day.isoformat()
+    pattern = re.sub(r"(?<!y)yy(?!y)", "yyyy", locale.dateFormat(QLocale.FormatType.ShortFormat))
+    return locale.toString(QDate(day.year, day.month, day.day), pattern)
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}f}"
+    return text.replace("-", "−")
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    dark: bool
+    background: QColor
+    text: QColor
+    muted: QColor
+    main: QColor  # the series itself
+    second: QColor  # a second series in the same chart
+    warn: QColor  # item 9, serious, distressing
+
+    @classmethod
+    def of(cls, widget: QWidget) -> Theme:
+        palette = widget.palette()
+        background = palette.color(QPalette.ColorRole.Base)
+        text = palette.color(QPalette.ColorRole.Text)
+        dark = background.lightness() < 128
+        muted = QColor(text)
+        muted.setAlpha(150)
+        return cls(dark, background, text, muted,
+                   QColor("#8ab4f8" if dark else "#1a4fa0"),
+                   QColor("#e0a458" if dark else "#8a4b00"),
+                   QColor("#ff8a80" if dark else "#b00020"))
+
+    def band(self, index: int, count: int) -> QColor:
+        """Minimal (green) to severe (red), pale enough to read the line over it."""
+        hue = 120 - round(120 * index / max(count - 1, 1))
+        color = QColor.fromHsv(hue, 170, 200 if self.dark else 235)
+        color.setAlpha(55 if self.dark else 70)
+        return color
+
+
+@dataclass(frozen=True, slots=True)
+class PointRef:
+    """What a chart point stands for: the session to open and the words to show."""
+
+    session_id: uuid.UUID | None
+    tip: str
+
+
+def _pen(color: QColor, width: float = 2, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    pen = QPen(color)
+    pen.setWidthF(width)
+    pen.setStyle(style)
+    pen.setCosmetic(True)
+    return pen
+
+
+class DayAxis(pg.DateAxisItem):
+    """Dates as a clinician writes them: "8 Apr", with the year where it changes."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if spacing < 24 * 3600:
+            return super().tickStrings(values, scale, spacing)
+        locale = QLocale()
+        out = []
+        for value in values:
+            moment = datetime.fromtimestamp(value)
+            day = QDate(moment.year, moment.month, moment.day)
+            pattern = "MMM yyyy" if spacing > 40 * 24 * 3600 else "d MMM"
+            if pattern == "d MMM" and (moment.month, moment.day) == (1, 1):
+                pattern = "d MMM yyyy"
+            out.append(locale.toString(day, pattern))
+        return out
+
+
+class Chart(pg.PlotWidget):
+    """One chart: a title, points that name their session on hover and open it on click."""
+
+    def __init__(self, title: str, unit: str, theme: Theme, axis: str,
+                 open_session: Callable[[uuid.UUID], None]) -> None:
+        axis_items = {"bottom": DayAxis(orientation="bottom")} if axis == DATE_AXIS else {}
+        super().__init__(background=theme.background, axisItems=axis_items)
+        self.theme, self.axis, self.title_text = theme, axis, title
+        self._open_session = open_session
+        self.scatters: dict[str, pg.ScatterPlotItem] = {}
+        self.labels: list[str] = []  # every text drawn on the chart, for tests and review
+        self._band_labels: list[tuple[pg.TextItem, float]] = []
+        self._bands: list[QGraphicsRectItem] = []
+        self.getPlotItem().vb.sigXRangeChanged.connect(lambda *_args: self.fit_to_view())
+        self.setMinimumHeight(230)
+        plot = self.getPlotItem()
+        plot.setTitle(f"<b>{title}</b>", color=theme.text.name(), size="12pt")
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.showGrid(x=False, y=False)
+        font = QFont()
+        font.setPointSizeF(10)
+        for name in ("left", "bottom"):
+            item = plot.getAxis(name)
+            item.setPen(_pen(theme.muted, 1))
+            item.setTextPen(theme.text)
+            item.setTickFont(font)
+            item.enableAutoSIPrefix(False)  # "mg/kg", never "mg/kg (x0.001)"
+        plot.setLabel("left", unit, color=theme.text.name())
+        plot.setLabel("bottom", "Session number" if axis == SESSION_AXIS else "Date",
+                      color=theme.text.name())
+        self.setMouseEnabled(x=True, y=False)
+
+    def reset(self, unit: str) -> None:
+        """Empty the chart for drawing again: far quicker than making a new one."""
+        plot = self.getPlotItem()
+        plot.clear()
+        self.scatters, self.labels, self._band_labels, self._bands = {}, [], [], []
+        plot.setLabel("left", unit, color=self.theme.text.name())
+
+    # -- drawing helpers ---------------------------------------------------------------
+    def points(self, name: str, xs: Sequence[float], ys: Sequence[float],
+               refs: Sequence[PointRef], *, symbol: str = "o", color: QColor | None = None,
+               size: float = 10, line: Qt.PenStyle | None = Qt.PenStyle.SolidLine,
+               filled: bool = True) -> pg.ScatterPlotItem:
+        color = color or self.theme.main
+        if line is not None and len(xs) > 1:
+            self.addItem(pg.PlotDataItem(list(xs), list(ys), pen=_pen(color, 2, line)))
+        brush = QBrush(color) if filled else QBrush(self.theme.background)
+        scatter = pg.ScatterPlotItem(
+            x=list(xs), y=list(ys), data=list(refs), symbol=symbol, size=size,
+            pen=_pen(color, 1.5), brush=brush, hoverable=True, hoverSize=size + 5,
+            tip=lambda x, y, data: data.tip)
+        scatter.setZValue(10)
+        scatter.sigClicked.connect(self._clicked)
+        self.addItem(scatter)
+        self.scatters[name] = scatter
+        return scatter
+
+    def hline(self, y: float, label: str, style: Qt.PenStyle, color: QColor | None = None,
+              position: float = 0.02, below: bool = False) -> None:
+        color = color or self.theme.text
+        anchor = (0, 0) if below else (0, 1)
+        line = pg.InfiniteLine(pos=y, angle=0, movable=False, pen=_pen(color, 1.5, style),
+                               label=label, labelOpts={"position": position,
+                                                       "color": color.name(),
+                                                       "anchors": [anchor, anchor]})
+        self.addItem(line)
+        self.labels.append(label)
+
+    def segment(self, x0: float, x1: float, y: float, label: str, style: Qt.PenStyle) -> None:
+        if x0 == x1:  # one point so far: a short stub so that the line is visible
+            pad = 0.4 if self.axis == SESSION_AXIS else HALF_DAY
+            x0, x1 = x0 - pad, x1 + pad
+        self.addItem(pg.PlotDataItem([x0, x1], [y, y], pen=_pen(self.theme.text, 1.5, style)))
+        self.text(label, x0, y, anchor=(0, 1))
+
+    def band(self, low: float, high: float, label: str, color: QColor) -> None:
+        # A plain rectangle kept out of the auto-range, stretched to the view's width by
+        # ``fit_to_view`` (a fixed huge width overflows the painter at high zoom).
+        region = QGraphicsRectItem(QRectF(0, low, 1, high - low))
+        region.setBrush(QBrush(color))
+        region.setPen(QPen(Qt.PenStyle.NoPen))
+        region.setZValue(-20)
+        self.getPlotItem().addItem(region, ignoreBounds=True)
+        self._bands.append(region)
+        text = self.text(label, 0, (low + high) / 2, color=self.theme.muted, anchor=(1, 0.5))
+        text.setZValue(-10)
+        self._band_labels.append((text, (low + high) / 2))
+
+    def courses(self, spans: Sequence[CourseSpan], labelled: bool) -> None:
+        for span in spans:
+            if span.first_ordinal is None or span.first_at is None:
+                continue
+            x = (span.first_ordinal - 0.5 if self.axis == SESSION_AXIS
+                 else span.first_at.timestamp() - HALF_DAY)
+            label = f"{span.label} ▸" if labelled else None
+            line = pg.InfiniteLine(pos=x, angle=90, movable=False,
+                                   pen=_pen(self.theme.muted, 1.2, Qt.PenStyle.DashLine),
+                                   label=label,
+                                   labelOpts={"position": 0.97, "color": self.theme.text.name(),
+                                              "anchors": [(0, 0), (0, 0)]})
+            line.setZValue(-5)
+            self.addItem(line)
+            if label:
+                self.labels.append(label)
+
+    def empty(self, message: str) -> None:
+        self.getPlotItem().setRange(xRange=(0, 1), yRange=(0, 1))
+        self.text(message, 0.5, 0.5, color=self.theme.muted, anchor=(0.5, 0.5))
+
+    def text(self, label: str, x: float, y: float, *, color: QColor | None = None,
+             anchor: tuple[float, float] = (0, 0)) -> pg.TextItem:
+        """A label in data coordinates that never widens the auto-range (a label placed
+        at the edge of the view would otherwise push the edge further out, forever)."""
+        item = pg.TextItem(label, color=color or self.theme.text, anchor=anchor)
+        item.setPos(x, y)
+        self.getPlotItem().addItem(item, ignoreBounds=True)
+        self.labels.append(label)
+        return item
+
+    def fit_to_view(self) -> None:
+        """Bands span the range shown; their names sit at its right edge."""
+        (x0, x1), _ = self.getPlotItem().viewRange()
+        for region in self._bands:
+            rect = region.rect()
+            region.setRect(QRectF(x0, rect.top(), x1 - x0, rect.height()))
+        for text, y in self._band_labels:
+            text.setPos(x1, y)
+
+    def _clicked(self, _item: object, points: Sequence[object], _event: object) -> None:
+        for point in points:
+            ref = point.data()  # type: ignore[attr-defined]
+            if isinstance(ref, PointRef) and ref.session_id is not None:
+                self._open_session(ref.session_id)
+                return
+
+
+# -- what each chart shows ------------------------------------------------------------------
+
+
+class ChartBuilder:
+    """Turns a ``PatientSeries`` into charts for one x-axis mode."""
+
+    def __init__(self, series: PatientSeries, theme: Theme, axis: str,
+                 open_session: Callable[[uuid.UUID], None],
+                 alert_hr: float | None = None, reuse: Mapping[str, Chart] | None = None,
+                 ) -> None:
+        self.series, self.theme, self.axis = series, theme, axis
+        self.reuse = {title: chart for title, chart in (reuse or {}).items()
+                      if chart.axis == axis and chart.theme == theme}
+        self.open_session = open_session
+        self.alert_hr = alert_hr  # the protocol's heart-rate alert, drawn for context
+
+    def x(self, mark: SessionMark) -> float:
+        return float(mark.ordinal) if self.axis == SESSION_AXIS else mark.at.timestamp()
+
+    def chart(self, title: str, unit: str, labelled_courses: bool = False) -> Chart:
+        chart = self.reuse.pop(title, None)
+        if chart is not None:
+            chart.reset(unit)
+        else:
+            chart = Chart(title, unit, self.theme, self.axis, self.open_session)
+        chart.courses(self.series.courses, labelled_courses)
+        return chart
+
+    def head(self, mark: SessionMark | None, when: datetime) -> str:
+        day = day_text(mark.day if mark else when.date())
+        if mark is None:
+            return f"Outside a session · {day}"
+        return f"{mark.label} · {day}"
+
+    def build(self) -> list[Chart]:
+        charts = [self.scores(s) for s in self.series.scores]
+        if not charts:
+            chart = self.chart("Scores", "score", labelled_courses=True)
+            chart.empty("No scores recorded yet")
+            charts.append(chart)
+        charts += [self.dissociation(), self.bp_rise()]
+        if any(p.cadss_total is not None for p in self.series.dissociation):
+            charts.append(self.cadss())
+        charts += [self.heart_rate(), self.side_effects(), self.dose()]
+        low, high = self.x_range()
+        for chart in charts:
+            chart.getPlotItem().setXRange(low, high, padding=0)
+            chart.fit_to_view()
+        for chart in charts[1:]:
+            chart.setXLink(charts[0])  # zoom and pan one, all follow
+        return charts
+
+    def x_range(self) -> tuple[float, float]:
+        marks = self.series.sessions
+        xs = [self.x(m) for m in marks]
+        xs += [p.x_ordinal if self.axis == SESSION_AXIS else p.taken_at.timestamp()
+               for s in self.series.scores for p in s.points]
+        if not xs:
+            return (0.0, 1.0)
+        pad = 0.6 if self.axis == SESSION_AXIS else 3 * 2 * HALF_DAY
+        return (min(xs) - pad, max(xs) + pad)
+
+    # -- scores ------------------------------------------------------------------------
+    def scores(self, s: ScoreSeries) -> Chart:
+        chart = self.chart(f"{s.name} total", "score")  # the dose chart names the courses
+        for index, band in enumerate(s.bands):
+            low = band.min - 0.5 if index else band.min
+            high = band.max + 0.5 if index < len(s.bands) - 1 else band.max
+            chart.band(low, high, band.label, self.theme.band(index, len(s.bands)))
+        xs = [p.x_ordinal if self.axis == SESSION_AXIS else p.taken_at.timestamp()
+              for p in s.points]
+        refs = [PointRef(p.session.session_id if p.session else None, self.score_tip(s, p))
+                for p in s.points]
+        chart.points(s.name, xs, [p.total for p in s.points], refs)
+        for span in s.baselines:
+            x0, x1 = ((span.first_ordinal, span.last_ordinal) if self.axis == SESSION_AXIS
+                      else (span.first_at.timestamp(), span.last_at.timestamp()))
+            chart.segment(x0, x1, span.baseline, f"Baseline {span.baseline:g}",
+                          Qt.PenStyle.DashLine)
+            if span.response_level is not None:
+                chart.segment(x0, x1, span.response_level,
+                              f"{s.response_word} ≤ {span.response_level:g}",
+                              Qt.PenStyle.DotLine)
+        if s.remission is not None:
+            chart.hline(s.remission.value, s.remission.label, Qt.PenStyle.DashDotLine,
+                        position=0.5, below=True)
+        flagged = [(x, p, r) for x, p, r in zip(xs, s.points, refs, strict=True) if p.flagged]
+        if flagged:
+            label = "Item 9 positive" if s.code == "phq9" else "Flagged"
+            chart.points(label, [x for x, _, _ in flagged],
+                         [min(p.total + 0.08 * (s.max_total - s.min_total), s.max_total)
+                          for _, p, _ in flagged],
+                         [r for _, _, r in flagged], symbol="t1", color=self.theme.warn,
+                         size=16, line=None)
+            for x, p, _ in flagged:
+                chart.text(label, x, min(p.total + 0.1 * (s.max_total - s.min_total),
+                                         s.max_total),
+                           color=self.theme.warn, anchor=(0, 1))
+        chart.getPlotItem().setYRange(s.min_total, s.max_total, padding=0.02)
+        return chart
+
+    def score_tip(self, s: ScoreSeries, p) -> str:
+        lines = [self.head(p.session, p.taken_at),
+                 f"{s.name} {p.total:g}" + (f" ({p.band})" if p.band else "")]
+        if p.time_point not in (e.TimePoint.PRE_SESSION, e.TimePoint.BASELINE) or not p.session:
+            lines[-1] += f" · taken at {p.time_point.value.replace('_', ' ')}"
+        if p.baseline is not None:
+            status = []
+            if p.response:
+                status.append(s.response_word)
+            if p.remission:
+                status.append("Remission")
+            lines.append(f"{percent_of(p.percent_change)} from baseline {p.baseline:g}"
+                         + (f" · {', '.join(status)}" if status else ""))
+        elif p.remission:
+            lines.append("Remission")
+        lines += [f"⚠ {m}" for m in p.flag_messages]
+        return "\n".join(lines)
+
+    # -- dissociation ------------------------------------------------------------------------
+    def dissociation(self) -> Chart:
+        chart = self.chart("Dissociation: peak intensity", "intensity 0-10")
+        pts = [p for p in self.series.dissociation if p.peak_intensity is not None]
+        chart.points("Peak intensity", [self.x(p.session) for p in pts],
+                     [p.peak_intensity for p in pts],
+                     [PointRef(p.session.session_id, self.diss_tip(p)) for p in pts])
+        distressing = [p for p in pts if p.distressing]
+        if distressing:
+            chart.points("Distressing", [self.x(p.session) for p in distressing],
+                         [p.peak_intensity for p in distressing],
+                         [PointRef(p.session.session_id, self.diss_tip(p)) for p in distressing],
+                         symbol="x", color=self.theme.warn, size=18, line=None)
+            chart.text("✕ = distressing", self.x(distressing[0].session), 10,
+                       color=self.theme.warn)
+        if not pts:
+            chart.empty("No dissociation reports yet")
+        chart.getPlotItem().setYRange(0, 10, padding=0.05)
+        return chart
+
+    def diss_tip(self, p: DissociationPoint) -> str:
+        lines = [self.head(p.session, p.session.at)]
+        if p.peak_intensity is not None:
+            feel = f", {p.peak_valence.value}" if p.peak_valence else ""
+            lines.append(f"Peak intensity {p.peak_intensity}/10{feel} "
+                         f"({p.reports} report{'s' if p.reports != 1 else ''})")
+        if p.distressing:
+            lines.append("⚠ Distressing at some point")
+        if p.cadss_total is not None:
+            lines.append(f"{'CADSS' if p.cadss_code == 'cadss' else 'CADSS-6'} "
+                         f"{p.cadss_total:g} of {p.cadss_max}")
+        return "\n".join(lines)
+
+    def cadss(self) -> Chart:
+        pts = [p for p in self.series.dissociation if p.cadss_total is not None]
+        top = max(p.cadss_max or 0 for p in pts) or 92
+        chart = self.chart("Dissociation: CADSS total at the peak", f"CADSS 0-{top}")
+        chart.points("CADSS", [self.x(p.session) for p in pts], [p.cadss_total for p in pts],
+                     [PointRef(p.session.session_id, self.diss_tip(p)) for p in pts],
+                     symbol="d", color=self.theme.second, line=Qt.PenStyle.DashLine)
+        chart.getPlotItem().setYRange(0, top, padding=0.05)
+        return chart
+
+    # -- safety ------------------------------------------------------------------------------
+    def safety_head(self, p: SafetyPoint) -> list[str]:
+        v = p.vitals
+        lines = [self.head(p.session, p.session.at)]
+        if v.bp_rise is not None:
+            lines.append(f"Systolic {number(v.baseline_systolic)} before dosing, peak "
+                         f"{number(v.peak_systolic)}: rise {number(v.bp_rise)} mmHg")
+        if v.peak_diastolic is not None:
+            lines.append(f"Peak diastolic {number(v.peak_diastolic)} mmHg")
+        if v.peak_hr is not None:
+            lines.append(f"Heart rate {number(v.baseline_hr)} before, peak "
+                         f"{number(v.peak_hr)} /min")
+        return lines
+
+    def bp_rise(self) -> Chart:
+        chart = self.chart("Blood pressure rise per session (peak − before dosing)",
+                           "systolic rise, mmHg")
+        pts = [p for p in self.series.safety if p.bp_rise is not None]
+        chart.points("BP rise", [self.x(p.session) for p in pts], [p.bp_rise for p in pts],
+                     [PointRef(p.session.session_id, "\n".join(self.safety_head(p)))
+                      for p in pts], symbol="s")
+        chart.hline(0, "no rise", Qt.PenStyle.DotLine, self.theme.muted)
+        if not pts:
+            chart.empty("No blood pressure recorded yet")
+        return chart
+
+    def heart_rate(self) -> Chart:
+        chart = self.chart("Peak heart rate per session", "/min")
+        pts = [p for p in self.series.safety if p.peak_hr is not None]
+        chart.points("Peak heart rate", [self.x(p.session) for p in pts],
+                     [p.peak_hr for p in pts],
+                     [PointRef(p.session.session_id, "\n".join(self.safety_head(p)))
+                      for p in pts], symbol="h", color=self.theme.second,
+                     line=Qt.PenStyle.DashLine)
+        limit = self.alert_hr
+        if limit is not None:
+            chart.hline(limit, f"Alert at {limit:g} /min (protocol)", Qt.PenStyle.DashDotLine,
+                        self.theme.warn, below=True)
+        if not pts:
+            chart.empty("No heart rate recorded yet")
+        return chart
+
+    def side_effects(self) -> Chart:
+        chart = self.chart("Side effects per session, by severity", "side effects")
+        pts = list(self.series.safety)
+        xs = [self.x(p.session) for p in pts]
+        width = 0.6 if self.axis == SESSION_AXIS else 2 * HALF_DAY * 1.5
+        base = [0.0] * len(pts)
+        styles = (("mild", Qt.BrushStyle.Dense5Pattern, 0.45),
+                  ("moderate", Qt.BrushStyle.Dense2Pattern, 0.75),
+                  ("severe", Qt.BrushStyle.SolidPattern, 1.0))
+        for name, pattern, strength in styles:
+            heights = [getattr(p, name) for p in pts]
+            if not any(heights):
+                continue
+            color = QColor(self.theme.warn if name == "severe" else self.theme.main)
+            color.setAlphaF(strength)
+            bars = pg.BarGraphItem(x=xs, height=heights, y0=list(base), width=width,
+                                   brush=QBrush(color, pattern), pen=_pen(color, 1))
+            chart.addItem(bars)
+            base = [b + h for b, h in zip(base, heights, strict=True)]
+        chart.text("▒ mild  ▓ moderate  █ severe  ★ serious", xs[0] if xs else 0,
+                   max([*base, 1]) + 0.9)
+        refs = [PointRef(p.session.session_id, self.effects_tip(p)) for p in pts]
+        chart.points("Side effects", xs, [b + 0.15 for b in base], refs, symbol="o", size=7,
+                     line=None, color=self.theme.muted)
+        serious = [(x, b, r) for x, b, r, p in zip(xs, base, refs, pts, strict=True)
+                   if p.serious]
+        if serious:
+            chart.points("Serious", [x for x, _, _ in serious], [b + 0.5 for _, b, _ in serious],
+                         [r for _, _, r in serious], symbol="star", size=18,
+                         color=self.theme.warn, line=None)
+        chart.getPlotItem().setYRange(0, max([*base, 1]) + 1.4, padding=0)
+        chart.getPlotItem().getAxis("left").setTickSpacing(1, 1)  # whole side effects
+        return chart
+
+    def effects_tip(self, p: SafetyPoint) -> str:
+        lines = [self.head(p.session, p.session.at)]
+        if not p.side_effects:
+            lines.append("No side effects recorded")
+        else:
+            lines.append(f"{p.mild} mild, {p.moderate} moderate, {p.severe} severe"
+                         + (f" · ⚠ {p.serious} serious" if p.serious else ""))
+            lines.append(", ".join(k.replace("_", " ") for k in p.side_effect_kinds))
+        return "\n".join(lines)
+
+    # -- dose --------------------------------------------------------------------------------
+    def dose(self) -> Chart:
+        chart = self.chart("Dose per session", "mg/kg", labelled_courses=True)
+        pts = [p for p in self.series.dose if p.mg_per_kg is not None]
+        chart.points("Prescribed", [self.x(p.session) for p in pts],
+                     [p.mg_per_kg for p in pts],
+                     [PointRef(p.session.session_id, self.dose_tip(p)) for p in pts])
+        given = [p for p in self.series.dose if p.delivered_mg_per_kg is not None]
+        if given:
+            chart.points("Delivered", [self.x(p.session) for p in given],
+                         [p.delivered_mg_per_kg for p in given],
+                         [PointRef(p.session.session_id, self.dose_tip(p)) for p in given],
+                         symbol="t", color=self.theme.second, line=None, filled=False)
+            chart.text("● prescribed   ▽ delivered by the pump",
+                       self.x(pts[-1].session) if pts else 0, 0.02, anchor=(1, 1))
+        if not pts:
+            chart.empty("No doses recorded yet")
+        top = max([p.mg_per_kg or 0 for p in pts] + [p.delivered_mg_per_kg or 0 for p in given]
+                  + [0.5])
+        chart.getPlotItem().setYRange(0, top * 1.25, padding=0)
+        return chart
+
+    def dose_tip(self, p: DosePoint) -> str:
+        lines = [self.head(p.session, p.session.at)]
+        drug = "esketamine" if p.drug is e.Drug.ESKETAMINE else "ketamine"
+        lines.append(f"{drug}, {p.route.value.upper() if p.route is e.Route.IV else p.route.value}")
+        if p.mg_per_kg is not None:
+            lines.append(f"Prescribed {p.mg_per_kg:.2f} mg/kg"
+                         + (f" = {p.dose_mg:g} mg" if p.dose_mg is not None else "")
+                         + (f" at {p.weight_kg:g} kg" if p.weight_kg else ""))
+        if p.delivered_mg is not None:
+            lines.append(f"Delivered {p.delivered_mg:.1f} mg "
+                         f"({number(p.delivered_mg_per_kg, 2)} mg/kg)")
+        return "\n".join(lines)
+
+
+def point_for(scatter: pg.ScatterPlotItem, index: int) -> QPointF:
+    """The scene position of a point, for tests that hover or click it."""
+    spot = scatter.points()[index]
+    return scatter.mapToScene(spot.pos())

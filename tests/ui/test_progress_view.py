@@ -1,0 +1,296 @@
+"""The progress view and the clinic overview, driven as a prescriber would."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from PySide6.QtCore import QEvent, QLocale, QPoint, QPointF, Qt, QThreadPool
+from PySide6.QtGui import QColor, QMouseEvent, QPalette
+from PySide6.QtWidgets import QApplication
+
+from kapp.domain import enums as e
+from kapp.services.demo import write_demo_clinic
+from kapp.storage import models as m
+from kapp.ui.app import ensure_application
+from kapp.ui.context import AppContext
+from kapp.ui.overview import Overview
+from kapp.ui.progress_charts import DATE_AXIS, DayAxis, point_for
+from kapp.ui.progress_view import ProgressView
+from tests.conftest import START
+
+pytestmark = pytest.mark.gui
+
+PHQ9_ITEM9 = {1: 3, 2: 3, 3: 2, 4: 2, 5: 2, 6: 2, 7: 2, 8: 2, 9: 1}  # 19, item 9 positive
+
+
+class FakeNavigator:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, uuid.UUID | None]] = []
+
+    def show_overview(self) -> None:
+        self.calls.append(("overview", None))
+
+    def show_patients(self) -> None:
+        self.calls.append(("patients", None))
+
+    def open_patient(self, patient_id: uuid.UUID) -> None:
+        self.calls.append(("patient", patient_id))
+
+    def open_session(self, session_id: uuid.UUID) -> None:
+        self.calls.append(("session", session_id))
+
+
+@pytest.fixture(autouse=True)
+def _no_read_outlives_the_test():
+    yield
+    QThreadPool.globalInstance().waitForDone()
+
+
+@pytest.fixture
+def english():
+    locale = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+    yield
+    QLocale.setDefault(locale)
+
+
+@pytest.fixture
+def demo_patient(db):
+    """The demo patient treated for depression with the most sessions (at least six)."""
+    write_demo_clinic(db, patients=12, seed=3, today=START.date())
+    with db.reading() as s:
+        done = Counter(s.execute(sa.select(m.Session.patient_id).where(
+            m.Session.status != e.SessionStatus.PLANNED)).scalars())
+        depressed = set(s.execute(sa.select(m.Patient.id).where(
+            m.Patient.indication.in_([e.Indication.TRD, e.Indication.DEPRESSION_SI]))).scalars())
+    pid, count = max(((p, n) for p, n in done.items() if p in depressed), key=lambda x: x[1])
+    assert count >= 6
+    return pid
+
+
+def open_view(qtbot, services, patient_id, size=(1366, 768)):
+    navigator = FakeNavigator()
+    view = ProgressView(AppContext(services), patient_id, navigator)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitUntil(lambda: view.progress is not None and not view.loading, timeout=20000)
+    return view, navigator
+
+
+def hover(widget, where: QPoint) -> None:
+    """The mouse comes to rest over ``where`` (a real move event; QTest's may not reach an
+    offscreen window's hover handling)."""
+    event = QMouseEvent(QEvent.Type.MouseMove, QPointF(where), QPointF(widget.mapToGlobal(where)),
+                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def count(view, title: str, scatter: str) -> int:
+    return len(view.chart(title).scatters[scatter].points())
+
+
+def test_each_chart_has_a_point_per_session(qtbot, services, demo_patient, english):
+    view, _ = open_view(qtbot, services, demo_patient)
+    series = services.progress.progress(demo_patient).series
+    phq9 = series.scores[0]
+    assert phq9.code == "phq9"
+    assert count(view, "PHQ-9", "PHQ-9") == len(phq9.points) >= 6
+    assert count(view, "GAD-7", "GAD-7") == len(series.scores[1].points)
+    assert count(view, "Dissociation: peak", "Peak intensity") == sum(
+        p.peak_intensity is not None for p in series.dissociation)
+    assert count(view, "Blood pressure rise", "BP rise") == sum(
+        p.bp_rise is not None for p in series.safety)
+    assert count(view, "Peak heart rate", "Peak heart rate") == sum(
+        p.peak_hr is not None for p in series.safety)
+    assert count(view, "Side effects", "Side effects") == len(series.sessions)
+    assert count(view, "Dose", "Prescribed") == sum(p.mg_per_kg is not None for p in series.dose)
+    if phq9.flagged_points:
+        assert count(view, "PHQ-9", "Item 9 positive") == len(phq9.flagged_points)
+    labels = view.chart("PHQ-9").labels
+    assert f"Baseline {phq9.baselines[0].baseline:g}" in labels
+    assert "Remission: below 5" in labels
+    assert {"Minimal", "Mild", "Moderate", "Moderately severe", "Severe"} <= set(labels)
+    assert "Induction ▸" in view.chart("Dose").labels
+    first = view.summary.cards[0].text()
+    assert "PHQ-9" in first and "→" in first
+
+
+def test_hovering_a_point_names_the_session_and_clicking_opens_it(qtbot, services,
+                                                                  demo_patient, english):
+    view, navigator = open_view(qtbot, services, demo_patient)
+    series = services.progress.progress(demo_patient).series
+    chart = view.chart("PHQ-9")
+    view.scroll.ensureWidgetVisible(chart)
+    scatter = chart.scatters["PHQ-9"]
+    spot = scatter.points()[1]
+    tip = scatter.opts["tip"](x=spot.pos().x(), y=spot.pos().y(), data=spot.data())
+    point = series.scores[0].points[1]
+    assert tip.startswith(point.session.label)
+    assert f"PHQ-9 {point.total:g}" in tip
+    assert "from baseline" in tip
+
+    def rest_on_the_point() -> bool:  # once the layout has settled, the tip appears
+        hover(chart.viewport(), chart.mapFromScene(point_for(scatter, 1)))
+        return "PHQ-9" in chart.getPlotItem().vb.toolTip()
+
+    qtbot.waitUntil(rest_on_the_point)
+    assert point.session.label in chart.getPlotItem().vb.toolTip()
+    where = chart.mapFromScene(point_for(scatter, 1))
+
+    qtbot.mouseClick(chart.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    qtbot.waitUntil(lambda: bool(navigator.calls))
+    assert navigator.calls == [("session", point.session.session_id)]
+
+    dose = view.chart("Dose").scatters["Prescribed"]
+    dose_tip = dose.opts["tip"](x=0, y=0, data=dose.points()[0].data())
+    assert "mg/kg" in dose_tip and series.sessions[0].label in dose_tip
+
+
+def test_the_x_axis_switches_to_dates(qtbot, services, demo_patient, english):
+    view, _ = open_view(qtbot, services, demo_patient)
+    before = count(view, "PHQ-9", "PHQ-9")
+    qtbot.keyClick(view, Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: view.axis == DATE_AXIS)
+    chart = view.chart("PHQ-9")
+    assert isinstance(chart.getPlotItem().getAxis("bottom"), DayAxis)
+    assert count(view, "PHQ-9", "PHQ-9") == before
+    xs = [p.pos().x() for p in chart.scatters["PHQ-9"].points()]
+    assert min(xs) > 1e9  # seconds since 1970, not session numbers
+
+
+def test_a_new_score_redraws_the_view(qtbot, services, staff, patient, course, planned,
+                                      whole_session):
+    services.records.record_instrument(actor=staff.nurse, patient_id=patient.id,
+                                       instrument="phq9", answers=PHQ9_ITEM9,
+                                       time_point="baseline", session_id=planned.id)
+    view, _ = open_view(qtbot, services, patient.id)
+    assert count(view, "PHQ-9", "PHQ-9") == 1
+    assert count(view, "PHQ-9", "Item 9 positive") == 1
+    whole_session(planned)
+    qtbot.waitUntil(lambda: [p.bp_rise for p in view.progress.series.safety] == [54],
+                    timeout=10000)
+    assert count(view, "Blood pressure rise", "BP rise") == 1
+    assert "+54 mmHg" in view.summary.cards[-1].text()
+
+
+def test_a_patient_without_sessions_shows_empty_charts(qtbot, services, patient):
+    view, _ = open_view(qtbot, services, patient.id)
+    assert "No scores recorded yet" in view.chart("Scores").labels
+    assert "No session yet" in view.summary.cards[2].text()
+
+
+# -- overview ------------------------------------------------------------------------------
+
+
+def open_overview(qtbot, services):
+    navigator = FakeNavigator()
+    overview = Overview(AppContext(services), navigator)
+    qtbot.addWidget(overview)
+    overview.resize(1366, 768)
+    overview.show()
+    qtbot.waitUntil(lambda: overview.data is not None and not overview.loading, timeout=20000)
+    return overview, navigator
+
+
+def test_overview_lists_and_opens_what_needs_attention(qtbot, services, staff, patient,
+                                                      planned, whole_session, english):
+    services.records.record_instrument(actor=staff.nurse, patient_id=patient.id,
+                                       instrument="phq9", answers=PHQ9_ITEM9,
+                                       time_point="baseline", session_id=planned.id)
+    whole_session(planned)
+    services.entries.record_side_effect(actor=staff.nurse, session_id=planned.id,
+                                        kind="emergence_reaction", severity="severe",
+                                        serious=True)
+    overview, navigator = open_overview(qtbot, services)
+    (flag,) = overview.flags.texts()
+    assert "Testperson, Alex (T-0001)" in flag and "PHQ-9 19" in flag
+    assert overview.flags.title().endswith("(1)")
+    assert "Testperson" in overview.today.texts()[0]
+    assert "Today" in overview.unsigned.texts()[0]
+    assert "serious" in overview.effects.texts()[0]
+    assert overview.due.texts() == ["✔ Nobody is due"]
+
+    item = overview.flags.list.item(0)
+    rect = overview.flags.list.visualItemRect(item)
+    qtbot.mouseClick(overview.flags.list.viewport(), Qt.MouseButton.LeftButton,
+                     pos=rect.center())
+    assert navigator.calls == [("session", planned.id)]
+
+    services.records.add_note(actor=staff.prescriber, patient_id=patient.id,
+                              text="Phoned: safe, plan agreed")
+    qtbot.waitUntil(lambda: overview.flags.texts() == ["✔ Nothing awaiting"], timeout=10000)
+
+
+def test_overview_reading_can_be_cancelled(qtbot, services, staff):
+    overview, _ = open_overview(qtbot, services)
+    overview.refresh()
+    assert overview.loading and overview.cancel_button.isVisible()
+    qtbot.mouseClick(overview.cancel_button, Qt.MouseButton.LeftButton)
+    assert not overview.loading
+    assert "Cancelled" in overview.status.text()
+    assert overview.refresh_button.isEnabled()
+
+
+# -- screenshots ---------------------------------------------------------------------------
+
+SHOTS = os.environ.get("KAPP_SCREENSHOTS")
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    for role, color in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.Base,
+                        "#17181a"), (QPalette.ColorRole.AlternateBase, "#26272a"),
+                        (QPalette.ColorRole.Text, "#e8eaed"),
+                        (QPalette.ColorRole.WindowText, "#e8eaed"),
+                        (QPalette.ColorRole.Button, "#303134"),
+                        (QPalette.ColorRole.ButtonText, "#e8eaed")):
+        palette.setColor(role, QColor(color))
+    return palette
+
+
+@pytest.mark.skipif(not SHOTS, reason="set KAPP_SCREENSHOTS to a folder to save screenshots")
+@pytest.mark.parametrize("scene", ["progress", "progress_dates", "progress_dark",
+                                   "progress_all_charts"])
+def test_save_progress_screenshot(qtbot, services, demo_patient, english, scene):
+    app = ensure_application()  # the type size kapp runs with
+    old = app.palette()
+    if scene == "progress_dark":
+        app.setPalette(dark_palette())
+    try:
+        # All charts: a window tall enough to show every one (a grab of the scrolled-away
+        # part of a scroll area is not painted).
+        size = (1366, 1500) if scene == "progress_all_charts" else (1366, 768)
+        view, _ = open_view(qtbot, services, demo_patient, size)
+        if scene == "progress_dates":
+            view.set_axis(DATE_AXIS)
+        qtbot.wait(50)
+        folder = Path(SHOTS)
+        folder.mkdir(parents=True, exist_ok=True)
+        assert view.grab().save(str(folder / f"{scene}.png"))
+    finally:
+        app.setPalette(old)
+
+
+@pytest.mark.skipif(not SHOTS, reason="set KAPP_SCREENSHOTS to a folder to save screenshots")
+def test_save_overview_screenshot(qtbot, services, db, english):
+    ensure_application()
+    write_demo_clinic(db, patients=60, seed=5, today=START.date())
+    overview, _ = open_overview(qtbot, services)
+    qtbot.wait(50)
+    folder = Path(SHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    assert overview.grab().save(str(folder / "overview.png"))
+
+
+def test_point_positions_are_inside_the_chart(qtbot, services, demo_patient):
+    view, _ = open_view(qtbot, services, demo_patient)
+    chart = view.chart("PHQ-9")
+    where = chart.mapFromScene(point_for(chart.scatters["PHQ-9"], 0))
+    assert chart.viewport().rect().contains(QPoint(where.x(), where.y()))
