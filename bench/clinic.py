@@ -55,8 +55,28 @@ def build(cache_dir: Path, *, small: bool, log=print) -> Clinic:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.close()
         partial.rename(path)
-    open_database(sqlite_url(path)).database.dispose()
+    _without_automatic_backups(path)
     return describe(path)
+
+
+def _without_automatic_backups(path: Path) -> None:
+    """Bring the clinic to this kapp's schema, and switch off the automatic backups: each
+    benchmark child would otherwise copy gigabytes when it starts or closes, measuring the
+    disk instead of kapp (a clinic makes that copy once a day, off the GUI thread)."""
+    from dataclasses import replace
+
+    from kapp.services.facade import Services
+
+    db = open_database(sqlite_url(path)).database
+    try:
+        services = Services.for_database(db)
+        admin = services.users.by_username("admin")
+        settings = services.backups.settings()
+        if settings.on_close or settings.every_day:
+            services.backups.update_settings(
+                actor=admin, settings=replace(settings, on_close=False, every_day=False))
+    finally:
+        db.dispose()
 
 
 def describe(path: Path) -> Clinic:

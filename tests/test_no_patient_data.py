@@ -56,6 +56,10 @@ def test_the_crash_hook_logs_where_not_what(caplog, monkeypatch):
 
     shown: list[str] = []
     monkeypatch.setattr(crash, "user_message", lambda exc: shown.append("x") or "x")
+    # When an application exists (the GUI tests ran first) the hook shows a modal box.
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: None))
     previous = sys.excepthook
     crash.install_excepthook()
     try:
