@@ -14,10 +14,12 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QGroupBox,
     QHeaderView,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStyle,
     QTableView,
@@ -126,6 +128,9 @@ class SessionScreen(QWidget):
         left.addWidget(self.vitals_table)
         left.addWidget(self.chart)
         left.setSizes([45, 55])
+        # The readings and their chart are what the nurse reads most: never let the
+        # entry panels on the right squeeze them to a sliver on a 1366-wide laptop.
+        left.setMinimumWidth(self.fontMetrics().averageCharWidth() * 40)
         # Right: what the nurse logs (side effects, dissociation) above what was logged
         # (notes, and the timeline of everything).
         logging_row = QSplitter(Qt.Orientation.Horizontal)
@@ -138,9 +143,16 @@ class SessionScreen(QWidget):
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(logging_row)
         right.addWidget(record_row)
+        # On a 1366x768 laptop the entry panels do not all fit beside the readings: they
+        # scroll rather than push the window off the screen.
+        left.setChildrenCollapsible(False)
+        right.setChildrenCollapsible(False)
+        right_scroll = QScrollArea()
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        right_scroll.setWidget(right)
         self.body = QSplitter(Qt.Orientation.Horizontal)
-        for column, stretch in ((left, 4), (right, 5)):
-            column.setChildrenCollapsible(False)
+        for column, stretch in ((left, 4), (right_scroll, 5)):
             self.body.addWidget(column)
             self.body.setStretchFactor(self.body.indexOf(column), stretch)
         self.body.setChildrenCollapsible(False)
