@@ -14,18 +14,10 @@ from PySide6.QtWidgets import QApplication
 from kapp.domain import enums as e
 from kapp.services.patients import PatientForm
 from kapp.ui.app import ensure_application
-from kapp.ui.context import AppContext
 from kapp.ui.patient_form import PatientFormDialog, parse_date
 from kapp.ui.patient_list import PatientListView
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def ctx(services, staff):
-    context = AppContext(services)
-    context.set_user(staff.nurse)
-    return context
 
 
 @pytest.fixture

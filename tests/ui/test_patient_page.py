@@ -49,13 +49,6 @@ class FakeNavigator:
 
 
 @pytest.fixture
-def ctx(services, staff):
-    context = AppContext(services)
-    context.set_user(staff.nurse)
-    return context
-
-
-@pytest.fixture
 def navigator():
     return FakeNavigator()
 

@@ -13,19 +13,11 @@ from kapp.domain import enums as e
 from kapp.services.reading import session_entries
 from kapp.services.sessions import DoseForm
 from kapp.ui.app import ensure_application
-from kapp.ui.context import AppContext
 from kapp.ui.patient_page import PatientPage
 from kapp.ui.plan_session import PlanSessionDialog
 from tests.conftest import START
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def ctx(services, staff):
-    context = AppContext(services)
-    context.set_user(staff.nurse)
-    return context
 
 
 def open_dialog(qtbot, ctx, patient_id, **kwargs) -> PlanSessionDialog:

@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from gui_helpers import shot, show
 from PySide6.QtCore import Qt, QTime, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kapp.domain import enums as e
 from kapp.domain.vitals import VitalsInput
 from kapp.services.sessions import DoseForm
-from kapp.ui.context import AppContext
 from kapp.ui.session_steps import discharge as ui
 
 pytestmark = pytest.mark.gui
 
 START_OF_DAY = "2026-03-02"
-
-
-@pytest.fixture
-def ctx(services, staff):
-    context = AppContext(services)
-    context.set_user(staff.nurse)
-    return context
-
-
-def shot(widget, name: str) -> None:
-    folder = os.environ.get("KAPP_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        assert widget.grab().save(str(Path(folder) / f"{name}.png"))
-
-
-def show(qtbot, dialog):
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    return dialog
 
 
 def to_recovery(services, staff, clock, session_id, *, rate=150, minutes=40, late_bp=150):

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from gui_helpers import shot
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kapp.domain import enums as e
-from kapp.ui.context import AppContext
 from kapp.ui.session import side_effects as se_ui
 from kapp.ui.session_steps.correction import StrikeDialog
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def ctx(services, staff):
-    context = AppContext(services)
-    context.set_user(staff.nurse)
-    return context
 
 
 @pytest.fixture
@@ -30,13 +20,6 @@ def started(services, staff, planned, clock):
                                         kind="start", rate_ml_per_h=150)
     clock.advance(minutes=20)
     return planned
-
-
-def shot(widget, name: str) -> None:
-    folder = os.environ.get("KAPP_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        assert widget.grab().save(str(Path(folder) / f"{name}.png"))
 
 
 def show(qtbot, widget, size=(460, 560)):

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from gui_helpers import shot, show
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kapp.domain import enums as e
-from kapp.ui.context import AppContext
 from kapp.ui.session_steps import pre_session as ui
 from kapp.ui.session_steps.instrument import InstrumentDialog
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def ctx(services, staff):
-    context = AppContext(services)
-    context.set_user(staff.nurse)
-    return context
-
-
-def shot(widget, name: str) -> None:
-    folder = os.environ.get("KAPP_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        assert widget.grab().save(str(Path(folder) / f"{name}.png"))
-
-
-def show(qtbot, dialog):
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    return dialog
 
 
 def fill_modal_score(answers: dict[int, int]) -> None:

@@ -51,7 +51,7 @@ from kapp.ui.session_steps._forms import (
     make_default,
     words,
 )
-from kapp.ui.session_steps.pre_session import dose_words
+from kapp.ui.session_steps.pre_session import session_heading
 
 DISCHARGE_CHECK_WORDS = {
     e.DischargeCheck.VITALS_NEAR_BASELINE: "&Vitals near baseline",
@@ -211,11 +211,7 @@ class DischargeDialog(QDialog):
         self.resize(1280 if self.esketamine else 820, 720 if self.esketamine else 600)
         patient = ctx.services.patients.get(session.patient_id)
         layout = QVBoxLayout(self)
-        head = QLabel(f"<span style='font-size:14pt'><b>Discharge</b></span> &nbsp; "
-                      f"{patient.display_name} ({patient.mrn}) · session "
-                      f"{session.number_in_course} · {dose_words(session)}")
-        head.setWordWrap(True)
-        layout.addWidget(head)
+        layout.addWidget(session_heading("Discharge", patient, session))
         self.banner = Banner("danger")
         layout.addWidget(self.banner)
 

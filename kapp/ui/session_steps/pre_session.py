@@ -58,6 +58,15 @@ def baseline_instruments(indication: e.Indication, available: set[str]) -> list[
     return [code for code in codes if code in available]
 
 
+def session_heading(title: str, patient, session: TreatmentSession) -> QLabel:
+    """The line at the top of a step dialog: which step, whose session, what dose."""
+    head = QLabel(f"<span style='font-size:14pt'><b>{title}</b></span> &nbsp; "
+                  f"{patient.display_name} ({patient.mrn}) · session "
+                  f"{session.number_in_course} · {dose_words(session)}")
+    head.setWordWrap(True)
+    return head
+
+
 def dose_words(session: TreatmentSession) -> str:
     route = session.route.value
     parts = [f"{words(session.drug.value)} "
@@ -82,11 +91,7 @@ class PreSessionDialog(QDialog):
         session = ctx.services.sessions.get(session_id)
         self.patient = ctx.services.patients.get(session.patient_id)
         layout = QVBoxLayout(self)
-        head = QLabel(f"<span style='font-size:14pt'><b>Before the infusion</b></span> &nbsp; "
-                      f"{self.patient.display_name} ({self.patient.mrn}) · session "
-                      f"{session.number_in_course} · {dose_words(session)}")
-        head.setWordWrap(True)
-        layout.addWidget(head)
+        layout.addWidget(session_heading("Before the infusion", self.patient, session))
         self.banner = Banner("danger")
         layout.addWidget(self.banner)
 
