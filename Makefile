@@ -50,12 +50,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
-# Every main screen rendered offscreen at 1366x768 with synthetic clinic data, into
-# docs/screenshots/ (the screenshot scenes live beside the GUI tests that build them).
+# Every main screen and step dialog rendered offscreen with synthetic clinic data, into
+# docs/screenshots/ (every GUI test saves what it shows when KAPP_SCREENSHOTS is set; the
+# whole-screen scenes at 1366x768 run only then).
 screenshots: $(STAMP)
 	rm -rf docs/screenshots
 	QT_QPA_PLATFORM=offscreen KAPP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q \
-	  -p no:cacheprovider -k "screenshot" tests/ui
+	  -p no:cacheprovider tests/ui
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .bench
