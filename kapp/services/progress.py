@@ -128,6 +128,13 @@ def _of_patient(model: type, patient_id: uuid.UUID, *columns: sa.ColumnElement) 
             .where(m.Session.patient_id == patient_id, model.struck_at.is_(None)))
 
 
+def vitals_samples(s: OrmSession, patient_id: uuid.UUID,
+                   sessions: list[d.TreatmentSession]) -> list[VitalsSample]:
+    """A patient's standing vitals as the progress needs them (see ``_vitals``), in time
+    order: what the progress report reads too, rather than every reading of ten years."""
+    return sorted(_vitals(s, patient_id, _SessionIds(sessions)), key=lambda v: v.taken_at)
+
+
 def _vitals(s: OrmSession, patient_id: uuid.UUID, ids: _SessionIds) -> list[VitalsSample]:
     """The readings before dosing as they are, and one sample per session carrying the
     highest systolic, diastolic and heart rate after it: all a BP rise and a peak need,
