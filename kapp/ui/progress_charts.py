@@ -164,6 +164,8 @@ class Chart(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.setTitle(f"<b>{title}</b>", color=theme.text.name(), size="12pt")
         plot.setMenuEnabled(False)
+        plot.hideAxis("top")  # given above (to skip pyqtgraph's own), shown only left/bottom
+        plot.hideAxis("right")
         plot.hideButtons()
         plot.showGrid(x=False, y=False)
         font = QFont()
