@@ -12,8 +12,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench import cases
+from bench import cases, views
 from bench.clinic import build, working_copy
+from bench.encryption import encryption
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     opened = open_database(sqlite_url(clinic.path))
     services = Services.for_database(opened.database)
     figures.append(cases.search(services, runs * 3))
+    figures.append(views.open_patient(services, clinic.path, clinic.heaviest_mrn,
+                                      3 if args.small else 30))
+    figures += views.pdfs(services, clinic.heaviest_mrn, 2 if args.small else 10)
     opened.database.dispose()
     with tempfile.TemporaryDirectory(prefix="kapp-bench-") as folder:
         copy = working_copy(clinic, Path(folder))
@@ -50,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         figures.append(cases.record_vitals(services, copy, runs * 5))
         opened.database.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="kapp-bench-") as folder:
+        figures += encryption(args.cache, Path(folder), patients=8 if args.small else 30,
+                              rounds=2 if args.small else 10, per_round=2 if args.small else 10)
     figures.append(cases.memory(clinic))
     figures.append(cases.size(clinic))
     report(figures)
@@ -57,13 +64,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(figures: list[cases.Figure]) -> None:
-    print()
-    width = max(len(f.name) for f in figures)
+    """One row per figure: median, p95, the baseline of the same run, ratio, target, met."""
+    head = ("Figure", "Median", "p95", "Baseline (same run)", "Ratio", "Target", "Met")
+    rows = [head]
     for f in figures:
-        verdict = {True: "MET", False: "MISSED", None: ""}[f.met]
-        ratio = f"  ratio {f.ratio}" if f.ratio else ""
-        target = f"  target {f.target}" if f.target else ""
-        print(f"{f.name:<{width}}  {f.value}{ratio}{target}  {verdict}")
+        if f.timing is not None:
+            median, p95 = f"{f.timing.median:.1f} ms", f"{f.timing.p95:.1f} ms"
+        else:
+            median, p95 = f.value, ""
+        base = (f"{f.baseline_name}: {f.baseline.median:.1f} ms" if f.baseline is not None
+                else "")
+        met = {True: "yes", False: "NO", None: ""}[f.met]
+        rows.append((f.name, median, p95, base, f.ratio, f.target, met))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    print()
+    for number, row in enumerate(rows):
+        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if number == 0:
+            print("-+-".join("-" * w for w in widths))
+    print()
+    for f in figures:
+        print(f"{f.name}: {f.value}")
     missed = [f.name for f in figures if f.met is False]
     print()
     print("All targets met." if not missed else f"Missed: {', '.join(missed)}")

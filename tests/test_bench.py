@@ -19,5 +19,7 @@ def test_the_benchmark_runs_in_small_mode(tmp_path: Path) -> None:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     for figure in ("Cold start", "Patient search", "Record one vitals reading", "Peak memory",
-                   "Database size per session"):
+                   "Database size per session", "session patient, charts drawn",
+                   "Session PDF", "Progress PDF", "Encryption cost: record one vitals reading",
+                   "Encryption cost: patient search", "Encryption cost: open a patient"):
         assert figure in done.stdout

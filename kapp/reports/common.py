@@ -137,13 +137,23 @@ def struck(text: str, is_struck: bool) -> str:
 
 def grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header: bool = True,
          struck_rows: Sequence[int] = (), align_right: Sequence[int] = ()) -> Table:
-    """A compact table; cells given as text become paragraphs (so they wrap)."""
+    """A compact table; cells given as text become paragraphs (so they wrap). A cell whose
+    text is plain and fits its column on one line is drawn as a string in the same font:
+    it looks the same and costs a tenth of a paragraph (a progress report of 200 sessions
+    has thousands of cells)."""
     st = styles()
+    cell_style = st["cell"]
+    room = [w - 4 for w in widths]  # the left and right padding below
     body: list[list[Any]] = []
     for r, row in enumerate(rows):
         cells = []
         for c, cell in enumerate(row):
             if isinstance(cell, str):
+                if ((r > 0 or not header) and r not in struck_rows and _plain(cell)
+                        and pdfmetrics.stringWidth(cell, cell_style.fontName,
+                                                   cell_style.fontSize) <= room[c]):
+                    cells.append(cell)
+                    continue
                 style = "head" if header and r == 0 else (
                     "cell_r" if c in align_right else "cell")
                 text = cell if (header and r == 0) else struck(cell, r in struck_rows)
@@ -153,6 +163,10 @@ def grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header: bool
         body.append(cells)
     table = Table(body, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT")
     commands: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), cell_style.fontName, cell_style.fontSize,
+         cell_style.leading),
+        ("TEXTCOLOR", (0, 0), (-1, -1), cell_style.textColor),
+        *[("ALIGN", (c, 0), (c, -1), "RIGHT") for c in align_right],
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
         ("TOPPADDING", (0, 0), (-1, -1), 0.8), ("BOTTOMPADDING", (0, 0), (-1, -1), 0.8),
@@ -162,6 +176,11 @@ def grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header: bool
         commands.append(("BACKGROUND", (0, 0), (-1, 0), HEAD_BG))
     table.setStyle(TableStyle(commands))
     return table
+
+
+def _plain(text: str) -> bool:
+    """Text without markup or line breaks: drawn as it is."""
+    return not any(ch in text for ch in "<&\n")
 
 
 def key_values(pairs: Sequence[tuple[str, str]], widths: tuple[float, float]) -> Table:

@@ -21,6 +21,9 @@ from kapp.domain import entities as d
 from kapp.domain.instruments import Instrument, load_instruments
 from kapp.domain.protocol import Protocol
 from kapp.domain.series import (
+    COURSE_TIME_POINTS,
+    DISSOCIATION_SCALES,
+    NOT_OUTCOMES,
     DissociationSample,
     PatientSeries,
     PumpSample,
@@ -112,9 +115,14 @@ def _sessions(s: OrmSession, patient_id: uuid.UUID) -> list[d.TreatmentSession]:
 
 def _scores(s: OrmSession, patient_id: uuid.UUID) -> list[ScoreSample]:
     r = m.InstrumentResponse
+    # Only what the series use: dissociation scales at any time point, outcome scores at
+    # the course's time points (sedation and the acute scores after dosing are not drawn).
+    wanted = sa.or_(r.instrument.in_(DISSOCIATION_SCALES),
+                    sa.and_(r.instrument.not_in(NOT_OUTCOMES),
+                            r.time_point.in_(sorted(COURSE_TIME_POINTS))))
     rows = s.execute(sa.select(r.id, r.patient_id, r.course_id, r.session_id, r.instrument,
                                r.time_point, r.taken_at, r.total, r.band, r.flags)
-                     .where(r.patient_id == patient_id, r.struck_at.is_(None)))
+                     .where(r.patient_id == patient_id, r.struck_at.is_(None), wanted))
     return [ScoreSample(x.id, x.patient_id, x.course_id, x.session_id, x.instrument,
                         x.time_point, x.taken_at, x.total, x.band, tuple(x.flags or ()))
             for x in rows]
@@ -126,6 +134,13 @@ def _of_patient(model: type, patient_id: uuid.UUID, *columns: sa.ColumnElement) 
     return (sa.select(sa.type_coerce(model.session_id, sa.String()).label("sid"), *columns)
             .join(m.Session, m.Session.id == model.session_id)
             .where(m.Session.patient_id == patient_id, model.struck_at.is_(None)))
+
+
+def vitals_samples(s: OrmSession, patient_id: uuid.UUID,
+                   sessions: list[d.TreatmentSession]) -> list[VitalsSample]:
+    """A patient's standing vitals as the progress needs them (see ``_vitals``), in time
+    order: what the progress report reads too, rather than every reading of ten years."""
+    return sorted(_vitals(s, patient_id, _SessionIds(sessions)), key=lambda v: v.taken_at)
 
 
 def _vitals(s: OrmSession, patient_id: uuid.UUID, ids: _SessionIds) -> list[VitalsSample]:

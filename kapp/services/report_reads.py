@@ -18,8 +18,10 @@ from kapp.domain import entities as d
 from kapp.domain.errors import NotFound
 from kapp.domain.instruments import Instrument, load_instruments
 from kapp.domain.protocol import Protocol
+from kapp.domain.series import VitalsSample
 from kapp.paths import instruments_dir
 from kapp.services.base import Service, get_or_404
+from kapp.services.progress import vitals_samples
 from kapp.services.protocol import load_protocol
 from kapp.services.reading import SessionEntries, session_entries
 from kapp.services.sessions import as_pump
@@ -56,7 +58,9 @@ class PatientHistory:
     courses: tuple[d.Course, ...]
     sessions: tuple[d.TreatmentSession, ...]  # in time order
     scores: tuple[d.InstrumentResult, ...]  # standing (not struck), in time order
-    vitals: tuple[d.VitalsReading, ...]  # standing, in time order
+    # standing, in time order: the readings before dosing as they are, and per session
+    # one sample of the highest readings after it (all the report needs)
+    vitals: tuple[VitalsSample, ...]
     dissociation: tuple[d.DissociationReport, ...]
     side_effects: tuple[d.SideEffect, ...]
     protocol: Protocol
@@ -119,8 +123,7 @@ class ReportReads(Service):
                     .where(m.Session.patient_id == patient_id, model.struck_at.is_(None))
                     .order_by(order)).scalars())
 
-            vitals = tuple(map(mappers.vitals, of_patient(m.VitalsReading,
-                                                          m.VitalsReading.taken_at)))
+            vitals = tuple(vitals_samples(s, patient_id, list(sessions)))
             dissociation = tuple(map(mappers.dissociation, of_patient(
                 m.DissociationReport, m.DissociationReport.reported_at)))
             side_effects = tuple(map(mappers.side_effect, of_patient(

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QLocale, QPointF, QRectF, Qt
@@ -81,12 +82,25 @@ class Theme:
         return color
 
 
-@dataclass(frozen=True, slots=True)
 class PointRef:
-    """What a chart point stands for: the session to open and the words to show."""
+    """What a chart point stands for: the session to open and the words to show. The
+    words may be given as a function, worked out the first time someone hovers: a
+    ten-year patient has a thousand points, and few of them are ever hovered."""
 
-    session_id: uuid.UUID | None
-    tip: str
+    __slots__ = ("_tip", "session_id")
+
+    def __init__(self, session_id: uuid.UUID | None, tip: str | Callable[[], str]) -> None:
+        self.session_id = session_id
+        self._tip = tip
+
+    @property
+    def tip(self) -> str:
+        if not isinstance(self._tip, str):
+            self._tip = self._tip()
+        return self._tip
+
+    def __repr__(self) -> str:
+        return f"PointRef({self.session_id!r}, {self.tip!r})"
 
 
 def _pen(color: QColor, width: float = 2, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
@@ -97,7 +111,20 @@ def _pen(color: QColor, width: float = 2, style: Qt.PenStyle = Qt.PenStyle.Solid
     return pen
 
 
-class DayAxis(pg.DateAxisItem):
+class _NoSIPrefix:
+    """An axis that never scales its unit ("mg/kg", never "mg/kg (x0.001)"): pyqtgraph
+    would otherwise re-typeset the axis label on every range change, the largest single
+    cost of drawing a chart."""
+
+    def updateAutoSIPrefix(self) -> None:
+        self.autoSIPrefixScale = 1.0
+
+
+class PlainAxis(_NoSIPrefix, pg.AxisItem):
+    pass
+
+
+class DayAxis(_NoSIPrefix, pg.DateAxisItem):
     """Dates as a clinician writes them: "8 Apr", with the year where it changes."""
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
@@ -120,8 +147,12 @@ class Chart(pg.PlotWidget):
 
     def __init__(self, title: str, unit: str, theme: Theme, axis: str,
                  open_session: Callable[[uuid.UUID], None]) -> None:
-        axis_items = {"bottom": DayAxis(orientation="bottom")} if axis == DATE_AXIS else {}
-        super().__init__(background=theme.background, axisItems=axis_items)
+        axis_items = {side: PlainAxis(side) for side in ("left", "top", "right")}
+        axis_items["bottom"] = (DayAxis(orientation="bottom") if axis == DATE_AXIS
+                                else PlainAxis("bottom"))
+        # No context menus (the charts are read, not configured): pyqtgraph builds two
+        # menus of widgets per chart unless told not to.
+        super().__init__(background=theme.background, axisItems=axis_items, enableMenu=False)
         self.theme, self.axis, self.title_text = theme, axis, title
         self._open_session = open_session
         self.scatters: dict[str, pg.ScatterPlotItem] = {}
@@ -133,6 +164,8 @@ class Chart(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.setTitle(f"<b>{title}</b>", color=theme.text.name(), size="12pt")
         plot.setMenuEnabled(False)
+        plot.hideAxis("top")  # given above (to skip pyqtgraph's own), shown only left/bottom
+        plot.hideAxis("right")
         plot.hideButtons()
         plot.showGrid(x=False, y=False)
         font = QFont()
@@ -324,7 +357,8 @@ class ChartBuilder:
             chart.band(low, high, band.label, self.theme.band(index, len(s.bands)))
         xs = [p.x_ordinal if self.axis == SESSION_AXIS else p.taken_at.timestamp()
               for p in s.points]
-        refs = [PointRef(p.session.session_id if p.session else None, self.score_tip(s, p))
+        refs = [PointRef(p.session.session_id if p.session else None,
+                         partial(self.score_tip, s, p))
                 for p in s.points]
         chart.points(s.name, xs, [p.total for p in s.points], refs)
         for span in s.baselines:
@@ -378,12 +412,13 @@ class ChartBuilder:
         pts = [p for p in self.series.dissociation if p.peak_intensity is not None]
         chart.points("Peak intensity", [self.x(p.session) for p in pts],
                      [p.peak_intensity for p in pts],
-                     [PointRef(p.session.session_id, self.diss_tip(p)) for p in pts])
+                     [PointRef(p.session.session_id, partial(self.diss_tip, p)) for p in pts])
         distressing = [p for p in pts if p.distressing]
         if distressing:
             chart.points("Distressing", [self.x(p.session) for p in distressing],
                          [p.peak_intensity for p in distressing],
-                         [PointRef(p.session.session_id, self.diss_tip(p)) for p in distressing],
+                         [PointRef(p.session.session_id, partial(self.diss_tip, p))
+                          for p in distressing],
                          symbol="x", color=self.theme.warn, size=18, line=None)
             chart.text("✕ = distressing", self.x(distressing[0].session), 10,
                        color=self.theme.warn)
@@ -410,7 +445,7 @@ class ChartBuilder:
         top = max(p.cadss_max or 0 for p in pts) or 92
         chart = self.chart("Dissociation: CADSS total at the peak", f"CADSS 0-{top}")
         chart.points("CADSS", [self.x(p.session) for p in pts], [p.cadss_total for p in pts],
-                     [PointRef(p.session.session_id, self.diss_tip(p)) for p in pts],
+                     [PointRef(p.session.session_id, partial(self.diss_tip, p)) for p in pts],
                      symbol="d", color=self.theme.second, line=Qt.PenStyle.DashLine)
         chart.getPlotItem().setYRange(0, top, padding=0.05)
         return chart
@@ -429,12 +464,15 @@ class ChartBuilder:
                          f"{number(v.peak_hr)} /min")
         return lines
 
+    def safety_tip(self, p: SafetyPoint) -> str:
+        return "\n".join(self.safety_head(p))
+
     def bp_rise(self) -> Chart:
         chart = self.chart("Blood pressure rise per session (peak − before dosing)",
                            "systolic rise, mmHg")
         pts = [p for p in self.series.safety if p.bp_rise is not None]
         chart.points("BP rise", [self.x(p.session) for p in pts], [p.bp_rise for p in pts],
-                     [PointRef(p.session.session_id, "\n".join(self.safety_head(p)))
+                     [PointRef(p.session.session_id, partial(self.safety_tip, p))
                       for p in pts], symbol="s")
         chart.hline(0, "no rise", Qt.PenStyle.DotLine, self.theme.muted)
         if not pts:
@@ -446,7 +484,7 @@ class ChartBuilder:
         pts = [p for p in self.series.safety if p.peak_hr is not None]
         chart.points("Peak heart rate", [self.x(p.session) for p in pts],
                      [p.peak_hr for p in pts],
-                     [PointRef(p.session.session_id, "\n".join(self.safety_head(p)))
+                     [PointRef(p.session.session_id, partial(self.safety_tip, p))
                       for p in pts], symbol="h", color=self.theme.second,
                      line=Qt.PenStyle.DashLine)
         limit = self.alert_hr
@@ -478,7 +516,7 @@ class ChartBuilder:
             base = [b + h for b, h in zip(base, heights, strict=True)]
         chart.text("▒ mild  ▓ moderate  █ severe  ★ serious", xs[0] if xs else 0,
                    max([*base, 1]) + 0.9)
-        refs = [PointRef(p.session.session_id, self.effects_tip(p)) for p in pts]
+        refs = [PointRef(p.session.session_id, partial(self.effects_tip, p)) for p in pts]
         chart.points("Side effects", xs, [b + 0.15 for b in base], refs, symbol="o", size=7,
                      line=None, color=self.theme.muted)
         serious = [(x, b, r) for x, b, r, p in zip(xs, base, refs, pts, strict=True)
@@ -507,12 +545,12 @@ class ChartBuilder:
         pts = [p for p in self.series.dose if p.mg_per_kg is not None]
         chart.points("Prescribed", [self.x(p.session) for p in pts],
                      [p.mg_per_kg for p in pts],
-                     [PointRef(p.session.session_id, self.dose_tip(p)) for p in pts])
+                     [PointRef(p.session.session_id, partial(self.dose_tip, p)) for p in pts])
         given = [p for p in self.series.dose if p.delivered_mg_per_kg is not None]
         if given:
             chart.points("Delivered", [self.x(p.session) for p in given],
                          [p.delivered_mg_per_kg for p in given],
-                         [PointRef(p.session.session_id, self.dose_tip(p)) for p in given],
+                         [PointRef(p.session.session_id, partial(self.dose_tip, p)) for p in given],
                          symbol="t", color=self.theme.second, line=None, filled=False)
             chart.text("● prescribed   ▽ delivered by the pump",
                        self.x(pts[-1].session) if pts else 0, 0.02, anchor=(1, 1))

@@ -1,0 +1,168 @@
+"""Opening a patient (every progress chart drawn) and the two PDFs, on the heaviest patient.
+
+Opening a patient is timed as the main window does it: a new ``PatientPage`` (its own
+overview read, then the progress read off the GUI thread), until the progress view says it
+drew and every chart is painted. Its baseline fetches the very rows that open read, with
+plain ``sqlite3``: the SELECT statements kapp sent during one open are recorded from the
+engine and replayed, same columns, joins and aggregates, so the baseline stays in step with
+the service's query shapes.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.cases import Figure
+from bench.stats import Timing, repeat, timed
+
+
+def _ms(t: Timing) -> str:
+    return f"median {t.median:.1f} ms, p95 {t.p95:.1f} ms"
+
+
+class _Navigator:
+    """Where the page would send the user; the benchmark goes nowhere."""
+
+    def show_overview(self) -> None: ...
+    def show_patients(self) -> None: ...
+    def open_patient(self, patient_id: uuid.UUID) -> None: ...
+    def open_session(self, session_id: uuid.UUID) -> None: ...
+
+
+class _Statements:
+    """The SELECT statements kapp sends while recording, with their parameters."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.recording = False
+        self.seen: list[tuple[str, tuple]] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> _Statements:
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        self.recording = True
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        from sqlalchemy import event
+
+        self.recording = False
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn, _cursor, statement: str, parameters, _context, _many) -> None:
+        if self.recording and statement.lstrip().upper().startswith("SELECT"):
+            with self._lock:
+                self.seen.append((statement, tuple(parameters or ())))
+
+
+def open_patient(services, path: Path, mrn: str, runs: int) -> Figure:
+    """From "open patient" to every progress chart drawn, against plain sqlite3 fetching
+    the same rows."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
+    from PySide6.QtWidgets import QStackedWidget
+
+    from kapp.ui.context import AppContext
+    from kapp.ui.patient_page import PatientPage
+
+    ctx = AppContext(services)
+    ctx.set_user(services.users.by_username("nurse1"))
+    patient_id = services.patients.by_mrn(mrn).id
+    navigator = _Navigator()
+    window = QStackedWidget()
+    window.resize(1366, 768)
+    window.show()
+
+    def open_once() -> None:
+        page = PatientPage(ctx, patient_id, navigator)
+        window.addWidget(page)
+        window.setCurrentWidget(page)
+        view = page.progress
+        if view.loading:  # wait for the read off the GUI thread and the drawing
+            loop = QEventLoop()
+            view.loaded.connect(loop.quit)
+            view.reader.failed.connect(loop.quit)
+            QTimer.singleShot(60_000, loop.quit)  # never hang the benchmark
+            loop.exec()
+        if view.progress is None or not view.charts:
+            raise RuntimeError("the progress view did not draw")
+        view.grid_host.grab()  # a paint of every chart, whole
+        window.grab()  # and of the window as the user sees it
+        opened.append(page)
+
+    opened: list = []
+
+    def close_last() -> None:  # outside the timing: the main window does it later too
+        for page in opened:
+            window.removeWidget(page)
+            page.deleteLater()
+        opened.clear()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+    with _Statements(services.db.engine) as statements:
+        open_once()
+    close_last()
+    queries = list(statements.seen)
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def plain() -> None:
+        for sql, params in queries:
+            conn.execute(sql, params).fetchall()
+
+    samples, base = [], []
+    for _ in range(runs):  # interleaved, so both see the same machine state
+        started = time.perf_counter()
+        open_once()
+        samples.append((time.perf_counter() - started) * 1000)
+        close_last()
+        base.append(repeat(plain, 1, warmup=0).samples_ms[0])
+    conn.close()
+    window.close()
+    k, b = timed(samples), timed(base)
+    ratio = k.median / b.median
+    met = k.p95 <= 150 and ratio <= 3
+    return Figure(f"Open a {_sessions(services, patient_id)}-session patient, charts drawn",
+                  f"{_ms(k)} (plain sqlite3, the same {len(queries)} queries: {_ms(b)})",
+                  "p95 <= 150 ms, ratio <= 3", met, f"{ratio:.2f}x", k, b,
+                  f"plain sqlite3, same {len(queries)} SELECTs")
+
+
+def _sessions(services, patient_id: uuid.UUID) -> int:
+    return len(services.patient_view.overview(patient_id).sessions)
+
+
+def _latest_full_session(services, patient_id: uuid.UUID) -> uuid.UUID:
+    from kapp.domain import enums as e
+
+    history = services.patient_view.overview(patient_id).sessions  # newest first
+    return next(row.session.id for row in history
+                if row.session.status is e.SessionStatus.COMPLETED)
+
+
+def _pdf(name: str, action: Callable[[], object], runs: int, limit_s: float) -> Figure:
+    t = repeat(action, runs)
+    return Figure(name, _ms(t), f"<= {limit_s:g} s", t.p95 <= limit_s * 1000, timing=t)
+
+
+def pdfs(services, mrn: str, runs: int) -> list[Figure]:
+    """The session record of the heaviest patient's latest completed session, and that
+    patient's whole progress: read and written, as the Reports menu does."""
+    from kapp.reports.build import progress_report, session_report
+
+    patient_id = services.patients.by_mrn(mrn).id
+    session_id = _latest_full_session(services, patient_id)
+    db = services.db
+    return [
+        _pdf("Session PDF (latest full session)",
+             lambda: session_report(db, session_id, io.BytesIO()), runs, 1),
+        _pdf("Progress PDF (heaviest patient)",
+             lambda: progress_report(db, patient_id, io.BytesIO()), runs, 2),
+    ]
