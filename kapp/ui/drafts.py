@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QObject, QTimer, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -80,6 +81,9 @@ def _set(widget: QWidget, value: Any) -> None:
         widget.setText(str(value))
     elif isinstance(widget, QTextEdit | QPlainTextEdit):
         widget.setPlainText(str(value))
+        cursor = widget.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)  # carry on where it stopped
+        widget.setTextCursor(cursor)
     elif isinstance(widget, QCheckBox):
         widget.setChecked(bool(value))
     elif isinstance(widget, QSpinBox):
@@ -326,14 +330,13 @@ class DraftHint(QLabel):
         if self.keeper.restored_at is not None:
             lines.append(f"{ICONS['info']} Restored your unsaved {self.what} from "
                          f"{when(ctx, self.keeper.restored_at)}.")
-        others = self.keeper.colleagues() if self.keeper.active else []
+        others = self.keeper.colleagues()
         if others:
-            first = others[0]
-            who = first.full_name if len(others) == 1 else \
-                f"{first.full_name} and {len(others) - 1} more"
-            article = "" if self.plural or len(others) > 1 else "an "
-            lines.append(f"{ICONS['info']} {who} {'have' if len(others) > 1 else 'has'} "
-                         f"{article}unsaved {self.what} here from {when(ctx, first.saved_at)}; "
-                         "kept for them, not shown.")
+            first, many = others[0], len(others) > 1
+            who = f"{first.full_name} and {len(others) - 1} more" if many else first.full_name
+            article = "" if self.plural or many else "an "
+            lines.append(f"{ICONS['info']} {who} {'have' if many else 'has'} {article}unsaved "
+                         f"{self.what} here from {when(ctx, first.saved_at)}. It stays theirs "
+                         "and comes back when they sign in.")
         self.setText("\n".join(lines))
         self.setVisible(bool(lines))
