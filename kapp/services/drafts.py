@@ -39,6 +39,23 @@ class DraftInfo:
     saved_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SavedDraft:
+    """One's own draft, with when it was last saved (to say "restored from 14:32")."""
+
+    form_key: str
+    content: dict[str, Any]
+    saved_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ColleagueDraft:
+    """That a colleague keeps a draft of the same form: their name and when, never what."""
+
+    full_name: str
+    saved_at: datetime
+
+
 def _json_value_ok(value: Any, depth: int = 0) -> bool:
     if depth > 5:
         return False
@@ -94,11 +111,31 @@ class DraftService(Service):
 
     def load(self, *, actor: Actor, form_key: str) -> dict[str, Any] | None:
         """The actor's own draft of ``form_key``, or None."""
+        found = self.find(actor=actor, form_key=form_key)
+        return found.content if found is not None else None
+
+    def find(self, *, actor: Actor, form_key: str) -> SavedDraft | None:
+        """The actor's own draft of ``form_key`` with the time it was saved, or None."""
         key = self._key(form_key)
         with self.db.unit_of_work() as uow:  # the user is re-read, as for any call
             user = self._user(uow, actor, None)
             row = self._row(uow.session, user.id, key)
-            return json.loads(row.content) if row is not None else None
+            if row is None:
+                return None
+            return SavedDraft(key, json.loads(row.content), row.saved_at)
+
+    def others(self, *, actor: Actor, form_key: str) -> list[ColleagueDraft]:
+        """Colleagues who keep a draft of the same form (newest first): only who and when,
+        so a form can say "kept for Ann Nurse" without ever showing or taking it over."""
+        key = self._key(form_key)
+        with self.db.unit_of_work() as uow:
+            user = self._user(uow, actor, None)
+            rows = uow.session.execute(
+                sa.select(m.User.full_name, m.Draft.saved_at)
+                .join(m.User, m.User.id == m.Draft.user_id)
+                .where(m.Draft.form_key == key, m.Draft.user_id != user.id)
+                .order_by(m.Draft.saved_at.desc())).all()
+            return [ColleagueDraft(name, at) for name, at in rows]
 
     def discard(self, *, actor: Actor, form_key: str) -> bool:
         """Remove the actor's draft of ``form_key`` (after the entry was saved)."""

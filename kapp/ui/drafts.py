@@ -13,23 +13,33 @@ Use in a form (a QDialog or widget)::
 Fields may be QLineEdit, QTextEdit, QPlainTextEdit, QSpinBox, QDoubleSpinBox, QComboBox
 (its current text), QCheckBox, QDateTimeEdit, or, for anything else, a pair of callables
 ``getter() -> dict`` and ``setter(dict)`` (then call ``keeper.changed()`` whenever the
-form changes). The draft is saved ``delay_ms`` after the last change (3 s by default) and
-at once by ``save_now()`` (call it before the screen locks). It is stored per signed-in
-user: another user never gets it back.
+form changes, and give ``clear`` to empty the form). The draft is saved ``delay_ms`` after
+the last change (3 s by default) and at once by ``save_now()``; ``save_all(ctx)`` saves
+every open form's draft (the screen lock and closing the window call it).
+
+A draft belongs to whoever typed it (``keeper.owner``). When another person signs in at
+the same screen (the lock's "someone else?"), each form keeps what was typed as its
+author's draft, empties itself, and puts back the new person's own draft, if any: nobody
+sees, adds or overwrites a colleague's half-typed entry. ``DraftHint`` is the line under
+a form that says "Restored your unsaved note from 14:32" or that a colleague's is kept.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QObject, QTimer, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
     QDoubleSpinBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -37,8 +47,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapp.domain.entities import User
 from kapp.domain.errors import KappError
+from kapp.services.drafts import ColleagueDraft
 from kapp.ui.context import AppContext
+from kapp.ui.session_steps._forms import ICONS, local, tone
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +81,9 @@ def _set(widget: QWidget, value: Any) -> None:
         widget.setText(str(value))
     elif isinstance(widget, QTextEdit | QPlainTextEdit):
         widget.setPlainText(str(value))
+        cursor = widget.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)  # carry on where it stopped
+        widget.setTextCursor(cursor)
     elif isinstance(widget, QCheckBox):
         widget.setChecked(bool(value))
     elif isinstance(widget, QSpinBox):
@@ -82,6 +98,20 @@ def _set(widget: QWidget, value: Any) -> None:
             widget.setEditText(str(value))
     elif isinstance(widget, QDateTimeEdit):
         widget.setDateTime(QDateTime.fromString(str(value), "yyyy-MM-ddTHH:mm:ss"))
+
+
+def _clear(widget: QWidget) -> None:
+    if isinstance(widget, QLineEdit | QTextEdit | QPlainTextEdit):
+        widget.clear()
+    elif isinstance(widget, QCheckBox):
+        widget.setChecked(False)
+    elif isinstance(widget, QSpinBox | QDoubleSpinBox):
+        widget.setValue(widget.minimum())
+    elif isinstance(widget, QComboBox):
+        if widget.isEditable():
+            widget.setEditText("")
+        elif widget.count():
+            widget.setCurrentIndex(0)
 
 
 def _changed_signal(widget: QWidget) -> Any:
@@ -104,13 +134,16 @@ class DraftKeeper(QObject):
     """Saves a form's content as its author's draft while they type."""
 
     saved = Signal()  # a draft was saved
-    restored = Signal()  # a draft was put back into the form
+    restored = Signal(object)  # a draft was put back into the form (when it was saved)
+    discarded = Signal()  # the entry was saved; its draft is gone
+    switched = Signal()  # another person signed in: the form now holds their own draft
     failed = Signal(str)  # a draft could not be saved (the form itself is untouched)
 
     def __init__(self, ctx: AppContext, form_key: str, *,
                  fields: Mapping[str, QWidget] | None = None,
                  getter: Callable[[], dict[str, Any]] | None = None,
                  setter: Callable[[dict[str, Any]], None] | None = None,
+                 clear: Callable[[], None] | None = None,
                  delay_ms: int = DEFAULT_DELAY_MS, parent: QObject | None = None) -> None:
         super().__init__(parent)
         if (fields is None) == (getter is None):
@@ -120,19 +153,27 @@ class DraftKeeper(QObject):
         self.fields = dict(fields or {})
         self._getter = getter
         self._setter = setter
+        self._clear = clear
         self._restoring = False
         self._dirty = False
         self._active = True
+        self.owner: User | None = ctx.user  # whose typing the form holds
+        self.restored_at: datetime | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(delay_ms)
         self.timer.timeout.connect(self.save_now)
         for widget in self.fields.values():
             _changed_signal(widget).connect(self.changed)
+        ctx.userChanged.connect(self._user_changed)
 
     @property
     def services(self) -> Any:
         return self.ctx.services
+
+    @property
+    def active(self) -> bool:
+        return self._active
 
     def content(self) -> dict[str, Any]:
         if self._getter is not None:
@@ -149,10 +190,10 @@ class DraftKeeper(QObject):
     def save_now(self) -> bool:
         """Save the draft now if anything changed since the last save."""
         self.timer.stop()
-        if not self._dirty or not self._active:
+        if not self._dirty or not self._active or self.owner is None:
             return False
         try:
-            self.services.drafts.save(actor=self.ctx.actor(), form_key=self.form_key,
+            self.services.drafts.save(actor=self.owner, form_key=self.form_key,
                                       content=self.content())
         except KappError as exc:  # e.g. disk full: keep typing, the form is intact
             log.warning("draft %s not saved: %s", self.form_key, exc)
@@ -164,36 +205,138 @@ class DraftKeeper(QObject):
 
     def restore(self) -> bool:
         """Put the signed-in user's draft of this form back, if there is one."""
+        self.restored_at = None
+        if self.owner is None:
+            return False
         try:
-            draft = self.services.drafts.load(actor=self.ctx.actor(), form_key=self.form_key)
+            found = self.services.drafts.find(actor=self.owner, form_key=self.form_key)
         except KappError as exc:
             log.warning("draft %s not loaded: %s", self.form_key, exc)
             return False
-        if not draft:
+        if found is None or not found.content:
             return False
         self._restoring = True
         try:
             if self._setter is not None:
-                self._setter(draft)
+                self._setter(found.content)
             else:
                 for name, widget in self.fields.items():
-                    if name in draft:
-                        _set(widget, draft[name])
+                    if name in found.content:
+                        _set(widget, found.content[name])
         finally:
             self._restoring = False
-        self.restored.emit()
+        self.restored_at = found.saved_at
+        self.restored.emit(found.saved_at)
         return True
+
+    def colleagues(self) -> list[ColleagueDraft]:
+        """Colleagues who keep a draft of this same form (who and when only)."""
+        if self.owner is None:
+            return []
+        try:
+            return self.services.drafts.others(actor=self.owner, form_key=self.form_key)
+        except KappError as exc:
+            log.warning("drafts of %s not listed: %s", self.form_key, exc)
+            return []
 
     def discard(self) -> None:
         """The entry was saved: forget the draft, and stop keeping one for this form."""
         self.timer.stop()
         self._dirty = False
         self._active = False
-        try:
-            self.services.drafts.discard(actor=self.ctx.actor(), form_key=self.form_key)
-        except KappError as exc:
-            log.warning("draft %s not discarded: %s", self.form_key, exc)
+        self.restored_at = None
+        if self.owner is not None:
+            try:
+                self.services.drafts.discard(actor=self.owner, form_key=self.form_key)
+            except KappError as exc:
+                log.warning("draft %s not discarded: %s", self.form_key, exc)
+        self.discarded.emit()
 
     def resume(self) -> None:
         """Keep drafts again (a form reused for the next entry after a save)."""
         self._active = True
+
+    def _empty_form(self) -> None:
+        self._restoring = True
+        try:
+            if self._clear is not None:
+                self._clear()
+            else:
+                for widget in self.fields.values():
+                    _clear(widget)
+        finally:
+            self._restoring = False
+
+    def _user_changed(self, user: User | None) -> None:
+        if user is not None and self.owner is not None and user.id == self.owner.id:
+            self.owner = user  # the same person again: the form stays as it is
+            return
+        if not self._active:  # already saved; nothing here belongs to anyone
+            self.owner = user
+            return
+        self.save_now()  # what is on the form stays its author's draft
+        self._empty_form()
+        self._dirty = False
+        self.owner = user
+        self.restore()
+        self.switched.emit()
+
+
+def save_all(ctx: AppContext) -> int:
+    """Save now the draft of every open form of ``ctx`` (before the screen locks, when the
+    window closes). The number saved."""
+    seen: set[int] = set()
+    count = 0
+    for window in QApplication.topLevelWidgets():
+        for keeper in window.findChildren(DraftKeeper):
+            if id(keeper) in seen or keeper.ctx is not ctx:
+                continue
+            seen.add(id(keeper))
+            count += keeper.save_now()
+    return count
+
+
+def when(ctx: AppContext, moment: datetime) -> str:
+    """"14:32" today, "Tue 3 Mar 14:32" on another day."""
+    moment, today = local(moment), local(ctx.clock.now())
+    if moment.date() == today.date():
+        return moment.strftime("%H:%M")
+    return f"{moment.strftime('%a')} {moment.day} {moment.strftime('%b %H:%M')}"
+
+
+class DraftHint(QLabel):
+    """One calm line under a form: "Restored your unsaved note from 14:32.", or that a
+    colleague's unsaved note is kept for them (never what it says). Hidden otherwise."""
+
+    def __init__(self, keeper: DraftKeeper, what: str, *, plural: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.keeper = keeper
+        self.what = what
+        self.plural = plural
+        self.setObjectName("draftHint")
+        self.setWordWrap(True)
+        self.setVisible(False)
+        keeper.restored.connect(lambda _at: self.refresh())
+        keeper.switched.connect(self.refresh)
+        keeper.discarded.connect(self.refresh)
+        back, strong = tone(self, "info")
+        self.setStyleSheet(f"QLabel#draftHint {{ background: {back}; color: palette(text);"
+                           f" border-left: 3px solid {strong}; padding: 3px 6px; }}")
+
+    def refresh(self) -> None:
+        lines = []
+        ctx = self.keeper.ctx
+        if self.keeper.restored_at is not None:
+            lines.append(f"{ICONS['info']} Restored your unsaved {self.what} from "
+                         f"{when(ctx, self.keeper.restored_at)}.")
+        others = self.keeper.colleagues()
+        if others:
+            first, many = others[0], len(others) > 1
+            who = f"{first.full_name} and {len(others) - 1} more" if many else first.full_name
+            article = "" if self.plural or many else "an "
+            lines.append(f"{ICONS['info']} {who} {'have' if many else 'has'} {article}unsaved "
+                         f"{self.what} here from {when(ctx, first.saved_at)}. It stays theirs "
+                         "and comes back when they sign in.")
+        self.setText("\n".join(lines))
+        self.setVisible(bool(lines))

@@ -4,10 +4,13 @@ After ``idle_lock_minutes`` (clinic setting) without a key press or mouse input 
 kapp, a short warning appears; if nobody touches anything, every kapp window is covered:
 the main window's content, menus and title are hidden behind a lock page, and any open
 dialog is covered too. Nothing is closed or rebuilt underneath: session screens keep their
-half-typed entries and their timers keep running.
+half-typed entries and their timers keep running. Just before covering, every open form
+saves its draft (``kapp.ui.drafts.save_all``), so a crash while locked loses nothing.
 
 The same person unlocks with their password, or another person signs in with theirs and
-becomes the signed-in user (``ctx.set_user``) with every open session screen as it was.
+becomes the signed-in user (``ctx.set_user``) with every open session screen as it was,
+except that a form holding the first person's half-typed entry keeps it as their draft
+and shows the newcomer their own draft instead (``DraftKeeper``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
 from kapp.domain.entities import User
 from kapp.services.base import Change
 from kapp.ui.context import AppContext
+from kapp.ui.drafts import save_all
 from kapp.ui.sign_in import SignInForm, heading
 
 WARNING_SECONDS = 30
@@ -294,6 +298,7 @@ class IdleLock(QObject):
             return
         self.timer.stop()
         self._hide_banner()
+        save_all(self.ctx)  # every half-typed form, now: the lock may last till a crash
         self.state = State.LOCKED
         self._focus = QApplication.focusWidget()
         popup = QApplication.activePopupWidget()

@@ -6,7 +6,7 @@ import html
 import uuid
 
 from PySide6.QtCore import QLocale, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,6 +22,7 @@ from kapp.services.base import Change
 from kapp.ui import report_actions
 from kapp.ui.audit_viewer import open_audit_viewer
 from kapp.ui.context import AppContext
+from kapp.ui.drafts import save_all
 from kapp.ui.overview import Overview
 from kapp.ui.patient_list import PatientListView
 from kapp.ui.patient_page import PatientPage
@@ -116,6 +117,10 @@ class MainWindow(QMainWindow):
         self.open_session(ids[(here + step) % len(ids)])
 
     # -- window ---------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        save_all(self.ctx)  # a half-typed note is kept as its author's draft, not lost
+        super().closeEvent(event)
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.export_clinic_action = QAction("&Export CSV (whole clinic)…", self)

@@ -28,6 +28,23 @@ def test_save_load_discard_per_author(services, staff, planned) -> None:
     assert not drafts.discard(actor=staff.nurse, form_key=key)
 
 
+def test_find_says_when_and_others_names_colleagues_but_not_their_words(
+        services, staff, clock) -> None:
+    drafts = services.drafts
+    drafts.save(actor=staff.nurse, form_key="note:s", content={"text": "mine"})
+    clock.advance(minutes=2)
+    drafts.save(actor=staff.nurse2, form_key="note:s", content={"text": "his"})
+    drafts.save(actor=staff.nurse2, form_key="note:other", content={"text": "elsewhere"})
+    found = drafts.find(actor=staff.nurse, form_key="note:s")
+    assert found.content == {"text": "mine"} and found.saved_at < clock.now()
+    assert drafts.find(actor=staff.prescriber, form_key="note:s") is None
+    others = drafts.others(actor=staff.nurse, form_key="note:s")
+    assert [(o.full_name, o.saved_at) for o in others] == [("Ned Nurse", clock.now())]
+    assert not hasattr(others[0], "content")
+    assert [o.full_name for o in drafts.others(actor=staff.prescriber, form_key="note:s")] \
+        == ["Ned Nurse", "Nia Nurse"]  # newest first
+
+
 def test_an_empty_form_keeps_no_draft(services, staff) -> None:
     services.drafts.save(actor=staff.nurse, form_key="note:x", content={"text": "a"})
     assert services.drafts.save(actor=staff.nurse, form_key="note:x",

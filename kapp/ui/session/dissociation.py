@@ -28,6 +28,7 @@ from kapp.domain.entities import DissociationReport
 from kapp.domain.errors import FieldError, KappError, ValidationError
 from kapp.services.base import Change
 from kapp.ui.context import AppContext
+from kapp.ui.drafts import DraftHint, DraftKeeper
 from kapp.ui.session_steps._forms import (
     Banner,
     Chip,
@@ -130,6 +131,12 @@ class DissociationPanel(QWidget):
         self.observation.returnPressed.connect(self.add_report)
         form.addRow("Observed", self.observation)
         layout.addLayout(form)
+        # What the patient said is kept word for word even through a crash or the lock.
+        self.keeper = DraftKeeper(ctx, f"dissociation:{session_id}",
+                                  fields={"words": self.words, "observation": self.observation},
+                                  delay_ms=1000, parent=self)
+        self.draft_hint = DraftHint(self.keeper, "words", plural=True)
+        layout.addWidget(self.draft_hint)
         self.errors.add(("patient_words", "observation", "reported_at", "descriptors"),
                         ErrorLabel())
         buttons = QHBoxLayout()
@@ -172,6 +179,8 @@ class DissociationPanel(QWidget):
             shortcut.activated.connect(self.add_report)
         ctx.changes.changed.connect(self._on_changes)
         self.reload()
+        self.keeper.restore()
+        self.draft_hint.refresh()
 
     def _intensity_words(self, value: int | None) -> None:
         self.intensity_words.setText("–" if value is None else f"{value}/10")
@@ -196,7 +205,9 @@ class DissociationPanel(QWidget):
 
         ok, _ = self.errors.call(call)
         if ok:
+            self.keeper.discard()
             self.clear_form()
+            self.keeper.resume()
             self.reload()
         return ok
 

@@ -1,4 +1,9 @@
-"""Free notes for the session, listed with time and author; struck notes stay, struck."""
+"""Free notes for the session, listed with time and author; struck notes stay, struck.
+
+A half-typed note is its author's draft (``note:<session id>``): saved a second after the
+last key, and at once when the screen locks or the window closes; it comes back when the
+session is opened again (after a crash, a restart, or a colleague's turn at the keyboard),
+and is discarded once the note itself is added."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from kapp.domain.entities import Note
 from kapp.domain.errors import KappError
 from kapp.services.base import Change
 from kapp.ui.context import AppContext
+from kapp.ui.drafts import DraftHint, DraftKeeper
 from kapp.ui.session_steps._forms import (
     Banner,
     ErrorLabel,
@@ -30,6 +36,8 @@ from kapp.ui.session_steps._forms import (
     staff_names,
 )
 from kapp.ui.session_steps.correction import strike_entry
+
+DRAFT_DELAY_MS = 1000  # a second after the last key: a crash loses at most that much
 
 
 class NotesPanel(QWidget):
@@ -51,6 +59,10 @@ class NotesPanel(QWidget):
         self.text.setMaximumHeight(70)
         self.text.submitted.connect(self.add_note)
         layout.addWidget(self.text)
+        self.keeper = DraftKeeper(ctx, f"note:{session_id}", fields={"text": self.text},
+                                  delay_ms=DRAFT_DELAY_MS, parent=self)
+        self.draft_hint = DraftHint(self.keeper, "note")
+        layout.addWidget(self.draft_hint)
         self.banner = Banner("danger")
         self.errors = ErrorRouter(self.banner)
         layout.addWidget(self.errors.add("text", ErrorLabel(), self.text))
@@ -69,13 +81,17 @@ class NotesPanel(QWidget):
         layout.addWidget(self.banner)
         ctx.changes.changed.connect(self._on_changes)
         self.reload()
+        self.keeper.restore()
+        self.draft_hint.refresh()
 
     def add_note(self) -> bool:
         ok, _ = self.errors.call(lambda: self.ctx.services.records.add_note(
             actor=self.ctx.actor(), patient_id=self.patient_id, session_id=self.session_id,
             text=self.text.toPlainText(), written_at=self.time.value()))
         if ok:
+            self.keeper.discard()  # the note is saved: its draft has done its job
             self.text.clear()
+            self.keeper.resume()  # the next note is kept as a draft again
             self.time.reset()
             self.reload()
         return ok

@@ -4,15 +4,21 @@ Nothing here knows a particular scale: items, answer options, bands and flag rul
 come from ``resources/instruments/*.json`` (or a clinic's licensed file). Keyboard: the
 number keys answer the item in focus and move on to the next; Up/Down move between items,
 Left/Right step through the answers, Backspace clears, Ctrl+Enter saves.
+
+The answers given so far are their author's draft (patient, instrument, time point and
+session): kept a second after each answer and at once when the screen locks, so a crash
+or the lock loses none; offered back, with the time they were given, when the same form is
+opened again; discarded once the score is saved, or when the nurse cancels and says so.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTime, Signal
+from PySide6.QtGui import QCloseEvent, QFocusEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QBoxLayout,
     QDialog,
@@ -34,6 +40,7 @@ from kapp.domain.entities import InstrumentResult
 from kapp.domain.errors import KappError
 from kapp.domain.instruments import AnswerOption, Instrument, Item
 from kapp.ui.context import AppContext
+from kapp.ui.drafts import DraftHint, DraftKeeper
 from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
@@ -58,6 +65,14 @@ TIME_POINT_WORDS = {
 }
 
 ESCALATE = "Tell the prescriber now and follow the clinic's protocol."
+DRAFT_DELAY_MS = 1000
+
+KEEP, DISCARD, BACK = "keep", "discard", "back"  # what Cancel with answers given means
+
+
+def draft_key(patient_id: uuid.UUID, code: str, time_point: e.TimePoint,
+              session_id: uuid.UUID | None) -> str:
+    return f"instrument:{patient_id}:{code}:{time_point.value}:{session_id or '-'}"
 
 
 def option_text(option: AnswerOption) -> str:
@@ -314,6 +329,7 @@ class InstrumentDialog(QDialog):
         self.instrument = instrument
         self.time_point = e.TimePoint(time_point)
         self.saved: InstrumentResult | None = None
+        self._closing = False
         self.setWindowTitle(f"{instrument.name} — {TIME_POINT_WORDS[self.time_point]}")
         self.resize(1160, 720)
         layout = QVBoxLayout(self)
@@ -335,6 +351,14 @@ class InstrumentDialog(QDialog):
         layout.addLayout(top)
 
         self.form = InstrumentForm(instrument)
+        self.keeper = DraftKeeper(
+            ctx, draft_key(patient_id, instrument.code, self.time_point, session_id),
+            getter=self._draft, setter=self._put_draft, clear=self._clear_answers,
+            delay_ms=DRAFT_DELAY_MS, parent=self)
+        self.form.changed.connect(self.keeper.changed)
+        self.taken.changed.connect(self.keeper.changed)
+        self.draft_hint = DraftHint(self.keeper, "answers", plural=True)
+        layout.addWidget(self.draft_hint)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -365,8 +389,57 @@ class InstrumentDialog(QDialog):
             QShortcut(QKeySequence(keys), self, activated=self.accept)
 
         self.form.changed.connect(self._update)
+        self.keeper.restore()
+        self.keeper.switched.connect(self._update)
+        self.draft_hint.refresh()
         self._update()
         self.form.focus_first()
+
+    # -- the draft --------------------------------------------------------------------------
+    def _draft(self) -> dict[str, Any]:
+        answers = {str(n): score for n, score in self.form.answers().items()}
+        if not answers:
+            return {}  # nothing answered: nothing worth keeping
+        taken = None if self.taken.is_now else self.taken.edit.time().toString("HH:mm")
+        return {"answers": answers, "taken_at": taken}
+
+    def _put_draft(self, draft: Mapping[str, Any]) -> None:
+        answers = draft.get("answers") or {}
+        if isinstance(answers, Mapping):
+            for number, score in answers.items():
+                if str(number).isdigit() and int(number) in self.form.rows \
+                        and isinstance(score, int):
+                    self.form.set_answer(int(number), score)
+        taken = QTime.fromString(str(draft.get("taken_at") or ""), "HH:mm")
+        if taken.isValid():
+            self.taken.edit.setTime(taken)
+
+    def _clear_answers(self) -> None:
+        for number in self.form.rows:
+            self.form.set_answer(number, None)
+        self.form.mark_missing({})
+        self.taken.reset()
+
+    def _has_answers(self) -> bool:
+        return bool(self.form.answers())
+
+    @staticmethod
+    def ask_cancel(parent: QWidget, answered: int, count: int) -> str:
+        """Cancel with answers given: keep them for later, throw them away, or go back.
+        A modal box; tests replace this so that no dialog blocks them."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Answers not saved",
+                          f"{answered} of {count} items are answered but the score is not "
+                          "saved.", parent=parent)
+        box.setInformativeText("Keep the answers to finish later (they come back when you "
+                               "open this form again), or discard them?")
+        keep = box.addButton("Keep for later", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard answers", QMessageBox.ButtonRole.DestructiveRole)
+        back = box.addButton("Back to the form", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(back)
+        box.exec()
+        clicked = box.clickedButton()
+        return DISCARD if clicked is discard else KEEP if clicked is keep else BACK
 
     def _update(self) -> None:
         self.total.setText(self.form.summary())
@@ -399,6 +472,7 @@ class InstrumentDialog(QDialog):
         if not ok:
             self._route_item_errors()
             return
+        self.keeper.discard()  # saved: the answers are a record now, not a draft
         self.saved = stored
         flags = [r.message for r in self.instrument.flags if r.code in stored.flags]
         if not flags:
@@ -417,8 +491,29 @@ class InstrumentDialog(QDialog):
     def reject(self) -> None:
         if self.saved is not None:
             super().accept()  # already saved: closing is not cancelling
-        else:
-            super().reject()
+            return
+        if self.keeper.active and self._has_answers():
+            # Cancel or Escape asks; closing the window puts the form away, answers kept.
+            choice = KEEP if self._closing else self.ask_cancel(
+                self, len(self.form.answers()), len(self.form.rows))
+            if choice == BACK:
+                self.form.focus_first()
+                return
+            if choice == DISCARD:
+                self.keeper.discard()
+            else:
+                self.keeper.changed()  # make sure the very last answer is in the draft
+                self.keeper.save_now()
+        elif self.keeper.active:
+            self.keeper.discard()  # nothing answered: nothing to keep
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closing = True
+        try:
+            super().closeEvent(event)  # calls reject()
+        finally:
+            self._closing = False
 
     def _route_item_errors(self) -> None:
         text = self.banner.label.text()
