@@ -64,26 +64,43 @@ def _fail(message: str) -> int:
 
 
 def _open(args: argparse.Namespace):
-    """Open an existing, current database read for reporting; never creates or upgrades."""
-    from kapp.cli import url_from_args
-    from kapp.storage.database import open_database
-    from kapp.storage.engine import create_engine
+    """Open an existing, current database for reporting (an encrypted one with ``--user``
+    and its password); never creates or upgrades."""
+    from kapp.cli_vault import local_path, open_from_args
     from kapp.storage.migrate import schema_state
 
-    url = url_from_args(args)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
-        raise KappError(f"no database at {url.database}")
-    engine = create_engine(url)
+    path = local_path(args)
+    if path is not None and not path.exists():
+        raise KappError(f"no database at {path}")
+    db = open_from_args(args, migrate=False).database
     try:
-        state = schema_state(engine)
-    finally:
-        engine.dispose()
-    if state == "behind":
-        raise KappError("this database was written by an older kapp; run 'kapp db upgrade' "
-                        "first")
-    if state in ("empty", "foreign"):
-        raise KappError(f"{url.database or url} is not a kapp database")
-    return open_database(url, migrate=False).database
+        state = schema_state(db.engine)
+        if state == "behind":
+            raise KappError("this database was written by an older kapp; run 'kapp db "
+                            "upgrade' first")
+        if state in ("empty", "foreign"):
+            raise KappError(f"{path or 'the database'} is not a kapp database")
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+def _actor(db, args: argparse.Namespace):
+    """The user named by ``--user`` (or KAPP_USER), who the audit trail says made the
+    report; None when no one was named (an unencrypted development database)."""
+    import os
+
+    from kapp.cli_vault import USER_ENV
+    from kapp.services.facade import Services
+
+    name = getattr(args, "user", None) or os.environ.get(USER_ENV)
+    if not name:
+        return None
+    user = Services.for_database(db).users.by_username(name)
+    if user is None:
+        raise KappError(f"there is no kapp user '{name}' in this database")
+    return user
 
 
 def _session_id(text: str) -> uuid.UUID:
@@ -112,7 +129,7 @@ def _report(args: argparse.Namespace) -> int:
             db = _open(args)
             try:
                 write = session_report if args.report_kind == "session" else rems_report
-                write(db, session_id, args.out)
+                write(db, session_id, args.out, actor=_actor(db, args))
             except NotFound:
                 raise KappError(f"no session with id {session_id} in this database") from None
             finally:
@@ -120,7 +137,8 @@ def _report(args: argparse.Namespace) -> int:
         else:
             db = _open(args)
             try:
-                progress_report(db, ReportReads(db).patient_id_for_mrn(args.patient), args.out)
+                progress_report(db, ReportReads(db).patient_id_for_mrn(args.patient), args.out,
+                                actor=_actor(db, args))
             except NotFound:
                 raise KappError(f"no patient with MRN '{args.patient}' in this database") \
                     from None
@@ -156,7 +174,7 @@ def _export(args: argparse.Namespace) -> int:
 
         try:
             result = ExportService(db).export_csv(out, patient_id=patient_id,
-                                                  progress=progress)
+                                                  progress=progress, actor=_actor(db, args))
         except OSError as exc:
             print(file=sys.stderr)
             return _fail(f"cannot write into {out}: {exc.strerror or exc}")

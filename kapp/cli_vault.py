@@ -83,13 +83,16 @@ def username(args: argparse.Namespace) -> str:
     return name
 
 
-def open_from_args(args: argparse.Namespace, *, create: bool = False) -> vault.OpenedClinic:
+def open_from_args(args: argparse.Namespace, *, create: bool = False,
+                   migrate: bool = True) -> vault.OpenedClinic:
     """Open the database a command names, asking for credentials when it is encrypted.
     ``create``: a missing database is made plain if ``--no-encryption`` was given (an
-    encrypted one is made by first run or ``kapp demo``, which enrol an account)."""
+    encrypted one is made by first run or ``kapp demo``, which enrol an account).
+    ``migrate=False``: an older schema is opened as it is, for the caller to refuse."""
     path = local_path(args)
     if path is None:
-        return vault.OpenedClinic(open_database(_url(args)).database, NoKeyRing())
+        return vault.OpenedClinic(open_database(_url(args), migrate=migrate).database,
+                                  NoKeyRing())
     state = vault.clinic_state(path)
     if state is vault.ClinicState.NEW and create:
         if not getattr(args, "no_encryption", False):
@@ -100,8 +103,9 @@ def open_from_args(args: argparse.Namespace, *, create: bool = False) -> vault.O
         return vault.open_plain(path, create=True)
     if state is vault.ClinicState.ENCRYPTED:
         name = username(args)
-        return vault.open_clinic(path, name, read_password(f"Password for {name}: "))
-    return vault.open_plain(path)  # PLAIN, or refused with the reason
+        return vault.open_clinic(path, name, read_password(f"Password for {name}: "),
+                                 migrate=migrate)
+    return vault.open_plain(path, migrate=migrate)  # PLAIN, or refused with the reason
 
 
 def open_for_window(args: argparse.Namespace) -> vault.OpenedClinic:

@@ -20,7 +20,7 @@ from kapp.domain.instruments import Instrument, load_instruments
 from kapp.domain.protocol import Protocol
 from kapp.domain.series import VitalsSample
 from kapp.paths import instruments_dir
-from kapp.services.base import Service, get_or_404
+from kapp.services.base import Actor, Service, get_or_404
 from kapp.services.progress import vitals_samples
 from kapp.services.protocol import load_protocol
 from kapp.services.reading import SessionEntries, session_entries
@@ -134,6 +134,17 @@ class ReportReads(Service):
                               side_effects=side_effects, protocol=protocol,
                               instruments=self.instruments,
                               printed_at=self.db.clock.now())
+
+    def note_report(self, kind: str, *, actor: Actor | None, patient_id: uuid.UUID,
+                    session_id: uuid.UUID | None = None, destination: str) -> None:
+        """Write the audit entry for a report made. A saved or printed record carries the
+        patient's data out of kapp, so who made which report, when and to where is kept
+        like any other disclosure (as the CSV export is)."""
+        with self.db.unit_of_work() as uow:
+            user_id = self._user(uow, actor, None).id if actor is not None else None
+            uow.audit(user_id=user_id, action=f"report.{kind}", entity="report",
+                      entity_id=session_id, patient_id=patient_id, session_id=session_id,
+                      new={"destination": destination})
 
     def patient_id_for_mrn(self, mrn: str) -> uuid.UUID:
         """Raises ``NotFound`` naming the MRN when there is no such patient."""

@@ -191,7 +191,7 @@ def _session_name(ctx: AppContext, session_id: uuid.UUID, kind: str) -> str:
 
 
 def _save_pdf(ctx: AppContext, parent: QWidget | None, title: str, suggested: str,
-              write: Callable[[Path], None]) -> Job | None:
+              write: Callable[[Path, str], None]) -> Job | None:
     path = ask_save_path(parent, title, suggested, "PDF files (*.pdf)")
     if path is None:
         return None
@@ -201,7 +201,7 @@ def _save_pdf(ctx: AppContext, parent: QWidget | None, title: str, suggested: st
 
     def work(job: Job) -> Path:
         try:
-            write(partial)
+            write(partial, str(path))
             if job.is_cancelled():
                 partial.unlink(missing_ok=True)
                 return path
@@ -218,39 +218,42 @@ def _save_pdf(ctx: AppContext, parent: QWidget | None, title: str, suggested: st
 def save_session_pdf(ctx: AppContext, session_id: uuid.UUID,
                      parent: QWidget | None = None) -> Job | None:
     """Ask where, then write the session record PDF; None when the user cancelled."""
-    db = ctx.services.db
+    db, actor = ctx.services.db, ctx.actor()
     return _save_pdf(ctx, parent, "Save session record",
                      _session_name(ctx, session_id, "session"),
-                     lambda out: session_report(db, session_id, out))
+                     lambda out, where: session_report(db, session_id, out, actor=actor,
+                                       destination=where))
 
 
 def save_rems_pdf(ctx: AppContext, session_id: uuid.UUID,
                   parent: QWidget | None = None) -> Job | None:
-    db = ctx.services.db
+    db, actor = ctx.services.db, ctx.actor()
     return _save_pdf(ctx, parent, "Save REMS monitoring summary",
                      _session_name(ctx, session_id, "REMS"),
-                     lambda out: rems_report(db, session_id, out))
+                     lambda out, where: rems_report(db, session_id, out, actor=actor,
+                                       destination=where))
 
 
 def save_progress_pdf(ctx: AppContext, patient_id: uuid.UUID,
                       parent: QWidget | None = None) -> Job | None:
-    db = ctx.services.db
+    db, actor = ctx.services.db, ctx.actor()
     try:
         mrn = ctx.services.patients.get(patient_id).mrn
     except KappError:
         mrn = ""
     return _save_pdf(ctx, parent, "Save progress report", _pdf_name(mrn, "progress"),
-                     lambda out: progress_report(db, patient_id, out))
+                     lambda out, where: progress_report(db, patient_id, out, actor=actor,
+                                       destination=where))
 
 
 def print_session(ctx: AppContext, session_id: uuid.UUID,
                   parent: QWidget | None = None) -> Job:
     """Build the session record off the GUI thread, then show the system print dialog."""
-    db = ctx.services.db
+    db, actor = ctx.services.db, ctx.actor()
 
     def work(_job: Job) -> bytes:
         buffer = io.BytesIO()
-        session_report(db, session_id, buffer)
+        session_report(db, session_id, buffer, actor=actor)
         return buffer.getvalue()
 
     def ready(pdf: bytes) -> None:

@@ -84,3 +84,73 @@ def test_runs_headless_as_a_command(done, db_path, tmp_path) -> None:
         capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert out.is_file()
+
+
+# -- who made which report: the audit trail ---------------------------------------------------
+def _report_entries(db_path) -> list[tuple[str, str | None, str | None, str]]:
+    import json
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        rows = conn.execute("SELECT action, user_id, patient_id, new_values FROM audit_log "
+                            "WHERE action LIKE 'report.%' ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+    return [(a, u, p, json.loads(n)["destination"]) for a, u, p, n in rows]
+
+
+def test_each_report_is_written_to_the_audit_trail_with_its_maker(
+        done, staff, db_path, tmp_path) -> None:
+    out = tmp_path / "s.pdf"
+    assert main(["report", "session", "--db", str(db_path), "--session", str(done.id),
+                 "--user", staff.nurse.username, "--out", str(out)]) == 0
+    assert main(["report", "progress", "--db", str(db_path), "--patient", "T-0001",
+                 "--out", str(tmp_path / "p.pdf")]) == 0
+    (session_entry, progress_entry) = _report_entries(db_path)
+    assert session_entry[0] == "report.session" and session_entry[3] == str(out)
+    assert session_entry[1] is not None  # the nurse named by --user
+    assert progress_entry[0] == "report.progress" and progress_entry[1] is None
+    assert session_entry[2] == progress_entry[2] is not None  # both name the patient
+
+
+def test_an_unknown_user_is_refused(done, db_path, tmp_path, capsys) -> None:
+    assert main(["report", "progress", "--db", str(db_path), "--patient", "T-0001",
+                 "--user", "nobody", "--out", str(tmp_path / "p.pdf")]) == 2
+    assert "no kapp user 'nobody'" in capsys.readouterr().err
+
+
+def test_reports_and_exports_open_an_encrypted_clinic(tmp_path, monkeypatch, capsys) -> None:
+    from datetime import date
+
+    from kapp.domain.enums import Role
+    from kapp.services import vault
+    from kapp.services.facade import Services
+    from kapp.services.patients import PatientForm
+    from kapp.storage.keyfile import KdfParams
+
+    path = tmp_path / "enc.db"
+    made = vault.create_clinic(path, kdf=KdfParams(time_cost=1, memory_cost=1024,
+                                                   parallelism=1))
+    services = Services.for_database(made.database, made.keyring)
+    services.protocol.ensure_defaults()
+    admin = services.users.create_first_admin(username="admin", full_name="Ada Admin",
+                                              password="admin-pass-1")
+    nurse = services.users.create_user(actor=admin, username="nurse1", full_name="Nia Nurse",
+                                       role=Role.NURSE, password="nurse-pass-1")
+    made.keyring.enrol("nurse1", "nurse-pass-1")
+    services.patients.create(actor=nurse, form=PatientForm(
+        mrn="T-0009", given_name="Enca", family_name="Testperson",
+        date_of_birth=date(1979, 3, 4), sex="male", indication="trd"))
+    made.database.dispose()
+
+    no_user = ["report", "progress", "--db", str(path), "--patient", "T-0009",
+               "--out", str(tmp_path / "p.pdf")]
+    assert main(no_user) == 2
+    assert "--user NAME" in capsys.readouterr().err  # not "damaged"
+    monkeypatch.setenv("KAPP_PASSWORD", "nurse-pass-1")
+    assert main([*no_user, "--user", "nurse1"]) == 0
+    assert "Progress report: TESTPERSON, Enca" in pdf_text(tmp_path / "p.pdf")[0]
+    assert main(["export", "csv", "--db", str(path), "--user", "nurse1",
+                 "--out", str(tmp_path / "csv")]) == 0
+    assert (tmp_path / "csv" / "patients.csv").read_text().count("T-0009") == 1

@@ -38,7 +38,7 @@ def finish(qtbot, job) -> None:
     qtbot.waitUntil(lambda: job not in ra._RUNNING, timeout=10000)
 
 
-def test_save_session_pdf(qtbot, ctx, planned, whole_session, tmp_path, monkeypatch,
+def test_save_session_pdf(qtbot, ctx, staff, planned, whole_session, tmp_path, monkeypatch,
                           messages) -> None:
     whole_session(planned)
     target = tmp_path / "record"  # the .pdf is added
@@ -52,6 +52,11 @@ def test_save_session_pdf(qtbot, ctx, planned, whole_session, tmp_path, monkeypa
     assert saved.read_bytes().startswith(b"%PDF")
     assert messages == [(f"Saved {saved}", False)]
     assert not list(tmp_path.glob("*.part"))
+    from kapp.services.audit_view import AuditFilter  # who saved which record, and where
+    entry = ctx.services.audit.page(actor=staff.admin, filters=AuditFilter(
+        action="report.session")).rows[0]
+    assert (entry.username, entry.mrn, entry.new) == ("nurse1", "T-0001",
+                                                      {"destination": str(saved)})
 
 
 @pytest.mark.parametrize("action", ["save_rems_pdf", "save_progress_pdf"])
