@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kapp import __version__, cli_audit, cli_backup, cli_reports, cli_vault
+from kapp import __version__, cli_audit, cli_backup, cli_recover, cli_reports, cli_vault
 from kapp.domain.errors import KappError
 from kapp.paths import default_database_path
 from kapp.storage.engine import database_url, live_pragmas
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_reports.add_parsers(commands)
     cli_audit.add_parsers(commands, _add_database_options)
     cli_backup.add_parsers(commands)
+    cli_recover.add_parsers(commands, _add_database_options)
     return parser
 
 
@@ -97,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "db" and args.db_command == "check":
             return _db_check(args)
         if (code := cli_audit.run(args)) is not None:
+            return code
+        if (code := cli_recover.run(args)) is not None:
             return code
     except KappError as exc:
         print(f"kapp: {exc}", file=sys.stderr)

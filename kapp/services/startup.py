@@ -10,8 +10,6 @@ the same three methods around its key file.
 
 from __future__ import annotations
 
-import base64
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Protocol
 from kapp.domain.accounts import WrongCredentials
 from kapp.domain.clock import Clock
 from kapp.domain.entities import User
+from kapp.domain.errors import KappError
 from kapp.services import vault
 from kapp.services.facade import Services
 from kapp.storage.keyfile import WrongPassword
@@ -64,24 +63,28 @@ class Gate(Protocol):
     def close(self) -> None:
         """Close what the gate opened (when the application ends)."""
 
+    def can_recover(self) -> bool:
+        """Does this clinic have a recovery key (an encrypted file)?"""
 
-def random_recovery_key() -> str:
-    """A random 256-bit key, written as groups of four base32 characters (no 0/1/8/9 to
-    confuse with O/I/B/g when read back from paper)."""
-    text = base64.b32encode(secrets.token_bytes(32)).decode("ascii").rstrip("=")
-    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+    def recover(self, recovery_key: str, username: str, new_password: str) -> SignedIn:
+        """Every password lost: open with the recovery key and give an administrator a new
+        password. Raises ``WrongRecoveryKey`` (kapp.storage.keyfile) or ``ValidationError``
+        naming the field."""
+
+
+def _no_recovery_key() -> str:
+    return ""
 
 
 @dataclass
 class OpenGate:
-    """The gate of a database that is already open: sign-in checks the password hash.
-
-    ``recovery_key`` makes the key shown at first run; the encrypted opener supplies the
-    one that really wraps the database key."""
+    """The gate of a database that is already open (a database server, or a file opened
+    before the GUI): sign-in checks the password hash. There is no encryption key, so no
+    recovery key either (``recovery_key`` lets a test supply one)."""
 
     services: Services
     database_label: str
-    recovery_key: Callable[[], str] = random_recovery_key
+    recovery_key: Callable[[], str] = _no_recovery_key
 
     def has_accounts(self) -> bool:
         return self.services.users.count() > 0
@@ -97,6 +100,13 @@ class OpenGate:
 
     def close(self) -> None:
         self.services.db.dispose()
+
+    def can_recover(self) -> bool:
+        return False
+
+    def recover(self, recovery_key: str, username: str, new_password: str) -> SignedIn:
+        raise KappError("This database has no recovery key: an administrator of the database "
+                        "server resets passwords.")
 
 
 class VaultGate:
@@ -165,6 +175,22 @@ class VaultGate:
                 self.close()  # the key opened the file, but this account may not enter
                 raise
         return SignedIn(self.services, self.services.users.authenticate(username, password))
+
+    def can_recover(self) -> bool:
+        return self._state() is vault.ClinicState.ENCRYPTED
+
+    def recover(self, recovery_key: str, username: str, new_password: str) -> SignedIn:
+        if self.services is not None or not self.can_recover():
+            raise KappError("Only a locked, encrypted clinic is opened with its recovery key.")
+        opened = vault.open_with_recovery_key(self.path, recovery_key, clock=self.clock)
+        services = self._open(opened)
+        try:
+            user = services.users.recover_administrator(username=username,
+                                                        new_password=new_password)
+        except BaseException:
+            self.close()  # nothing is kept open on a refusal
+            raise
+        return SignedIn(services, user)
 
     def close(self) -> None:
         if self.services is not None:

@@ -192,6 +192,30 @@ class UserService(Service):
             self.keyring.enrol(row.username, new_password)
         self.hub.notify(Change.USERS)
 
+    def recover_administrator(self, *, username: str, new_password: str) -> User:
+        """Every password lost: the clinic was opened with its recovery key (which is the
+        authority here, so there is no acting user), and an administrator's account gets
+        a new password that opens the database from now on. Ends a lockout; refused for
+        an account that is not an active administrator (they reset everyone else)."""
+        name = (username or "").strip().lower() if isinstance(username, str) else ""
+        with self.db.unit_of_work() as uow:
+            row = uow.session.execute(
+                sa.select(m.User).where(m.User.username == name)).scalar_one_or_none()
+            if row is None or not row.active or row.role is not Role.ADMIN:
+                raise_if([FieldError(
+                    "username", "Give the user name of an active administrator account; "
+                    "the administrator then resets the other staff's passwords")])
+            raise_if(password_problems(new_password, field="new_password",
+                                       username=row.username))
+            row.password_hash = passwords.hash_password(new_password)
+            row.failed_logins, row.locked_until = 0, None
+            uow.audit(user_id=row.id, action="user.recover", entity="users",
+                      entity_id=row.id, reason="password set with the clinic's recovery key")
+            self.keyring.enrol(row.username, new_password)
+            result = mappers.user(row)
+        self.hub.notify(Change.USERS)
+        return result
+
     # -- each person ----------------------------------------------------------------------
     def change_password(self, *, actor: Actor, old_password: str, new_password: str) -> None:
         """A person changes their own password (the current one first)."""

@@ -142,6 +142,9 @@ class FirstRunDialog(QDialog):
         self.password.clear()
         self.password_again.clear()
         self.created = created
+        if not created.recovery_key:  # an unencrypted file or a server: no key to keep
+            self.accept()
+            return
         self.key_label.setText(created.recovery_key)
         self.pages.setCurrentIndex(1)
         self.stored.setFocus()

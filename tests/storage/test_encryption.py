@@ -414,3 +414,39 @@ def test_the_default_key_derivation_is_argon2id_at_the_owasp_floor_or_above() ->
     from kapp.storage.keyfile import DEFAULT_KDF
 
     assert DEFAULT_KDF.memory_cost >= 19 * 1024 and DEFAULT_KDF.time_cost >= 2
+
+
+def test_the_recovery_key_gives_an_administrator_a_new_password(
+        clinic: tuple[Path, str]) -> None:
+    """Every password lost: the recovery key opens the clinic once, an administrator sets a
+    new password, and from then on that password opens it (the old one no longer does)."""
+    from kapp.domain.errors import ValidationError
+    from kapp.services.startup import VaultGate
+    from kapp.storage.keyfile import WrongRecoveryKey
+
+    path, recovery_key = clinic
+    gate = VaultGate(path, database_label=str(path))
+    assert gate.can_recover()
+    with pytest.raises(WrongRecoveryKey):
+        gate.recover(new_recovery_key(), "admin", "a brand new passphrase")
+    with pytest.raises(ValidationError) as refused:  # a nurse is not the way back in
+        gate.recover(recovery_key, "nurse1", "a brand new passphrase")
+    assert refused.value.errors[0].field == "username" and gate.services is None
+    with pytest.raises(ValidationError) as weak:
+        gate.recover(recovery_key, "admin", "short")
+    assert weak.value.errors[0].field == "new_password" and gate.services is None
+
+    signed = gate.recover(recovery_key.lower().replace("-", " "), "ADMIN",
+                          "a brand new passphrase")
+    assert signed.user.username == "admin" and signed.services.keyring.encrypted
+    from kapp.services.audit_view import AuditFilter
+
+    (entry,) = signed.services.audit.page(
+        actor=signed.user, filters=AuditFilter(action="user.recover")).rows
+    assert entry.username == "admin" and "recovery key" in (entry.reason or "")
+    gate.close()
+    with pytest.raises(WrongPassword):
+        vault.open_clinic(path, "admin", "admin-pass-1")
+    assert _patients(vault.open_clinic(path, "admin", "a brand new passphrase")) \
+        == ["Quixwrightson"]
+    assert _patients(vault.open_clinic(path, "nurse1", "nurse-pass-1")) == ["Quixwrightson"]

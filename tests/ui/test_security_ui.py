@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from kapp.domain.accounts import SignInRefused
 from kapp.domain.enums import Role
-from kapp.services.startup import OpenGate, random_recovery_key
+from kapp.services.startup import OpenGate
 from kapp.ui.accounts import AccountsDialog, change_password_dialog
 from kapp.ui.app import build_main_window
 from kapp.ui.clinic_settings import clinic_settings_dialog
@@ -166,15 +166,16 @@ def test_first_run_creates_the_admin_and_shows_the_recovery_key_once(qtbot, serv
     assert services.users.authenticate("admin", "harbour clinic admin").full_name == "Ada Admin"
 
 
-def test_the_default_recovery_key_is_256_random_bits_in_groups():
-    first, second = random_recovery_key(), random_recovery_key()
-    assert first != second
-    groups = first.split("-")
-    assert len(groups) == 13 and all(len(g) == 4 for g in groups)
-    assert len("".join(groups)) * 5 >= 256
+def test_first_run_without_encryption_shows_no_recovery_key(qtbot, services):
+    dialog = FirstRunDialog(OpenGate(services, LABEL).create_clinic)  # a database server
+    qtbot.addWidget(dialog)
+    dialog.show()
+    _fill_first_run(qtbot, dialog)
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.create_button.click()
+    assert dialog.created.signed_in.user.role is Role.ADMIN and dialog.key_label.text() == ""
 
 
-# -- idle lock -------------------------------------------------------------------------------
 def test_idle_lock_warns_then_hides_everything_and_the_same_user_unlocks(
         qtbot, services, staff):
     timer = FakeTimer()
@@ -429,7 +430,7 @@ def test_save_screenshot(qtbot, services, staff, planned, whole_session, scene):
 
         empty = Services.for_database(open_database(sqlite_url(folder / "empty.db.tmp"))
                                       .database)
-        dialog = FirstRunDialog(OpenGate(empty, LABEL, recovery_key=random_recovery_key)
+        dialog = FirstRunDialog(OpenGate(empty, LABEL, recovery_key=lambda: KEY)
                                 .create_clinic)
         dialog.show()
         _fill_first_run(qtbot, dialog, password="short", again="short")
