@@ -71,7 +71,8 @@ def ask_sign_in(gate: Gate) -> SignedIn | None:
     """Who is at the keyboard (None when the person quits)."""
     from kapp.ui.sign_in import SignInDialog
 
-    dialog = SignInDialog(gate.try_sign_in, database_label=gate.database_label)
+    dialog = SignInDialog(gate.try_sign_in, database_label=gate.database_label,
+                          recover=gate.recover if gate.can_recover() else None)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.result_value

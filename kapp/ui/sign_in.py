@@ -199,7 +199,8 @@ class SignInDialog(QDialog):
     """The first thing on screen when the clinic has accounts."""
 
     def __init__(self, try_sign_in: TrySignIn, *, database_label: str = "",
-                 clinic_name: str = "", parent: QWidget | None = None) -> None:
+                 clinic_name: str = "", recover: Callable[[str, str, str], Any] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("kapp — sign in")
         self.result_value: Any = None
@@ -218,6 +219,14 @@ class SignInDialog(QDialog):
             where.setWordWrap(True)
             layout.addWidget(where)
         quit_row = QHBoxLayout()
+        self._recover = recover
+        self.recover_button: QPushButton | None = None
+        if recover is not None:  # an encrypted clinic: its recovery key is the way back in
+            self.recover_button = QPushButton("Every password lost? Use the recovery key…")
+            self.recover_button.setFlat(True)
+            self.recover_button.setAutoDefault(False)
+            self.recover_button.clicked.connect(self.use_recovery_key)
+            quit_row.addWidget(self.recover_button)
         quit_row.addStretch(1)
         self.quit_button = QPushButton("Quit")
         self.quit_button.setAutoDefault(False)
@@ -230,3 +239,11 @@ class SignInDialog(QDialog):
     def _done(self, result: Any) -> None:
         self.result_value = result
         self.accept()
+
+    def use_recovery_key(self) -> None:
+        from kapp.ui.recovery import RecoveryDialog
+
+        assert self._recover is not None
+        dialog = self.recovery_dialog = RecoveryDialog(self._recover, self)
+        dialog.accepted.connect(lambda: self._done(dialog.result_value))
+        dialog.open()
