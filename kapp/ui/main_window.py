@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -19,14 +20,14 @@ from PySide6.QtWidgets import (
 import kapp
 from kapp.domain.permissions import Permission, allowed
 from kapp.services.base import Change
-from kapp.ui import report_actions
-from kapp.ui.audit_viewer import open_audit_viewer
 from kapp.ui.context import AppContext
 from kapp.ui.overview import Overview
 from kapp.ui.patient_list import PatientListView
-from kapp.ui.patient_page import PatientPage
-from kapp.ui.session.screen import SessionScreen
 from kapp.ui.sidebar import Sidebar
+
+if TYPE_CHECKING:  # the other screens are imported when first opened (cold start)
+    from kapp.ui.patient_page import PatientPage
+    from kapp.ui.session.screen import SessionScreen
 
 PREFERRED_SIZE = (1280, 800)
 MAX_CHAIR_KEYS = 9
@@ -87,6 +88,8 @@ class MainWindow(QMainWindow):
             if self.patient_page is not None:
                 self.stack.removeWidget(self.patient_page)
                 self.patient_page.deleteLater()
+            from kapp.ui.patient_page import PatientPage
+
             self.patient_page = PatientPage(self.ctx, patient_id, self)
             self.stack.addWidget(self.patient_page)
         self.stack.setCurrentWidget(self.patient_page)
@@ -94,6 +97,8 @@ class MainWindow(QMainWindow):
     def open_session(self, session_id: uuid.UUID) -> None:
         screen = self.session_screens.get(session_id)
         if screen is None:
+            from kapp.ui.session.screen import SessionScreen
+
             screen = SessionScreen(self.ctx, session_id, self)
             self.session_screens[session_id] = screen
             self.stack.addWidget(screen)
@@ -111,7 +116,7 @@ class MainWindow(QMainWindow):
         if not ids:
             return
         current = self.stack.currentWidget()
-        here = ids.index(current.session_id) if isinstance(current, SessionScreen) \
+        here = ids.index(current.session_id) if current in self.session_screens.values() \
             and current.session_id in ids else -1
         self.open_session(ids[(here + step) % len(ids)])
 
@@ -119,8 +124,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.export_clinic_action = QAction("&Export CSV (whole clinic)…", self)
-        self.export_clinic_action.triggered.connect(
-            lambda: report_actions.export_csv(self.ctx, None, self))
+        self.export_clinic_action.triggered.connect(self.export_clinic)
         file_menu.addAction(self.export_clinic_action)
         self.audit_action = QAction("&Audit trail…", self)
         self.audit_action.setStatusTip("Who changed what and when; check the trail is intact "
@@ -200,8 +204,15 @@ class MainWindow(QMainWindow):
         self.audit_action.setEnabled(
             user is not None and allowed(user.role, Permission.VIEW_AUDIT))
 
+    def export_clinic(self) -> None:
+        from kapp.ui import report_actions  # reportlab and the exporters load when used
+
+        report_actions.export_csv(self.ctx, None, self)
+
     def show_audit_trail(self) -> None:
         if self.audit_action.isEnabled():
+            from kapp.ui.audit_viewer import open_audit_viewer
+
             self.audit_viewer = open_audit_viewer(self.ctx, self)
 
     def show_about(self) -> None:
