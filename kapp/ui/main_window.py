@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (
 
 import kapp
 from kapp.domain.permissions import Permission, allowed
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.ui.context import AppContext
-from kapp.ui.overview import Overview
 from kapp.ui.patient_list import PatientListView
 from kapp.ui.sidebar import Sidebar
 
 if TYPE_CHECKING:  # the other screens are imported when first opened (cold start)
+    from kapp.ui.overview import Overview
     from kapp.ui.patient_page import PatientPage
     from kapp.ui.session.screen import SessionScreen
 
@@ -45,10 +45,9 @@ class MainWindow(QMainWindow):
         self.database_label = database_label
         self.setWindowTitle(f"kapp — {database_label}")
         self.stack = QStackedWidget()
-        self.overview = Overview(ctx, self)
+        self._overview: Overview | None = None  # made when first shown (cold start)
         self.patients = PatientListView(ctx.services, ctx.changes, parent=self, ctx=ctx)
         self.patients.patientActivated.connect(self.open_patient)
-        self.stack.addWidget(self.overview)
         self.stack.addWidget(self.patients)
         self.patient_page: PatientPage | None = None
         # One screen per open session, kept alive so that each chair keeps its own timer,
@@ -74,6 +73,17 @@ class MainWindow(QMainWindow):
         self._show_database()
         self._fit_to_screen()
         self.show_patients()
+
+    @property
+    def overview(self) -> Overview:
+        """The clinic overview, made (and its modules imported) the first time it is asked
+        for: the window opens on the patient list."""
+        if self._overview is None:
+            from kapp.ui.overview import Overview
+
+            self._overview = Overview(self.ctx, self)
+            self.stack.addWidget(self._overview)
+        return self._overview
 
     # -- Navigator ------------------------------------------------------------------------
     def show_overview(self) -> None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from kapp.domain import enums as e
 from kapp.domain.entities import TreatmentSession
 from kapp.domain.protocol import Protocol
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.ui.context import AppContext
 from kapp.ui.session.timing import minutes_since, next_vitals_due
 
