@@ -9,9 +9,10 @@ opens the database; without it (``OpenGate``) the database is already open.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from kapp.domain.entities import User
 from kapp.services.facade import Services
@@ -77,13 +78,37 @@ def ask_sign_in(gate: Gate) -> SignedIn | None:
     return dialog.result_value
 
 
-def run_gui(gate: Gate, *, argv: list[str] | None = None) -> int:
+class FirstPaint(QObject):
+    """Calls ``callback(window)`` once, when ``window`` has been painted on screen: after
+    the paint pass that drew it (or any of its widgets) has finished, not merely after
+    ``show()``. Watches the application's events only until then."""
+
+    def __init__(self, window: QWidget, callback: Callable[[QWidget], None]) -> None:
+        super().__init__(window)
+        self._window, self._callback = window, callback
+        QCoreApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget) \
+                and watched.window() is self._window:
+            QCoreApplication.instance().removeEventFilter(self)
+            QTimer.singleShot(0, self, lambda: self._callback(self._window))
+        return False
+
+
+def run_gui(gate: Gate, *, argv: list[str] | None = None,
+            on_shown: Callable[[QWidget], None] | None = None) -> int:
+    """Sign-in (or first run), then the main window until the application ends.
+    ``on_shown(window)`` is called once the main window has been painted (the cold-start
+    benchmark and its test)."""
     app = ensure_application(argv)
     install_excepthook()
     signed_in = ask_sign_in(gate) if gate.has_accounts() else ask_first_run(gate)
     if signed_in is None:
         return 0
     window = build_main_window(signed_in.services, gate.database_label, signed_in.user)
+    if on_shown is not None:
+        FirstPaint(window, on_shown)
     window.show()
     return app.exec()
 
