@@ -19,10 +19,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def _shown(window) -> None:
+    """The first line ("shown") is the figure. kapp's chairs list fills just after the first
+    paint; a second line "ready" says when it has (for docs/performance.md)."""
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     print("shown", flush=True)
-    QApplication.instance().quit()
+
+    def ready() -> None:
+        sidebar = getattr(window, "sidebar", None)
+        if sidebar is not None:
+            sidebar.fill()
+        print("ready", flush=True)
+        QApplication.instance().quit()
+
+    QTimer.singleShot(0, ready)
 
 
 def bare() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from kapp.domain.entities import User
@@ -20,6 +20,7 @@ from kapp.services.startup import Gate, SignedIn
 from kapp.ui.backups import install_backups
 from kapp.ui.context import AppContext
 from kapp.ui.crash import install_excepthook
+from kapp.ui.first_paint import FirstPaint
 from kapp.ui.idle_lock import IdleTimer
 from kapp.ui.main_window import MainWindow
 from kapp.ui.security import SecurityControls
@@ -76,24 +77,6 @@ def ask_sign_in(gate: Gate) -> SignedIn | None:
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.result_value
-
-
-class FirstPaint(QObject):
-    """Calls ``callback(window)`` once, when ``window`` has been painted on screen: after
-    the paint pass that drew it (or any of its widgets) has finished, not merely after
-    ``show()``. Watches the application's events only until then."""
-
-    def __init__(self, window: QWidget, callback: Callable[[QWidget], None]) -> None:
-        super().__init__(window)
-        self._window, self._callback = window, callback
-        QCoreApplication.instance().installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget) \
-                and watched.window() is self._window:
-            QCoreApplication.instance().removeEventFilter(self)
-            QTimer.singleShot(0, self, lambda: self._callback(self._window))
-        return False
 
 
 def run_gui(gate: Gate, *, argv: list[str] | None = None,

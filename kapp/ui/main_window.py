@@ -6,7 +6,7 @@ import html
 import uuid
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QLocale, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -21,6 +21,7 @@ import kapp
 from kapp.domain.permissions import Permission, allowed
 from kapp.services.changes import Change
 from kapp.ui.context import AppContext
+from kapp.ui.first_paint import FirstPaint
 from kapp.ui.patient_list import PatientListView
 from kapp.ui.sidebar import Sidebar
 
@@ -53,7 +54,10 @@ class MainWindow(QMainWindow):
         # One screen per open session, kept alive so that each chair keeps its own timer,
         # reminders and half-typed entries while the nurse looks at another.
         self.session_screens: dict[uuid.UUID, SessionScreen] = {}
-        self.sidebar = Sidebar(ctx)
+        # The chairs (each with its vitals and alerts read) fill in just after the first
+        # paint: the window shows at once on the patient list (cold start).
+        self.sidebar = Sidebar(ctx, fill_later=True)
+        FirstPaint(self, lambda _window: QTimer.singleShot(0, self, self.sidebar.fill))
         self.sidebar.overviewRequested.connect(self.show_overview)
         self.sidebar.patientsRequested.connect(self.show_patients)
         self.sidebar.sessionRequested.connect(self.open_session)
