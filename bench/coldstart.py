@@ -1,7 +1,8 @@
 """A child process for the cold-start figure: ``python -m bench.coldstart bare`` shows an
 empty QMainWindow; ``python -m bench.coldstart kapp DB`` starts kapp on DB through the
 composition root (``kapp.app.run_app``, as ``kapp --db DB`` does). Each prints "shown"
-once its window has really been painted (after its first paint pass), then quits.
+once its window has really been painted (after its first paint pass), then quits;
+with ``--modules`` kapp then prints the names of the modules imported by then (JSON).
 
 What ``kapp`` measures, and why: the real start of a database that has accounts shows the
 sign-in window, and only after a password is accepted the main window. The benchmark
@@ -12,6 +13,7 @@ the main window on the patient list, and its first paint."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -25,12 +27,15 @@ def _shown(window) -> None:
     from PySide6.QtWidgets import QApplication
 
     print("shown", flush=True)
+    if "--modules" in sys.argv:  # what was imported before the window showed (its test)
+        print(json.dumps(sorted(sys.modules)), flush=True)
 
     def ready() -> None:
         sidebar = getattr(window, "sidebar", None)
         if sidebar is not None:
             sidebar.fill()
-        print("ready", flush=True)
+        if "--modules" not in sys.argv:
+            print("ready", flush=True)
         QApplication.instance().quit()
 
     QTimer.singleShot(0, ready)
