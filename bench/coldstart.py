@@ -63,6 +63,22 @@ def bare() -> None:
     app.exec()
 
 
+def stack(path: str) -> None:
+    """The floor of kapp's stack, for docs/performance.md: the empty window of ``bare`` plus
+    importing SQLAlchemy and kapp's table models, configuring the mappers and one query on
+    the database (what any main window on these records must pay before it shows them)."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session, configure_mappers
+
+    from kapp.storage import models
+
+    configure_mappers()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with Session(engine) as session:
+        session.execute(sa.select(models.Patient).limit(1)).all()
+    bare()
+
+
 def kapp(path: str) -> None:
     from kapp.app import run_app
     from kapp.cli import build_parser
@@ -82,5 +98,7 @@ def kapp(path: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "bare":
         bare()
+    elif sys.argv[1] == "stack":
+        stack(sys.argv[2])
     else:
         kapp(sys.argv[2])
