@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from kapp.services.changes import ChangeHub
 from kapp.services.keys import KeyRing, NoKeyRing
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class _lazy:  # noqa: N801 - used like a decorator, as functools.cached_property is
+class _lazy(Generic[T]):  # noqa: N801 - used like a decorator, as cached_property is
     """A service made on first use, once, even when a worker thread asks at the same time."""
 
     def __init__(self, make: Callable[[Any], T]) -> None:
@@ -41,6 +41,11 @@ class _lazy:  # noqa: N801 - used like a decorator, as functools.cached_property
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _lazy[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:

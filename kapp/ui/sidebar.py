@@ -68,7 +68,11 @@ class Sidebar(QWidget):
         self._tick = QTimer(self, interval=REFRESH_MS)
         self._tick.timeout.connect(self.refresh)
         self._tick.start()
-        if not fill_later:
+        if fill_later:  # a moment, on a slow laptop: say so rather than show no chairs
+            waiting = QListWidgetItem("Reading the chairs…")
+            waiting.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.chairs.addItem(waiting)
+        else:
             self.refresh()
 
     def remember(self, session_id: uuid.UUID) -> None:
