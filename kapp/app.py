@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.exc import DatabaseError
 
@@ -18,7 +20,10 @@ from kapp.storage.database import open_database
 log = logging.getLogger(__name__)
 
 
-def run_app(args: argparse.Namespace) -> int:
+def run_app(args: argparse.Namespace, *,
+            on_shown: Callable[[Any], None] | None = None) -> int:
+    """Open the database the arguments name and run the window; ``on_shown(window)`` is
+    called once the main window has been painted (the cold-start benchmark)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     url = url_from_args(args)
     label = url.database if url.get_backend_name() == "sqlite" else url.render_as_string()
@@ -28,7 +33,7 @@ def run_app(args: argparse.Namespace) -> int:
     except DatabaseDamaged as exc:  # reliability: offer the latest verified backup
         if not _restore_damaged(exc):
             return _cannot_open(str(exc), shown=True)
-        return run_app(args)
+        return run_app(args, on_shown=on_shown)
     except KappError as exc:
         return _cannot_open(str(exc))
     except DatabaseError as exc:
@@ -36,7 +41,7 @@ def run_app(args: argparse.Namespace) -> int:
     from kapp.ui.app import run_gui
 
     try:
-        return run_gui(gate)
+        return run_gui(gate, on_shown=on_shown)
     finally:
         gate.close()
 

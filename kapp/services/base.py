@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session as OrmSession
@@ -12,41 +10,11 @@ from sqlalchemy.orm import Session as OrmSession
 from kapp.domain.entities import User
 from kapp.domain.errors import FieldError, NotFound, PermissionDenied, RecordLocked, ValidationError
 from kapp.domain.permissions import Permission, require
+from kapp.services.changes import Change as Change  # re-exported: it lived here first
+from kapp.services.changes import ChangeHub
+from kapp.services.changes import Listener as Listener
 from kapp.storage import models as m
 from kapp.storage.database import Database, UnitOfWork
-
-
-class Change(StrEnum):
-    """What a service call changed, so each screen refreshes only when it must."""
-
-    USERS = "users"
-    PROTOCOL = "protocol"
-    PATIENTS = "patients"
-    COURSES = "courses"
-    SESSIONS = "sessions"
-    ENTRIES = "entries"  # vitals, events, side effects, reports, scores, notes
-    ALERTS = "alerts"
-    SETTINGS = "settings"  # clinic settings (name, lockout, idle lock)
-
-
-Listener = Callable[[frozenset[Change]], None]
-
-
-class ChangeHub:
-    """Tells listeners (the UI adapter turns this into a Qt signal) what changed."""
-
-    def __init__(self) -> None:
-        self._listeners: list[Listener] = []
-
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
-
-    def notify(self, *changes: Change) -> None:
-        if changes:
-            flags = frozenset(changes)
-            for listener in list(self._listeners):
-                listener(flags)
-
 
 Actor = User | uuid.UUID
 T = TypeVar("T")

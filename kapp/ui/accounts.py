@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from kapp.domain.accounts import MIN_PASSWORD_LENGTH
 from kapp.domain.enums import Role
 from kapp.domain.errors import KappError
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.services.users import Account
 from kapp.ui.context import AppContext
 from kapp.ui.forms import FormDialog, same_password

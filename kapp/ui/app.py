@@ -9,9 +9,10 @@ opens the database; without it (``OpenGate``) the database is already open.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from kapp.domain.entities import User
 from kapp.services.facade import Services
@@ -19,6 +20,7 @@ from kapp.services.startup import Gate, SignedIn
 from kapp.ui.backups import install_backups
 from kapp.ui.context import AppContext
 from kapp.ui.crash import install_excepthook
+from kapp.ui.first_paint import FirstPaint
 from kapp.ui.idle_lock import IdleTimer
 from kapp.ui.main_window import MainWindow
 from kapp.ui.security import SecurityControls
@@ -78,13 +80,19 @@ def ask_sign_in(gate: Gate) -> SignedIn | None:
     return dialog.result_value
 
 
-def run_gui(gate: Gate, *, argv: list[str] | None = None) -> int:
+def run_gui(gate: Gate, *, argv: list[str] | None = None,
+            on_shown: Callable[[QWidget], None] | None = None) -> int:
+    """Sign-in (or first run), then the main window until the application ends.
+    ``on_shown(window)`` is called once the main window has been painted (the cold-start
+    benchmark and its test)."""
     app = ensure_application(argv)
     install_excepthook()
     signed_in = ask_sign_in(gate) if gate.has_accounts() else ask_first_run(gate)
     if signed_in is None:
         return 0
     window = build_main_window(signed_in.services, gate.database_label, signed_in.user)
+    if on_shown is not None:
+        FirstPaint(window, on_shown)
     window.show()
     return app.exec()
 

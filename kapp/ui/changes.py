@@ -7,7 +7,7 @@ import weakref
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 
-from kapp.services.base import Change, ChangeHub
+from kapp.services.changes import Change, ChangeHub
 from kapp.ui.qt_compat import emit
 
 

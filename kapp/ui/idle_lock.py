@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapp.domain.entities import User
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import save_all
 from kapp.ui.sign_in import SignInForm, heading

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 import uuid
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QLocale, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -18,16 +19,17 @@ from PySide6.QtWidgets import (
 
 import kapp
 from kapp.domain.permissions import Permission, allowed
-from kapp.services.base import Change
-from kapp.ui import report_actions
-from kapp.ui.audit_viewer import open_audit_viewer
+from kapp.services.changes import Change
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import save_all
-from kapp.ui.overview import Overview
+from kapp.ui.first_paint import FirstPaint
 from kapp.ui.patient_list import PatientListView
-from kapp.ui.patient_page import PatientPage
-from kapp.ui.session.screen import SessionScreen
 from kapp.ui.sidebar import Sidebar
+
+if TYPE_CHECKING:  # the other screens are imported when first opened (cold start)
+    from kapp.ui.overview import Overview
+    from kapp.ui.patient_page import PatientPage
+    from kapp.ui.session.screen import SessionScreen
 
 PREFERRED_SIZE = (1280, 800)
 MAX_CHAIR_KEYS = 9
@@ -45,16 +47,18 @@ class MainWindow(QMainWindow):
         self.database_label = database_label
         self.setWindowTitle(f"kapp — {database_label}")
         self.stack = QStackedWidget()
-        self.overview = Overview(ctx, self)
+        self._overview: Overview | None = None  # made when first shown (cold start)
         self.patients = PatientListView(ctx.services, ctx.changes, parent=self, ctx=ctx)
         self.patients.patientActivated.connect(self.open_patient)
-        self.stack.addWidget(self.overview)
         self.stack.addWidget(self.patients)
         self.patient_page: PatientPage | None = None
         # One screen per open session, kept alive so that each chair keeps its own timer,
         # reminders and half-typed entries while the nurse looks at another.
         self.session_screens: dict[uuid.UUID, SessionScreen] = {}
-        self.sidebar = Sidebar(ctx)
+        # The chairs (each with its vitals and alerts read) fill in just after the first
+        # paint: the window shows at once on the patient list (cold start).
+        self.sidebar = Sidebar(ctx, fill_later=True)
+        FirstPaint(self, lambda _window: QTimer.singleShot(0, self, self.sidebar.fill))
         self.sidebar.overviewRequested.connect(self.show_overview)
         self.sidebar.patientsRequested.connect(self.show_patients)
         self.sidebar.sessionRequested.connect(self.open_session)
@@ -75,6 +79,17 @@ class MainWindow(QMainWindow):
         self._fit_to_screen()
         self.show_patients()
 
+    @property
+    def overview(self) -> Overview:
+        """The clinic overview, made (and its modules imported) the first time it is asked
+        for: the window opens on the patient list."""
+        if self._overview is None:
+            from kapp.ui.overview import Overview
+
+            self._overview = Overview(self.ctx, self)
+            self.stack.addWidget(self._overview)
+        return self._overview
+
     # -- Navigator ------------------------------------------------------------------------
     def show_overview(self) -> None:
         self.stack.setCurrentWidget(self.overview)
@@ -88,6 +103,8 @@ class MainWindow(QMainWindow):
             if self.patient_page is not None:
                 self.stack.removeWidget(self.patient_page)
                 self.patient_page.deleteLater()
+            from kapp.ui.patient_page import PatientPage
+
             self.patient_page = PatientPage(self.ctx, patient_id, self)
             self.stack.addWidget(self.patient_page)
         self.stack.setCurrentWidget(self.patient_page)
@@ -95,6 +112,8 @@ class MainWindow(QMainWindow):
     def open_session(self, session_id: uuid.UUID) -> None:
         screen = self.session_screens.get(session_id)
         if screen is None:
+            from kapp.ui.session.screen import SessionScreen
+
             screen = SessionScreen(self.ctx, session_id, self)
             self.session_screens[session_id] = screen
             self.stack.addWidget(screen)
@@ -112,7 +131,7 @@ class MainWindow(QMainWindow):
         if not ids:
             return
         current = self.stack.currentWidget()
-        here = ids.index(current.session_id) if isinstance(current, SessionScreen) \
+        here = ids.index(current.session_id) if current in self.session_screens.values() \
             and current.session_id in ids else -1
         self.open_session(ids[(here + step) % len(ids)])
 
@@ -124,8 +143,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.export_clinic_action = QAction("&Export CSV (whole clinic)…", self)
-        self.export_clinic_action.triggered.connect(
-            lambda: report_actions.export_csv(self.ctx, None, self))
+        self.export_clinic_action.triggered.connect(self.export_clinic)
         file_menu.addAction(self.export_clinic_action)
         self.audit_action = QAction("&Audit trail…", self)
         self.audit_action.setStatusTip("Who changed what and when; check the trail is intact "
@@ -205,8 +223,15 @@ class MainWindow(QMainWindow):
         self.audit_action.setEnabled(
             user is not None and allowed(user.role, Permission.VIEW_AUDIT))
 
+    def export_clinic(self) -> None:
+        from kapp.ui import report_actions  # reportlab and the exporters load when used
+
+        report_actions.export_csv(self.ctx, None, self)
+
     def show_audit_trail(self) -> None:
         if self.audit_action.isEnabled():
+            from kapp.ui.audit_viewer import open_audit_viewer
+
             self.audit_viewer = open_audit_viewer(self.ctx, self)
 
     def show_about(self) -> None:

@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 from kapp.domain import enums as e
 from kapp.domain.errors import KappError
 from kapp.domain.series import COURSE_WORDS
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.services.overview import Cancelled, ClinicOverview
 from kapp.ui.background import BackgroundReader, Task
 from kapp.ui.context import AppContext, Navigator
-from kapp.ui.progress_charts import day_text
+from kapp.ui.dates import day_text
 
 RELOAD_ON = frozenset({Change.SESSIONS, Change.ENTRIES, Change.COURSES, Change.PROTOCOL,
                        Change.PATIENTS})

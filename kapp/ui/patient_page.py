@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from kapp.domain.enums import Sex
 from kapp.domain.errors import KappError, NotFound
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.services.patient_view import FlagKind, FlagLevel, PatientFlag, PatientOverview
 from kapp.ui import report_actions
 from kapp.ui.context import AppContext, Navigator

@@ -6,11 +6,10 @@ line and band carries a text label, and hovering a point says what it is in word
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
 
 import pyqtgraph as pg
@@ -29,19 +28,11 @@ from kapp.domain.series import (
     SessionMark,
     percent_of,
 )
+from kapp.ui.dates import day_text as day_text  # re-exported: it lived here first
 
 SESSION_AXIS = "session"
 DATE_AXIS = "date"
 HALF_DAY = 12 * 3600
-
-
-def day_text(day: date, locale: QLocale | None = None) -> str:
-    """A date in the locale's short format with a four-digit year (ISO without a locale)."""
-    locale = locale or QLocale()
-    if locale.language() == QLocale.Language.C:
-        return day.isoformat()
-    pattern = re.sub(r"(?<!y)yy(?!y)", "yyyy", locale.dateFormat(QLocale.FormatType.ShortFormat))
-    return locale.toString(QDate(day.year, day.month, day.day), pattern)
 
 
 def number(value: float | None, digits: int = 0) -> str:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from kapp.domain.errors import KappError
 from kapp.domain.series import OutcomeSummary, ProgressSummary, percent_of
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.services.progress import PatientProgress
 from kapp.ui.background import BackgroundReader
 from kapp.ui.context import AppContext, Navigator

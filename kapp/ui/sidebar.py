@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from kapp.domain import enums as e
 from kapp.domain.entities import TreatmentSession
 from kapp.domain.protocol import Protocol
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.ui.context import AppContext
 from kapp.ui.session.timing import minutes_since, next_vitals_due
 
@@ -37,10 +37,14 @@ class Sidebar(QWidget):
     patientsRequested = Signal()  # noqa: N815
     sessionRequested = Signal(object)  # noqa: N815
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
+                 fill_later: bool = False) -> None:
+        """``fill_later``: the chairs are read at the first ``fill()`` (or ``chair_ids()``),
+        not now; the main window fills them right after its first paint."""
         super().__init__(parent)
         self._ctx = ctx
         self._opened: list[uuid.UUID] = []
+        self._filled = False
         self.overview_button = QPushButton("Overview")
         self.patients_button = QPushButton("Patients")
         self.overview_button.clicked.connect(self.overviewRequested)
@@ -64,7 +68,12 @@ class Sidebar(QWidget):
         self._tick = QTimer(self, interval=REFRESH_MS)
         self._tick.timeout.connect(self.refresh)
         self._tick.start()
-        self.refresh()
+        if fill_later:  # a moment, on a slow laptop: say so rather than show no chairs
+            waiting = QListWidgetItem("Reading the chairs…")
+            waiting.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.chairs.addItem(waiting)
+        else:
+            self.refresh()
 
     def remember(self, session_id: uuid.UUID) -> None:
         """A session opened in this window stays a chair until it is completed."""
@@ -72,10 +81,17 @@ class Sidebar(QWidget):
             self._opened.append(session_id)
         self.refresh()
 
+    def fill(self) -> None:
+        """Read the chairs unless that was done already."""
+        if not self._filled:
+            self.refresh()
+
     def chair_ids(self) -> list[uuid.UUID]:
+        self.fill()
         return [self.chairs.item(i).data(SESSION_ID_ROLE) for i in range(self.chairs.count())]
 
     def refresh(self) -> None:
+        self._filled = True
         services = self._ctx.services
         sessions = {s.id: s for s in services.sessions.in_progress()}
         for sid in self._opened:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from kapp.domain import enums as e
 from kapp.domain.entities import DissociationReport
 from kapp.domain.errors import FieldError, KappError, ValidationError
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import DraftHint, DraftKeeper
 from kapp.ui.session_steps._forms import (

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from kapp.domain.entities import Note
 from kapp.domain.errors import KappError
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import DraftHint, DraftKeeper
 from kapp.ui.session_steps._forms import (

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from kapp.domain import enums as e
 from kapp.domain.entities import TreatmentSession
 from kapp.domain.errors import KappError
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.services.reading import SessionEntries
 from kapp.ui import report_actions
 from kapp.ui.context import AppContext, Navigator

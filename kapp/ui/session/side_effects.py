@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from kapp.domain import enums as e
 from kapp.domain.entities import SideEffect
 from kapp.domain.errors import KappError
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.ui.context import AppContext
 from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (

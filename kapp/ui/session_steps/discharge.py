@@ -34,7 +34,7 @@ from kapp.domain.entities import TreatmentSession, VitalsReading
 from kapp.domain.errors import KappError
 from kapp.domain.protocol import Protocol
 from kapp.domain.vitals import VitalsInput, discharge_problems, fmt
-from kapp.services.base import Change
+from kapp.services.changes import Change
 from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext
 from kapp.ui.qt_compat import run_modal
