@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from kapp.domain.errors import Conflict, PermissionDenied, ValidationError
 from kapp.domain.protocol import Protocol
@@ -29,6 +30,24 @@ def test_create_search_and_edit_a_patient(services, staff):
                                       form=replace(FORM, allergies="latex"),
                                       expected_version=1)
     assert edited.allergies == "latex" and edited.version == 2
+
+
+def test_find_reads_one_page_and_says_whether_more_match(services, staff, db):
+    for n, family in enumerate(["Moss", "Moor", "Mill", "Oak"]):
+        services.patients.create(actor=staff.nurse, form=replace(
+            FORM, mrn=f"T-02{n}", family_name=family))
+    statements = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda *args: statements.append(args[2]))
+    page = services.patients.find("m", limit=2)
+    assert [p.family_name for p in page.patients] == ["Mill", "Moor"] and page.more
+    assert not any("count(" in sql.lower() for sql in statements)
+    assert any("LIMIT" in sql for sql in statements)
+    whole = services.patients.find("m", limit=3)
+    assert [p.family_name for p in whole.patients] == ["Mill", "Moor", "Moss"]
+    assert not whole.more
+    assert services.patients.search("m", limit=2) == list(page.patients)
+    assert services.patients.find("m", limit=0).patients == ()
 
 
 def test_a_stale_edit_is_refused_not_merged(services, staff):

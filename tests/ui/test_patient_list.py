@@ -182,9 +182,44 @@ def test_count_says_when_the_list_is_cut_short(qtbot, view, monkeypatch):
     monkeypatch.setattr(patient_list, "SEARCH_LIMIT", 2)
     view.refresh()
     assert view.count_label.text() == "Showing 2 of 3 — type to narrow"
-    qtbot.keyClicks(view.search, "ok")
-    qtbot.waitUntil(lambda: view.count_label.text()
-                    == "Showing the first 2 matches — type more to narrow")
+    qtbot.keyClicks(view.search, "ok")  # exactly 2 match: the list is whole
+    qtbot.waitUntil(lambda: view.count_label.text() == "2 of 3 patients match")
+    monkeypatch.setattr(patient_list, "SEARCH_LIMIT", 1)
+    view.refresh()
+    assert names(view) == ["Okada, Carmen"]
+    assert view.count_label.text() == "More than 1 patients match — type more to narrow"
+
+
+def test_a_keystroke_does_not_count_the_patients_again(qtbot, view, clinic, monkeypatch):
+    counted = []
+    real = clinic.patients.count
+    monkeypatch.setattr(clinic.patients, "count", lambda: counted.append(1) or real())
+    qtbot.keyClicks(view.search, "oka")
+    qtbot.waitUntil(lambda: len(names(view)) == 2)
+    view.refresh()
+    assert counted == []
+    assert view.count_label.text() == "2 of 3 patients match"
+
+
+def test_the_same_results_leave_the_table_alone(qtbot, view):
+    view.table.selectRow(1)
+    chosen = view.current_patient_id()
+    resets = []
+    view.model.modelReset.connect(lambda: resets.append(1))
+    view.refresh()
+    assert resets == [] and view.current_patient_id() == chosen
+    qtbot.keyClicks(view.search, "o")  # Okafor, Okada: another list
+    qtbot.waitUntil(lambda: len(names(view)) == 2)
+    assert resets == [1]
+
+
+def test_columns_fit_the_widest_cell(qtbot, view, clinic, nurse):
+    add_patient(clinic, nurse, "K-1004-LONG-MRN-0000", "Maximiliana-Josephine",
+                "Wolkenstein-Trostburg-Hohenems", date(1999, 12, 28))
+    qtbot.waitUntil(lambda: len(names(view)) == 4)
+    header = view.table.horizontalHeader()
+    for column in Column:
+        assert header.sectionSize(column) >= view.table.sizeHintForColumn(column), column
 
 
 def test_a_new_patient_appears_when_the_hub_notifies(qtbot, view, clinic, nurse):
