@@ -119,6 +119,8 @@ class Session(IdMixin, Base):
             name="concentration_positive",
         ),
         sa.Index("ix_sessions_patient_planned", "patient_id", "planned_start"),
+        # The patient list's figures (sessions done, last session) from the index alone.
+        sa.Index("ix_sessions_patient_status_start", "patient_id", "status", "actual_start"),
         sa.Index("ix_sessions_status", "status"),
     )
 
