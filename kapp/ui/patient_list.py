@@ -19,7 +19,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QSize,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
@@ -128,22 +127,50 @@ class PatientTableModel(QAbstractTableModel):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[PatientSummary] = []
-        self._texts: list[tuple[str, ...] | None] = []
+        self._texts: list[list[str | None]] = [[] for _ in _COLUMNS]
         self._keys: list[list[str | int] | None] = [None] * len(_COLUMNS)
         self._today = today
+        self._sorted_by: tuple[int, Qt.SortOrder] | None = None
 
     def set_patients(self, patients: Sequence[PatientSummary]) -> bool:
-        """Show these patients; returns False (and leaves the view alone: selection,
-        scrolling) when they are the ones already shown."""
-        patients = list(patients)
+        """Show these patients (in the order the list is sorted by); returns False, and
+        leaves the view alone (selection, scrolling), when they are the ones shown."""
+        patients = self._in_order(list(patients))
         if patients == self._rows:
             return False
         self.beginResetModel()
         self._rows = patients
-        self._texts = [None] * len(patients)
+        self._texts = [[None] * len(patients) for _ in _COLUMNS]
         self._keys = [None] * len(_COLUMNS)
         self.endResetModel()
         return True
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by a column's sort key (dates as dates, numbers as numbers), stably, in
+        Python: a sorting proxy would call back into Python for every comparison, at
+        every keystroke."""
+        if not 0 <= column < len(_COLUMNS):
+            return
+        self._sorted_by = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        ids = [self._rows[i.row()].id for i in before]
+        self._rows = self._in_order(self._rows)
+        self._texts = [[None] * len(self._rows) for _ in _COLUMNS]
+        self._keys = [None] * len(_COLUMNS)
+        where = {p.id: row for row, p in enumerate(self._rows)}
+        self.changePersistentIndexList(
+            before, [self.index(where[pid], i.column()) for pid, i in zip(ids, before,
+                                                                          strict=True)])
+        self.layoutChanged.emit()
+
+    def _in_order(self, patients: list[PatientSummary]) -> list[PatientSummary]:
+        if self._sorted_by is None:
+            return patients
+        column, order = self._sorted_by
+        key = self._sort_key
+        return sorted(patients, key=lambda p: key(p, _COLUMNS[column]),
+                      reverse=order == Qt.SortOrder.DescendingOrder)
 
     def patient(self, row: int) -> PatientSummary:
         return self._rows[row]
@@ -195,11 +222,11 @@ class PatientTableModel(QAbstractTableModel):
 
     def text(self, row: int, column: int) -> str:
         """What the cell at (row, column) of this model shows."""
-        texts = self._texts[row]
-        if texts is None:
-            patient = self._rows[row]
-            texts = self._texts[row] = tuple(self._text(patient, c) for c in _COLUMNS)
-        return texts[column]
+        texts = self._texts[column]
+        text = texts[row]
+        if text is None:
+            text = texts[row] = self._text(self._rows[row], _COLUMNS[column])
+        return text
 
     def widest_rows(self, column: int, n: int = 6) -> list[int]:
         """The rows whose text in ``column`` may be the widest, found without formatting
@@ -227,8 +254,8 @@ class PatientTableModel(QAbstractTableModel):
         for r, p in enumerate(rows):
             if column == Column.BORN:
                 day: date | None = p.date_of_birth
-            else:
-                day = local_day(p.last_session_at) if p.last_session_at else None
+            else:  # the UTC day: close enough to sample by, and no time zone sums
+                day = p.last_session_at.date() if p.last_session_at else None
             days.setdefault(None if day is None else (day.month, day.day >= 10), r)
         return list(days.values())
 
@@ -307,13 +334,11 @@ class PatientListView(QWidget):
         owner = changes.parent()
         self._ctx = ctx if ctx is not None else owner if isinstance(owner, AppContext) else None
         self._total: int | None = None  # counted again only when patients change
+        self._header_hints: list[int] = []
         # Ages follow the database's clock, so a test or a demo clinic set in the past
         # shows the ages it would have shown then.
         self.model = PatientTableModel(today or (lambda: local_day(services.db.clock.now())),
                                        self)
-        self._proxy = QSortFilterProxyModel(self)
-        self._proxy.setSourceModel(self.model)
-        self._proxy.setSortRole(SORT_ROLE)
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._debounce.timeout.connect(self.refresh)
@@ -361,7 +386,7 @@ class PatientListView(QWidget):
         self.addAction(find)
 
         self.table = QTableView()
-        self.table.setModel(self._proxy)
+        self.table.setModel(self.model)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -480,13 +505,15 @@ class PatientListView(QWidget):
         option = QStyleOptionViewItem()
         self.table.initViewItemOption(option)
         metrics = option.fontMetrics
+        if not self._header_hints:  # the headings' widths change only with the font
+            self._header_hints = [header.sectionSizeHint(c) for c in Column]
         for column in Column:
-            wanted = header.sectionSizeHint(column)
+            wanted = self._header_hints[column]
             rows = self.model.widest_rows(column)
             if rows:
                 row = max(rows, key=lambda r: metrics.horizontalAdvance(
                     self.model.text(r, column)))
-                index = self._proxy.mapFromSource(self.model.index(row, column))
+                index = self.model.index(row, column)
                 wanted = max(wanted, delegate.sizeHint(option, index).width())
             if wanted > header.sectionSize(column):
                 header.resizeSection(column, wanted)
@@ -494,12 +521,12 @@ class PatientListView(QWidget):
     def _select(self, patient_id: uuid.UUID) -> None:
         row = self.model.row_of(patient_id)
         if row is not None:
-            self.table.selectRow(self._proxy.mapFromSource(self.model.index(row, 0)).row())
+            self.table.selectRow(row)
 
     def _go_to_table(self) -> None:
         if self._debounce.isActive():
             self.refresh()
-        if self._proxy.rowCount() == 0:
+        if self.model.rowCount() == 0:
             return
         if not self.table.currentIndex().isValid():
             self.table.selectRow(0)
@@ -532,6 +559,11 @@ class PatientListView(QWidget):
             self._go_to_table()
             return True
         return super().eventFilter(watched, event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._header_hints = []
+        super().changeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

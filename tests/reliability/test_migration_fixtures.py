@@ -72,7 +72,7 @@ def test_each_revision_upgrades_to_head_keeping_its_data(tmp_path: Path, fixture
         indexes = {r[0] for r in conn.execute(
             "select name from sqlite_master where type = 'index'")}
     assert {"trg_audit_log_no_update", "trg_vitals_readings_no_delete"} <= triggers
-    assert "ix_sessions_patient_status_start" in indexes
+    assert {"ix_sessions_patient_status_start", "ix_patients_name_search"} <= indexes
 
 
 def test_there_is_a_fixture_for_every_revision_but_the_newest() -> None:

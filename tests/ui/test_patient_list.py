@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from PySide6.QtCore import QLocale, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QLocale, QPoint, QSortFilterProxyModel, Qt
 
 from kapp.domain.entities import PatientSummary
 from kapp.domain.enums import Indication, Sex
@@ -87,6 +87,9 @@ def test_model_passes_the_model_tester(qtmodeltester):
         summary(family_name="Lindqvist", given_name="Bo", indication=Indication.OTHER,
                 sessions_done=4, last_session_at=datetime(2025, 12, 1, 10, tzinfo=UTC)),
     ])
+    qtmodeltester.check(model)
+    model.sort(Column.SESSIONS, Qt.SortOrder.DescendingOrder)  # sorts itself, no proxy
+    assert model.index(0, Column.NAME).data() == "Lindqvist, Bo"
     qtmodeltester.check(model)
 
 
@@ -287,3 +290,21 @@ def test_without_a_configured_locale_dates_are_iso() -> None:
     from kapp.ui.patient_list import short_date
 
     assert short_date(date(1979, 8, 31), QLocale.c()) == "1979-08-31"
+
+
+def test_clicking_a_heading_sorts_and_keeps_the_chosen_patient(qtbot, view, clinic, nurse):
+    view.table.selectRow(0)
+    chosen = view.current_patient_id()  # Lindqvist, born 1975
+    header = view.table.horizontalHeader()
+    click = header.sectionViewportPosition(Column.BORN) + header.sectionSize(Column.BORN) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(click, header.height() // 2))
+    order = names(view)
+    assert order in (["Lindqvist, Bo", "Okafor, Ada", "Okada, Carmen"],
+                     ["Okada, Carmen", "Okafor, Ada", "Lindqvist, Bo"])
+    assert view.current_patient_id() == chosen
+    # A new search keeps the order chosen.
+    add_patient(clinic, nurse, "K-2002", "Eli", "Abara", date(1985, 1, 1))
+    qtbot.waitUntil(lambda: len(names(view)) == 4)
+    assert names(view).index("Abara, Eli") in (1, 2)
+    assert view.current_patient_id() == chosen
