@@ -13,11 +13,25 @@ from kapp.services.base import Actor, Change, Service, raise_if
 from kapp.storage import models as m
 from kapp.storage.database import UnitOfWork
 
+_SETTINGS = sa.select(m.ProtocolSetting.key, m.ProtocolSetting.value)
+_last: tuple[tuple[tuple[str, float], ...], Protocol] | None = None
+
 
 def load_protocol(uow_or_session: UnitOfWork | sa.orm.Session) -> Protocol:
+    """The protocol as stored now, read inside the caller's transaction.
+
+    The settings are read every time (another workstation may have changed them), but
+    building and checking a Protocol from them is done again only when they differ from
+    the last ones read: recording a reading should not re-validate the whole protocol."""
+    global _last
     session = uow_or_session.session if isinstance(uow_or_session, UnitOfWork) else uow_or_session
-    rows = session.execute(sa.select(m.ProtocolSetting.key, m.ProtocolSetting.value)).all()
-    return Protocol.from_values({k: v for k, v in rows})
+    rows = tuple((k, v) for k, v in session.execute(_SETTINGS))
+    last = _last
+    if last is not None and last[0] == rows:
+        return last[1]
+    protocol = Protocol.from_values(dict(rows))
+    _last = (rows, protocol)
+    return protocol
 
 
 class ProtocolService(Service):

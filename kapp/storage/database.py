@@ -31,7 +31,7 @@ from kapp.storage.migrate import (
     refuse_unusable,
     upgrade,
 )
-from kapp.storage.models import AuditEntry, Meta
+from kapp.storage.models import Meta
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class UnitOfWork:
         old: Mapping[str, Any] | None = None,
         new: Mapping[str, Any] | None = None,
         reason: str | None = None,
-    ) -> AuditEntry:
+    ) -> audit.Appended:
         return audit.append(
             self.session,
             at=self.now,
