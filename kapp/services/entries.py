@@ -37,7 +37,7 @@ from kapp.services.base import (
 from kapp.services.protocol import load_protocol
 from kapp.storage import mappers
 from kapp.storage import models as m
-from kapp.storage.database import UnitOfWork
+from kapp.storage.database import UnitOfWork, Writing
 
 # Entries may be typed a while after the event, and a session may start later than
 # planned, but not half a day before it was planned: that is a typing error.
@@ -79,15 +79,18 @@ _INSERT_ALERT = sa.insert(m.Alert)
 _VITAL_SIGNS = tuple(f.name for f in fields(VitalsInput))
 
 
-def _recording_in(uow: UnitOfWork, actor: Actor,
+def _connection(uow: UnitOfWork | Writing) -> sa.Connection:
+    return uow.connection if isinstance(uow, Writing) else uow.session.connection()
+
+
+def _recording_in(w: Writing, actor: Actor,
                   session_id: uuid.UUID) -> tuple[uuid.UUID, _Where]:
     """The acting user (re-read: a role is never taken on trust, a deactivated account
     can do nothing) and the session, if it may still change, in one read. The same
     checks, in the same order, as ``Service._user`` and ``editable_session``."""
     user_id = actor_id(actor)
     sid = session_id if isinstance(session_id, uuid.UUID) else None
-    row = uow.session.connection().execute(
-        _WHO_AND_WHERE, {"uid": user_id, "sid": sid}).first()
+    row = w.connection.execute(_WHO_AND_WHERE, {"uid": user_id, "sid": sid}).first()
     if row is None or not row.active:
         raise PermissionDenied("This account does not exist or has been deactivated.")
     require(row.role, Permission.RECORD, who=row.full_name)
@@ -135,9 +138,9 @@ class EntryService(Service):
         reading, its alerts and their audit entries (no ORM unit of work); the same
         checks, the same rows, the same durable commit.
         """
-        with self.db.unit_of_work() as uow:
-            user_id, where = _recording_in(uow, actor, session_id)
-            result = self._record_vitals(uow, user_id, where, values, taken_at, rhythm,
+        with self.db.writing() as w:
+            user_id, where = _recording_in(w, actor, session_id)
+            result = self._record_vitals(w, user_id, where, values, taken_at, rhythm,
                                          source, device_id, None)
         self.hub.notify(Change.ENTRIES, *([Change.ALERTS] if result.alerts else []))
         return result
@@ -164,7 +167,7 @@ class EntryService(Service):
         self.hub.notify(Change.ENTRIES, Change.ALERTS)
         return result
 
-    def _record_vitals(self, uow: UnitOfWork, user_id: uuid.UUID, row: _Where,
+    def _record_vitals(self, uow: UnitOfWork | Writing, user_id: uuid.UUID, row: _Where,
                        values: VitalsInput, taken_at: datetime | None, rhythm: str | None,
                        source: e.VitalsSource | str, device_id: str | None,
                        supersedes_id: uuid.UUID | None) -> RecordedVitals:
@@ -181,8 +184,7 @@ class EntryService(Service):
         predose = row.actual_start is None or when < row.actual_start
         measured = _floats(values)
         entry = d.Entry(new_id(), uow.now, user_id, None, supersedes_id)
-        conn = uow.session.connection()
-        conn.execute(_INSERT_VITALS, {
+        _connection(uow).execute(_INSERT_VITALS, {
             **_entry_columns(entry, uow.origin), **measured, "session_id": row.id,
             "taken_at": when, "rhythm": rhythm_text, "source": coded_source,
             "device_id": device_id, "predose": predose})
@@ -198,14 +200,14 @@ class EntryService(Service):
         return RecordedVitals(reading, tuple(alerts))
 
     @staticmethod
-    def _raise_alert(uow: UnitOfWork, user_id: uuid.UUID, session: _Where,
+    def _raise_alert(uow: UnitOfWork | Writing, user_id: uuid.UUID, session: _Where,
                      reading: d.VitalsReading, finding: AlertFinding) -> d.Alert:
         entry = d.Entry(new_id(), uow.now, user_id, None, None)
         alert = d.Alert(entry=entry, session_id=session.id, vitals_id=reading.id,
                         rule=finding.rule, severity=finding.severity,
                         message=finding.message, value=finding.value,
                         threshold=finding.threshold, raised_at=reading.taken_at)
-        uow.session.connection().execute(_INSERT_ALERT, {
+        _connection(uow).execute(_INSERT_ALERT, {
             **_entry_columns(entry, uow.origin), "session_id": session.id,
             "vitals_id": reading.id, "rule": alert.rule, "severity": alert.severity,
             "message": alert.message, "value": alert.value, "threshold": alert.threshold,

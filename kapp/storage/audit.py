@@ -18,9 +18,11 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain.ids import new_id
+from kapp.storage.engine import plain_rows
 from kapp.storage.models import AuditEntry
 
 GENESIS_HASH = "0" * 64
@@ -94,8 +96,17 @@ _LAST = (sa.select(AuditEntry.seq, AuditEntry.entry_hash)
 _INSERT = sa.insert(AuditEntry)
 
 
-def append(
-    session: OrmSession,
+def append(session: OrmSession, **entry: Any) -> Appended:
+    """Add one entry to the trail inside the caller's ORM transaction (see ``append_on``
+    for the arguments). Rows the caller added but did not flush yet are flushed first,
+    so the entry is written after what it records."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return append_on(session.connection(), **entry)
+
+
+def append_on(
+    conn: Connection,
     *,
     at: datetime,
     origin: str,
@@ -109,22 +120,17 @@ def append(
     new: Mapping[str, Any] | None = None,
     reason: str | None = None,
 ) -> Appended:
-    """Add one entry to the trail inside the caller's transaction.
+    """Add one entry to the trail inside the transaction open on ``conn``.
 
     The caller's transaction began with BEGIN IMMEDIATE (SQLite) so no other writer can
     take the same ``seq`` between reading the last entry and inserting this one; on
     PostgreSQL the unique constraint on ``seq`` refuses a duplicate.
 
-    Two plain statements on the transaction's connection (read the last entry, insert
-    this one), not the ORM's unit of work: an entry is written once and never changed.
-    Rows the caller added but did not flush yet are flushed first, so the entry is
-    written after what it records, as before.
+    Two plain statements (read the last entry, insert this one), not the ORM's unit of
+    work: an entry is written once and never changed.
     """
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    conn = session.connection()
-    last = conn.execute(_LAST).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    last = plain_rows(conn, _LAST)
+    seq, prev = (last[0][0] + 1, last[0][1]) if last else (1, GENESIS_HASH)
     entry = Appended(
         id=new_id(),
         seq=seq,

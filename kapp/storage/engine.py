@@ -162,6 +162,32 @@ def _tune_sqlite(engine: Engine, key: bytes | None = None) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_PLAIN_SQL: dict[tuple[str, int], str] = {}
+
+
+def plain_rows(conn: sa.Connection, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a small read without parameters, straight from the driver, inside the
+    transaction open on ``conn``: for hot reads of plain text and numbers, where no
+    column type has anything to convert. ``statement`` must be a module-level constant
+    (its SQL is compiled once per dialect and kept). A driver error comes out as
+    SQLAlchemy's, as from ``conn.execute``, so storage faults are translated alike."""
+    key = (conn.dialect.name, id(statement))
+    sql = _PLAIN_SQL.get(key)
+    if sql is None:
+        sql = _PLAIN_SQL[key] = str(statement.compile(
+            dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, (), exc, dbapi.Error,
+                                         hide_parameters=True, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
+
+
 def database_key(engine: Engine) -> bytes | None:
     """The raw SQLCipher key of an encrypted SQLite engine, else None."""
     return getattr(engine.dialect, "_kapp_key", None)
