@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -11,13 +12,31 @@ from kapp.domain.permissions import Permission
 from kapp.domain.protocol import Protocol
 from kapp.services.base import Actor, Change, Service, raise_if
 from kapp.storage import models as m
-from kapp.storage.database import UnitOfWork
+from kapp.storage.database import UnitOfWork, Writing
+from kapp.storage.engine import plain_rows
+
+_SETTINGS = sa.select(m.ProtocolSetting.key, m.ProtocolSetting.value)
+_last: tuple[tuple[Any, ...], Protocol] | None = None
 
 
-def load_protocol(uow_or_session: UnitOfWork | sa.orm.Session) -> Protocol:
-    session = uow_or_session.session if isinstance(uow_or_session, UnitOfWork) else uow_or_session
-    rows = session.execute(sa.select(m.ProtocolSetting.key, m.ProtocolSetting.value)).all()
-    return Protocol.from_values({k: v for k, v in rows})
+def load_protocol(source: UnitOfWork | Writing | sa.orm.Session) -> Protocol:
+    """The protocol as stored now, read inside the caller's transaction.
+
+    The settings are read every time (another workstation may have changed them), but
+    building and checking a Protocol from them is done again only when they differ from
+    the last ones read: recording a reading should not re-validate the whole protocol."""
+    global _last
+    if isinstance(source, Writing):
+        rows = tuple(plain_rows(source.connection, _SETTINGS))
+    else:
+        session = source.session if isinstance(source, UnitOfWork) else source
+        rows = tuple(tuple(row) for row in session.execute(_SETTINGS))
+    last = _last
+    if last is not None and last[0] == rows:
+        return last[1]
+    protocol = Protocol.from_values({key: value for key, value in rows})
+    _last = (rows, protocol)
+    return protocol
 
 
 class ProtocolService(Service):

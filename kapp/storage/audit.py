@@ -12,15 +12,17 @@ import json
 import math
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain.ids import new_id
+from kapp.storage.engine import plain_rows
 from kapp.storage.models import AuditEntry
 
 GENESIS_HASH = "0" * 64
@@ -67,8 +69,44 @@ def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
     return hashlib.sha256((prev_hash + _content(entry)).encode("utf-8")).hexdigest()
 
 
-def append(
-    session: OrmSession,
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """One entry as written to the trail (what ``entry_hash`` reads, plus its hashes)."""
+
+    id: uuid.UUID
+    seq: int
+    at: datetime
+    user_id: uuid.UUID | None
+    action: str
+    entity: str
+    entity_id: str | None
+    patient_id: uuid.UUID | None
+    session_id: uuid.UUID | None
+    old_values: Any
+    new_values: Any
+    reason: str | None
+    origin: str
+    prev_hash: str
+    entry_hash: str = ""
+
+
+# Built once: executing the same statement objects hits SQLAlchemy's compiled cache.
+_LAST = (sa.select(AuditEntry.seq, AuditEntry.entry_hash)
+         .order_by(AuditEntry.seq.desc()).limit(1))
+_INSERT = sa.insert(AuditEntry)
+
+
+def append(session: OrmSession, **entry: Any) -> Appended:
+    """Add one entry to the trail inside the caller's ORM transaction (see ``append_on``
+    for the arguments). Rows the caller added but did not flush yet are flushed first,
+    so the entry is written after what it records."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return append_on(session.connection(), **entry)
+
+
+def append_on(
+    conn: Connection,
     *,
     at: datetime,
     origin: str,
@@ -81,18 +119,19 @@ def append(
     old: Mapping[str, Any] | None = None,
     new: Mapping[str, Any] | None = None,
     reason: str | None = None,
-) -> AuditEntry:
-    """Add one entry to the trail inside the caller's transaction.
+) -> Appended:
+    """Add one entry to the trail inside the transaction open on ``conn``.
 
     The caller's transaction began with BEGIN IMMEDIATE (SQLite) so no other writer can
     take the same ``seq`` between reading the last entry and inserting this one; on
     PostgreSQL the unique constraint on ``seq`` refuses a duplicate.
+
+    Two plain statements (read the last entry, insert this one), not the ORM's unit of
+    work: an entry is written once and never changed.
     """
-    last = session.execute(
-        sa.select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    entry = AuditEntry(
+    last = plain_rows(conn, _LAST)
+    seq, prev = (last[0][0] + 1, last[0][1]) if last else (1, GENESIS_HASH)
+    entry = Appended(
         id=new_id(),
         seq=seq,
         at=at,
@@ -108,10 +147,15 @@ def append(
         origin=origin,
         prev_hash=prev,
     )
-    entry.entry_hash = entry_hash(entry, prev)
-    session.add(entry)
-    session.flush()
-    return entry
+    hashed = entry_hash(entry, prev)  # type: ignore[arg-type]
+    conn.execute(_INSERT, {
+        "id": entry.id, "seq": seq, "at": at, "user_id": user_id, "action": action,
+        "entity": entity, "entity_id": entry.entity_id, "patient_id": patient_id,
+        "session_id": session_id, "old_values": entry.old_values,
+        "new_values": entry.new_values, "reason": reason, "origin": origin,
+        "prev_hash": prev, "entry_hash": hashed,
+    })
+    return replace(entry, entry_hash=hashed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
@@ -31,7 +31,7 @@ from kapp.storage.migrate import (
     refuse_unusable,
     upgrade,
 )
-from kapp.storage.models import AuditEntry, Meta
+from kapp.storage.models import Meta
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class UnitOfWork:
         old: Mapping[str, Any] | None = None,
         new: Mapping[str, Any] | None = None,
         reason: str | None = None,
-    ) -> AuditEntry:
+    ) -> audit.Appended:
         return audit.append(
             self.session,
             at=self.now,
@@ -70,6 +70,36 @@ class UnitOfWork:
             old=old,
             new=new,
             reason=reason,
+        )
+
+
+@dataclass
+class Writing:
+    """One write transaction without the ORM, for the few hot paths that only read a row
+    or two and insert: the same BEGIN IMMEDIATE, the same durable commit, the same
+    audit chain as ``UnitOfWork``, without building an ORM session around them."""
+
+    connection: Connection
+    now: datetime
+    origin: str
+
+    def audit(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        action: str,
+        entity: str,
+        entity_id: uuid.UUID | str | None,
+        patient_id: uuid.UUID | None = None,
+        session_id: uuid.UUID | None = None,
+        old: Mapping[str, Any] | None = None,
+        new: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> audit.Appended:
+        return audit.append_on(
+            self.connection, at=self.now, origin=self.origin, user_id=user_id,
+            action=action, entity=entity, entity_id=entity_id, patient_id=patient_id,
+            session_id=session_id, old=old, new=new, reason=reason,
         )
 
 
@@ -108,6 +138,21 @@ class Database:
             origin = self.origin
             with self._sessions.begin() as session:
                 yield UnitOfWork(session=session, now=self.clock.now(), origin=origin)
+        except sa_exc.DBAPIError as exc:
+            fault = translate(exc)
+            if fault is None:
+                raise
+            log.warning("Storage fault while saving (%s): %s", fault.kind, exc.orig)
+            raise fault from exc
+
+    @contextmanager
+    def writing(self) -> Iterator[Writing]:
+        """A write transaction on a plain connection (see ``Writing``): commits on
+        success, rolls back wholly on any error; storage faults as in ``unit_of_work``."""
+        try:
+            origin = self.origin
+            with self.engine.begin() as connection:
+                yield Writing(connection=connection, now=self.clock.now(), origin=origin)
         except sa_exc.DBAPIError as exc:
             fault = translate(exc)
             if fault is None:

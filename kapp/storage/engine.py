@@ -155,11 +155,43 @@ def _tune_sqlite(engine: Engine, key: bytes | None = None) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         # Reads take a plain (deferred) BEGIN: in WAL mode they then never block a writer,
-        # so a long report cannot hold up the nurse's next entry.
-        if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # so a long report cannot hold up the nurse's next entry. Said to the driver
+        # directly (a tenth of a millisecond less per transaction than through
+        # SQLAlchemy's execution machinery); an error still comes out as SQLAlchemy's.
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        driver_execute(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def driver_execute(conn: sa.Connection, sql: str) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (no parameters) on the driver's connection under ``conn`` and return
+    its rows, raising a driver error as SQLAlchemy would (a ``DBAPIError`` wrapping it),
+    so that storage faults are translated the same way (``kapp.storage.faults``)."""
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall() if cursor.description else []
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, (), exc, dbapi.Error,
+                                         hide_parameters=True, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
+
+
+_PLAIN_SQL: dict[tuple[str, int], str] = {}
+
+
+def plain_rows(conn: sa.Connection, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a small read without parameters, straight from the driver, inside the
+    transaction open on ``conn``: for hot reads of plain text and numbers, where no
+    column type has anything to convert. ``statement`` must be a module-level constant
+    (its SQL is compiled once per dialect and kept)."""
+    key = (conn.dialect.name, id(statement))
+    sql = _PLAIN_SQL.get(key)
+    if sql is None:
+        sql = _PLAIN_SQL[key] = str(statement.compile(
+            dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    return driver_execute(conn, sql)
 
 
 def database_key(engine: Engine) -> bytes | None:

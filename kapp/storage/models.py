@@ -64,7 +64,13 @@ class ProtocolSetting(Base):
 
 class Patient(IdMixin, Base):
     __tablename__ = "patients"
-    __table_args__ = (sa.CheckConstraint("length(mrn) > 0", name="mrn_not_empty"),)
+    __table_args__ = (
+        sa.CheckConstraint("length(mrn) > 0", name="mrn_not_empty"),
+        # The patient search reads the list's columns in name order from this index alone,
+        # and stops after one page (limit + 1) of matches.
+        sa.Index("ix_patients_name_search", "family_name", "given_name", "mrn", "id",
+                 "date_of_birth", "indication"),
+    )
 
     mrn: Mapped[str] = mapped_column(sa.String(64), unique=True)
     given_name: Mapped[str] = mapped_column(sa.String(100))
@@ -119,6 +125,8 @@ class Session(IdMixin, Base):
             name="concentration_positive",
         ),
         sa.Index("ix_sessions_patient_planned", "patient_id", "planned_start"),
+        # The patient list's figures (sessions done, last session) from the index alone.
+        sa.Index("ix_sessions_patient_status_start", "patient_id", "status", "actual_start"),
         sa.Index("ix_sessions_status", "status"),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import html
 import re
 import uuid
@@ -18,7 +19,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QSize,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
@@ -108,22 +108,75 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone().date() if moment.tzinfo else moment.date()
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_SORT = int(SORT_ROLE)
+_ID = int(PATIENT_ID_ROLE)
+_COLUMNS = tuple(Column)
+
+
 class PatientTableModel(QAbstractTableModel):
-    """Rows of PatientSummary, one per patient, read-only."""
+    """Rows of PatientSummary, one per patient, read-only.
+
+    Each row's texts and sort keys are worked out once, when first asked for: a search
+    re-fills the model at every keystroke, and the view, the sorting proxy and the column
+    fitting ask for the same cells many times over."""
 
     def __init__(self, today: Callable[[], date] = date.today,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[PatientSummary] = []
+        self._texts: list[list[str | None]] = [[] for _ in _COLUMNS]
+        self._keys: list[list[str | int] | None] = [None] * len(_COLUMNS)
         self._today = today
+        self._sorted_by: tuple[int, Qt.SortOrder] | None = None
 
-    def set_patients(self, patients: Sequence[PatientSummary]) -> None:
+    def set_patients(self, patients: Sequence[PatientSummary]) -> bool:
+        """Show these patients (in the order the list is sorted by); returns False, and
+        leaves the view alone (selection, scrolling), when they are the ones shown."""
+        patients = self._in_order(list(patients))
+        if patients == self._rows:
+            return False
         self.beginResetModel()
-        self._rows = list(patients)
+        self._rows = patients
+        self._texts = [[None] * len(patients) for _ in _COLUMNS]
+        self._keys = [None] * len(_COLUMNS)
         self.endResetModel()
+        return True
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by a column's sort key (dates as dates, numbers as numbers), stably, in
+        Python: a sorting proxy would call back into Python for every comparison, at
+        every keystroke."""
+        if not 0 <= column < len(_COLUMNS):
+            return
+        self._sorted_by = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        ids = [self._rows[i.row()].id for i in before]
+        self._rows = self._in_order(self._rows)
+        self._texts = [[None] * len(self._rows) for _ in _COLUMNS]
+        self._keys = [None] * len(_COLUMNS)
+        where = {p.id: row for row, p in enumerate(self._rows)}
+        self.changePersistentIndexList(
+            before, [self.index(where[pid], i.column()) for pid, i in zip(ids, before,
+                                                                          strict=True)])
+        self.layoutChanged.emit()
+
+    def _in_order(self, patients: list[PatientSummary]) -> list[PatientSummary]:
+        if self._sorted_by is None:
+            return patients
+        column, order = self._sorted_by
+        key = self._sort_key
+        return sorted(patients, key=lambda p: key(p, _COLUMNS[column]),
+                      reverse=order == Qt.SortOrder.DescendingOrder)
 
     def patient(self, row: int) -> PatientSummary:
         return self._rows[row]
+
+    def patients(self) -> Sequence[PatientSummary]:
+        return self._rows
 
     def row_of(self, patient_id: uuid.UUID) -> int | None:
         return next((i for i, p in enumerate(self._rows) if p.id == patient_id), None)
@@ -132,7 +185,7 @@ class PatientTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: AnyIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else len(_COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -146,24 +199,65 @@ class PatientTableModel(QAbstractTableModel):
 
     def data(self, index: AnyIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or index.row() >= len(self._rows):
+        row, column = index.row(), index.column()
+        if not 0 <= row < len(self._rows) or not 0 <= column < len(_COLUMNS) \
+                or not index.isValid():
             return None
-        patient, column = self._rows[index.row()], Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(patient, column)
-        if role == SORT_ROLE:
-            return self._sort_key(patient, column)
-        if role == PATIENT_ID_ROLE:
-            return patient.id
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._alignment(column)
-        if role == Qt.ItemDataRole.ToolTipRole and column == Column.AGE:
-            return f"{self._age(patient)} years"
+        role = int(role)
+        if role == _DISPLAY:
+            return self.text(row, column)
+        if role == _SORT:  # asked for every row of one column at a time, when sorting
+            keys = self._keys[column]
+            if keys is None:
+                key = self._sort_key
+                keys = self._keys[column] = [key(p, _COLUMNS[column]) for p in self._rows]
+            return keys[row]
+        if role == _ID:
+            return self._rows[row].id
+        if role == _ALIGN:
+            return self._alignment(_COLUMNS[column])
+        if role == _TOOLTIP and column == Column.AGE:
+            return f"{self._age(self._rows[row])} years"
         return None
 
-    def text(self, row: int, column: Column) -> str:
-        """The text shown in a cell."""
-        return self._text(self._rows[row], column)
+    def text(self, row: int, column: int) -> str:
+        """What the cell at (row, column) of this model shows."""
+        texts = self._texts[column]
+        text = texts[row]
+        if text is None:
+            text = texts[row] = self._text(self._rows[row], _COLUMNS[column])
+        return text
+
+    def widest_rows(self, column: int, n: int = 6) -> list[int]:
+        """The rows whose text in ``column`` may be the widest, found without formatting
+        every cell: the longest names and MRNs, one row per indication, and one date per
+        kind of day and month (a date's width depends on its digits or month name)."""
+        rows = self._rows
+        if not rows:
+            return []
+        if column in (Column.NAME, Column.MRN, Column.SESSIONS):
+            length: Callable[[int], int] = {
+                Column.NAME: lambda r: len(rows[r].family_name) + len(rows[r].given_name),
+                Column.MRN: lambda r: len(rows[r].mrn),
+                Column.SESSIONS: lambda r: rows[r].sessions_done,
+            }[Column(column)]
+            return heapq.nlargest(n, range(len(rows)), key=length)
+        if column == Column.INDICATION:
+            kinds: dict[object, int] = {}
+            for r, p in enumerate(rows):
+                kinds.setdefault(p.indication, r)
+            return list(kinds.values())
+        if column == Column.AGE:  # the oldest and the youngest
+            born = [p.date_of_birth for p in rows]
+            return [born.index(min(born)), born.index(max(born))]
+        days: dict[object, int] = {}
+        for r, p in enumerate(rows):
+            if column == Column.BORN:
+                day: date | None = p.date_of_birth
+            else:  # the UTC day: close enough to sample by, and no time zone sums
+                day = p.last_session_at.date() if p.last_session_at else None
+            days.setdefault(None if day is None else (day.month, day.day >= 10), r)
+        return list(days.values())
 
     def _age(self, patient: PatientSummary) -> int:
         return age_on(patient.date_of_birth, self._today())
@@ -239,14 +333,12 @@ class PatientListView(QWidget):
         # change signals belong to it when the main window made them.
         owner = changes.parent()
         self._ctx = ctx if ctx is not None else owner if isinstance(owner, AppContext) else None
-        self._total = 0
+        self._total: int | None = None  # counted again only when patients change
+        self._header_hints: list[int] = []
         # Ages follow the database's clock, so a test or a demo clinic set in the past
         # shows the ages it would have shown then.
         self.model = PatientTableModel(today or (lambda: local_day(services.db.clock.now())),
                                        self)
-        self._proxy = QSortFilterProxyModel(self)
-        self._proxy.setSourceModel(self.model)
-        self._proxy.setSortRole(SORT_ROLE)
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._debounce.timeout.connect(self.refresh)
@@ -294,7 +386,7 @@ class PatientListView(QWidget):
         self.addAction(find)
 
         self.table = QTableView()
-        self.table.setModel(self._proxy)
+        self.table.setModel(self.model)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -340,21 +432,27 @@ class PatientListView(QWidget):
         layout.addWidget(self.pages, 1)
 
     def refresh(self) -> None:
-        """Run the search in the box now (typing waits for a pause first)."""
+        """Run the search in the box now (typing waits for a pause first).
+
+        One keystroke costs one short query (the first ``SEARCH_LIMIT`` matches and
+        whether there are more; no count of every match) and, only when the list
+        changed, one reset of the table and a fit of its columns."""
         self._debounce.stop()
         text = self.search.text().strip()
         selected = self.current_patient_id()
-        patients = self._services.patients.search(text, limit=SEARCH_LIMIT)
-        self._total = self._services.patients.count()
-        self.model.set_patients(patients)
-        self._fit_columns()
-        if selected is not None:
-            self._select(selected)
-        self._show_counts(text, len(patients))
+        found = self._services.patients.find(text, limit=SEARCH_LIMIT)
+        if self.model.set_patients(found.patients):
+            self._fit_columns()
+            if selected is not None:
+                self._select(selected)
+        self._show_counts(text, len(found.patients), found.more)
 
     @property
     def total(self) -> int:
-        """How many patients the database holds, as of the last refresh."""
+        """How many patients the database holds: counted once, then again only after
+        patients changed (not at every keystroke)."""
+        if self._total is None:
+            self._total = self._services.patients.count()
         return self._total
 
     def current_patient_id(self) -> uuid.UUID | None:
@@ -365,23 +463,24 @@ class PatientListView(QWidget):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
-    def _show_counts(self, text: str, shown: int) -> None:
+    def _show_counts(self, text: str, shown: int, more: bool) -> None:
         number = QLocale().toString
+        total = self.total
         if not text:
-            if shown < self._total:
-                counts = f"Showing {number(shown)} of {number(self._total)} — type to narrow"
+            if more:
+                counts = f"Showing {number(shown)} of {number(total)} — type to narrow"
             else:
                 counts = f"{number(shown)} patient" + ("" if shown == 1 else "s")
-        elif shown >= SEARCH_LIMIT:
-            counts = f"Showing the first {number(shown)} matches — type more to narrow"
+        elif more:
+            counts = f"More than {number(shown)} patients match — type more to narrow"
         else:
-            counts = (f"{number(shown)} of {number(self._total)} patients "
+            counts = (f"{number(shown)} of {number(total)} patients "
                       + ("matches" if shown == 1 else "match"))
         self.count_label.setText(counts)
         if shown:
             self.pages.setCurrentWidget(self.table)
             return
-        if self._total == 0:
+        if total == 0:
             self.count_label.clear()  # the message below says it in words
             title = "No patients yet"
             hint = ("Patients registered at this clinic will be listed here.</p><p>"
@@ -396,35 +495,38 @@ class PatientListView(QWidget):
 
     def _fit_columns(self) -> None:
         """Widen columns to their contents but never narrow them: columns that jumped
-        about with every typed letter made the list hard to follow."""
+        about with every typed letter made the list hard to follow.
+
+        Only the cells that may be the widest are measured (``widest_rows``): asking the
+        view for every cell's size hint cost a quarter of a second per keystroke with
+        200 patients listed."""
         header = self.table.horizontalHeader()
+        delegate = self.table.itemDelegate()
+        option = QStyleOptionViewItem()
+        self.table.initViewItemOption(option)
+        metrics = option.fontMetrics
+        if not self._header_hints:  # the headings' widths change only with the font
+            self._header_hints = [header.sectionSizeHint(c) for c in Column]
         for column in Column:
-            wanted = max(self._content_width(column), header.sectionSizeHint(column))
+            wanted = self._header_hints[column]
+            rows = self.model.widest_rows(column)
+            if rows:
+                row = max(rows, key=lambda r: metrics.horizontalAdvance(
+                    self.model.text(r, column)))
+                index = self.model.index(row, column)
+                wanted = max(wanted, delegate.sizeHint(option, index).width())
             if wanted > header.sectionSize(column):
                 header.resizeSection(column, wanted)
-
-    def _content_width(self, column: Column) -> int:
-        """What ``sizeHintForColumn`` gives, measured on the row with the widest text only:
-        asking the delegate for every cell of 200 rows took over 100 ms (at start and on
-        every search)."""
-        rows = self.model.rowCount()
-        if rows == 0:
-            return -1
-        metrics = self.table.fontMetrics()
-        widest = max(range(rows), key=lambda row: metrics.horizontalAdvance(
-            self.model.text(row, column)))
-        index = self._proxy.mapFromSource(self.model.index(widest, column))
-        return self.table.sizeHintForIndex(index).width()
 
     def _select(self, patient_id: uuid.UUID) -> None:
         row = self.model.row_of(patient_id)
         if row is not None:
-            self.table.selectRow(self._proxy.mapFromSource(self.model.index(row, 0)).row())
+            self.table.selectRow(row)
 
     def _go_to_table(self) -> None:
         if self._debounce.isActive():
             self.refresh()
-        if self._proxy.rowCount() == 0:
+        if self.model.rowCount() == 0:
             return
         if not self.table.currentIndex().isValid():
             self.table.selectRow(0)
@@ -438,6 +540,7 @@ class PatientListView(QWidget):
 
         created = PatientFormDialog.ask(self._ctx, None, self)
         if created is not None:
+            self._total = None
             self.refresh()
             self.patientActivated.emit(created.id)
 
@@ -446,6 +549,7 @@ class PatientListView(QWidget):
 
     def _on_changed(self, changes: frozenset[Change]) -> None:
         if Change.PATIENTS in changes:
+            self._total = None
             self.refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -455,6 +559,11 @@ class PatientListView(QWidget):
             self._go_to_table()
             return True
         return super().eventFilter(watched, event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._header_hints = []
+        super().changeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

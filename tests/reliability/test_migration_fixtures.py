@@ -39,6 +39,8 @@ def _snapshot(path: Path) -> dict[str, object]:
     ("kapp-rev0001.db", "0001", {"patients": 2, "vitals_readings": 2}),
     ("kapp-rev0002.db", "0002", {"patients": 6, "sessions": 100, "vitals_readings": 900,
                                  "alerts": 20, "instrument_responses": 200}),
+    ("kapp-rev0003.db", "0003_security", {"patients": 6, "sessions": 100}),
+    ("kapp-rev0004.db", "0004_drafts", {"patients": 6, "sessions": 100}),
 ])
 def test_each_revision_upgrades_to_head_keeping_its_data(tmp_path: Path, fixture: str,
                                                          revision: str,
@@ -67,7 +69,10 @@ def test_each_revision_upgrades_to_head_keeping_its_data(tmp_path: Path, fixture
         assert conn.execute("select count(*) from drafts").fetchone()[0] == 0
         triggers = {r[0] for r in conn.execute(
             "select name from sqlite_master where type = 'trigger'")}
+        indexes = {r[0] for r in conn.execute(
+            "select name from sqlite_master where type = 'index'")}
     assert {"trg_audit_log_no_update", "trg_vitals_readings_no_delete"} <= triggers
+    assert {"ix_sessions_patient_status_start", "ix_patients_name_search"} <= indexes
 
 
 def test_there_is_a_fixture_for_every_revision_but_the_newest() -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from kapp.domain.errors import Conflict, PermissionDenied, ValidationError
 from kapp.domain.protocol import Protocol
@@ -29,6 +30,26 @@ def test_create_search_and_edit_a_patient(services, staff):
                                       form=replace(FORM, allergies="latex"),
                                       expected_version=1)
     assert edited.allergies == "latex" and edited.version == 2
+
+
+def test_find_reads_one_page_and_says_whether_more_match(services, staff, db):
+    for n, family in enumerate(["Moss", "Moor", "Mill", "Oak"]):
+        services.patients.create(actor=staff.nurse, form=replace(
+            FORM, mrn=f"T-02{n}", family_name=family))
+    statements = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda *args: args[2] != "BEGIN" and statements.append(args[2]))
+    page = services.patients.find("m", limit=2)
+    assert [p.family_name for p in page.patients] == ["Mill", "Moor"] and page.more
+    # One query: the page (limit + 1 rows, no count of every match) with its figures.
+    assert len(statements) == 1 and "LIMIT" in statements[0]
+    assert "FROM patients" not in statements[0].split("LIMIT")[-1]
+    whole = services.patients.find("m", limit=3)
+    assert [p.family_name for p in whole.patients] == ["Mill", "Moor", "Moss"]
+    assert not whole.more
+    assert services.patients.search("m", limit=2) == list(page.patients)
+    assert all(p.sessions_done == 0 and p.last_session_at is None for p in page.patients)
+    assert services.patients.find("m", limit=0).patients == ()
 
 
 def test_a_stale_edit_is_refused_not_merged(services, staff):
@@ -103,3 +124,15 @@ def test_baseline_score_sets_the_course_baseline_and_item9_is_flagged(
                                            instrument="phq9", answers={1: 7},
                                            time_point="pre_session")
     assert any(err.field.startswith("item_") for err in caught.value.errors)
+
+
+def test_found_patients_carry_their_sessions_done_and_last_session(
+        services, staff, patient, planned, whole_session):
+    nobody = services.patients.create(actor=staff.nurse, form=replace(FORM, mrn="T-0300"))
+    before = {p.mrn: (p.sessions_done, p.last_session_at) for p in services.patients.search("")}
+    assert before == {"T-0001": (0, None), "T-0300": (0, None)}  # planned: not started
+    left = whole_session(planned)
+    found = {p.mrn: p for p in services.patients.find("").patients}
+    assert found["T-0001"].sessions_done == 1
+    assert found["T-0001"].last_session_at == left.actual_start
+    assert (found[nobody.mrn].sessions_done, found[nobody.mrn].last_session_at) == (0, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 from itertools import pairwise
@@ -73,13 +74,18 @@ def test_a_nurse_may_not_sign(services, staff, planned, whole_session):
 def test_every_mutation_writes_exactly_one_audit_entry_in_its_transaction(
         services, planned, whole_session):
     counts = []
-    original = services.db.unit_of_work
+    original, original_writing = services.db.unit_of_work, services.db.writing
 
     def counting():
         counts.append(_audit_count(services.db))
         return original()
 
+    def counting_writing():  # the ORM-free write transaction (recording vitals)
+        counts.append(_audit_count(services.db))
+        return original_writing()
+
     services.db.unit_of_work = counting  # type: ignore[method-assign]
+    services.db.writing = counting_writing  # type: ignore[method-assign]
     whole_session(planned)
     counts.append(_audit_count(services.db))
     steps = [b - a for a, b in pairwise(counts)]
@@ -199,3 +205,81 @@ def test_an_intranasal_esketamine_session_starts_and_stops_without_a_concentrati
                                                   kind="stop")
     assert stopped.state == "stopped" and stopped.dose_mg == 0
     assert services.sessions.get(session.id).status.value == "recovery"
+
+
+def test_recording_vitals_takes_a_bounded_number_of_statements(services, staff, planned, db):
+    """The nurse's most frequent entry: BEGIN IMMEDIATE, one read for the user and the
+    session, the protocol, the reading, the audit entry's predecessor and the entry,
+    COMMIT; an alert adds its row and its audit entry. No ORM unit of work, no re-read
+    after the commit. (Reads of plain values go straight to the driver and are not seen
+    by the engine's events, so they are counted from the driver below.)"""
+    engine_statements: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda *args: engine_statements.append(args[2]))
+    traced: list[str] = []  # and everything that reaches SQLite itself
+    db.engine.dispose()
+    sa.event.listen(db.engine, "connect",
+                    lambda dbapi, _rec: dbapi.set_trace_callback(traced.append))
+    services.entries.record_vitals(actor=staff.nurse, session_id=planned.id, values=VitalsInput(
+        hr=72, systolic=128, diastolic=82, spo2=98, rr=14))  # warms up (connects)
+    engine_statements.clear()
+    traced.clear()
+    quiet = services.entries.record_vitals(
+        actor=staff.nurse, session_id=planned.id,
+        values=VitalsInput(hr=74, systolic=126, diastolic=80, spo2=98, rr=14))
+    assert quiet.alerts == ()
+    sent = [s.split()[0].upper() for s in traced]
+    assert sent.count("SELECT") == 3 and sent.count("INSERT") == 2, traced
+    assert sent[0] == "BEGIN" and sent[-1] == "COMMIT" and len(sent) == 7, traced
+    assert len(engine_statements) == 3  # the user-and-session read, the two inserts
+    traced.clear()
+    loud = services.entries.record_vitals(
+        actor=staff.nurse, session_id=planned.id,
+        values=VitalsInput(hr=74, systolic=190, diastolic=82, spo2=98, rr=14))
+    assert [a.rule for a in loud.alerts] == ["predose_systolic_hold"]  # the rules still fire
+    per_alert = len(loud.alerts) * 3  # the alert, the audit predecessor, the audit entry
+    assert len(traced) == 7 + per_alert, traced
+
+
+def test_the_audit_chain_holds_across_quick_and_orm_writes(services, staff, planned, db):
+    en, sv = services.entries, services.sessions
+    en.record_vitals(actor=staff.nurse, session_id=planned.id,
+                     values=VitalsInput(hr=72, systolic=128, diastolic=82, spo2=98, rr=14))
+    sv.set_checklist(actor=staff.nurse, session_id=planned.id, which="pre",
+                     items={c.value: True for c in e.PreSessionCheck})
+    high = en.record_vitals(actor=staff.nurse, session_id=planned.id,
+                            values=VitalsInput(hr=72, systolic=200, diastolic=82, spo2=98))
+    en.correct_vitals(actor=staff.nurse, reading_id=high.reading.id, reason="cuff slipped",
+                      values=VitalsInput(hr=72, systolic=130, diastolic=82, spo2=98))
+    with db.reading() as s:
+        steps = list(verify_chain(s))
+        actions = s.execute(sa.select(m.AuditEntry.action).order_by(m.AuditEntry.seq.desc())
+                            .limit(6)).scalars().all()
+        stored = s.get(m.VitalsReading, high.reading.id)
+        assert stored is not None and stored.struck_at is not None
+        assert (stored.systolic, stored.entered_by_id, stored.origin) == (
+            200.0, staff.nurse.id, db.origin)
+    assert not any(isinstance(x, ChainBreak) for x in steps)
+    assert actions[:2] == ["vitals.record", "entry.strike"]
+    assert "vitals.record" in actions[2:]
+
+
+def test_recording_vitals_checks_who_and_where_as_before(services, staff, planned, db):
+    from kapp.domain.errors import NotFound, PermissionDenied
+
+    values = VitalsInput(hr=72, systolic=128, diastolic=82, spo2=98, rr=14)
+    record = services.entries.record_vitals
+    before = _audit_count(db)
+    with pytest.raises(PermissionDenied):
+        record(actor=uuid.uuid4(), session_id=planned.id, values=values)
+    with pytest.raises(NotFound):
+        record(actor=staff.nurse, session_id=uuid.uuid4(), values=values)
+    with pytest.raises(NotFound):
+        record(actor=staff.nurse, session_id="not-an-id", values=values)  # type: ignore[arg-type]
+    services.users.deactivate(actor=staff.admin, user_id=staff.nurse2.id, reason="left")
+    with pytest.raises(PermissionDenied):
+        record(actor=staff.nurse2, session_id=planned.id, values=values)
+    assert _audit_count(db) == before + 1  # the deactivation
+    services.sessions.abort(actor=staff.nurse, session_id=planned.id, reason="patient unwell")
+    with pytest.raises(RecordLocked, match="ended"):
+        record(actor=staff.nurse, session_id=planned.id, values=values)

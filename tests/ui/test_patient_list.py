@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from PySide6.QtCore import QLocale, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QLocale, QPoint, QSortFilterProxyModel, Qt
 
 from kapp.domain.entities import PatientSummary
 from kapp.domain.enums import Indication, Sex
@@ -87,6 +87,9 @@ def test_model_passes_the_model_tester(qtmodeltester):
         summary(family_name="Lindqvist", given_name="Bo", indication=Indication.OTHER,
                 sessions_done=4, last_session_at=datetime(2025, 12, 1, 10, tzinfo=UTC)),
     ])
+    qtmodeltester.check(model)
+    model.sort(Column.SESSIONS, Qt.SortOrder.DescendingOrder)  # sorts itself, no proxy
+    assert model.index(0, Column.NAME).data() == "Lindqvist, Bo"
     qtmodeltester.check(model)
 
 
@@ -182,9 +185,44 @@ def test_count_says_when_the_list_is_cut_short(qtbot, view, monkeypatch):
     monkeypatch.setattr(patient_list, "SEARCH_LIMIT", 2)
     view.refresh()
     assert view.count_label.text() == "Showing 2 of 3 — type to narrow"
-    qtbot.keyClicks(view.search, "ok")
-    qtbot.waitUntil(lambda: view.count_label.text()
-                    == "Showing the first 2 matches — type more to narrow")
+    qtbot.keyClicks(view.search, "ok")  # exactly 2 match: the list is whole
+    qtbot.waitUntil(lambda: view.count_label.text() == "2 of 3 patients match")
+    monkeypatch.setattr(patient_list, "SEARCH_LIMIT", 1)
+    view.refresh()
+    assert names(view) == ["Okada, Carmen"]
+    assert view.count_label.text() == "More than 1 patients match — type more to narrow"
+
+
+def test_a_keystroke_does_not_count_the_patients_again(qtbot, view, clinic, monkeypatch):
+    counted = []
+    real = clinic.patients.count
+    monkeypatch.setattr(clinic.patients, "count", lambda: counted.append(1) or real())
+    qtbot.keyClicks(view.search, "oka")
+    qtbot.waitUntil(lambda: len(names(view)) == 2)
+    view.refresh()
+    assert counted == []
+    assert view.count_label.text() == "2 of 3 patients match"
+
+
+def test_the_same_results_leave_the_table_alone(qtbot, view):
+    view.table.selectRow(1)
+    chosen = view.current_patient_id()
+    resets = []
+    view.model.modelReset.connect(lambda: resets.append(1))
+    view.refresh()
+    assert resets == [] and view.current_patient_id() == chosen
+    qtbot.keyClicks(view.search, "o")  # Okafor, Okada: another list
+    qtbot.waitUntil(lambda: len(names(view)) == 2)
+    assert resets == [1]
+
+
+def test_columns_fit_the_widest_cell(qtbot, view, clinic, nurse):
+    add_patient(clinic, nurse, "K-1004-LONG-MRN-0000", "Maximiliana-Josephine",
+                "Wolkenstein-Trostburg-Hohenems", date(1999, 12, 28))
+    qtbot.waitUntil(lambda: len(names(view)) == 4)
+    header = view.table.horizontalHeader()
+    for column in Column:
+        assert header.sectionSize(column) >= view.table.sizeHintForColumn(column), column
 
 
 def test_a_new_patient_appears_when_the_hub_notifies(qtbot, view, clinic, nurse):
@@ -252,3 +290,21 @@ def test_without_a_configured_locale_dates_are_iso() -> None:
     from kapp.ui.patient_list import short_date
 
     assert short_date(date(1979, 8, 31), QLocale.c()) == "1979-08-31"
+
+
+def test_clicking_a_heading_sorts_and_keeps_the_chosen_patient(qtbot, view, clinic, nurse):
+    view.table.selectRow(0)
+    chosen = view.current_patient_id()  # Lindqvist, born 1975
+    header = view.table.horizontalHeader()
+    click = header.sectionViewportPosition(Column.BORN) + header.sectionSize(Column.BORN) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(click, header.height() // 2))
+    order = names(view)
+    assert order in (["Lindqvist, Bo", "Okafor, Ada", "Okada, Carmen"],
+                     ["Okada, Carmen", "Okafor, Ada", "Lindqvist, Bo"])
+    assert view.current_patient_id() == chosen
+    # A new search keeps the order chosen.
+    add_patient(clinic, nurse, "K-2002", "Eli", "Abara", date(1985, 1, 1))
+    qtbot.waitUntil(lambda: len(names(view)) == 4)
+    assert names(view).index("Abara, Eli") in (1, 2)
+    assert view.current_patient_id() == chosen
