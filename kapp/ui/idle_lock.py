@@ -224,7 +224,7 @@ class IdleLock(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
         if kind == QEvent.Type.Close and watched is self.window:
-            QTimer.singleShot(0, self._after_close)
+            QTimer.singleShot(0, self, self._after_close)
         if self.state is State.LOCKED:
             if kind == QEvent.Type.Shortcut and not self._inside_form(watched):
                 return True  # no menu or window shortcut acts behind the lock
@@ -232,7 +232,7 @@ class IdleLock(QObject):
                     and watched.isWindow() and not self._is_covered(watched) \
                     and not isinstance(watched, LockPage) \
                     and watched.windowType() in (Qt.WindowType.Dialog, Qt.WindowType.Window):
-                QTimer.singleShot(0, lambda w=watched: self._cover_late(w))
+                QTimer.singleShot(0, self, lambda w=watched: self._cover_late(w))
             if kind == QEvent.Type.Resize:
                 for covered in self._covered:
                     if covered.window is watched:

@@ -72,7 +72,7 @@ class Problem(QWidget):
             host = self.beside or self.parentWidget()
             width = (host.width() if host is not None else 300) - self.icon.sizeHint().width()
             self.label.setMinimumHeight(self.label.heightForWidth(max(width - 12, 120)))
-            QTimer.singleShot(0, self._grow_window)
+            QTimer.singleShot(0, self, self._grow_window)  # not after deletion
         else:
             self.label.setMinimumHeight(0)
 

@@ -249,7 +249,7 @@ class SessionScreen(QWidget):
             if status is e.SessionStatus.RECOVERY
             else "Vitals — Tab to move, Enter to record")
         self.vitals_model.set_readings(entries.vitals, entries.alerts, start)
-        QTimer.singleShot(0, self.vitals_table.scrollToBottom)
+        QTimer.singleShot(0, self.vitals_table, self.vitals_table.scrollToBottom)
         self.timeline_model.set_lines(timeline(entries, self._names), start)
         self.chart.show_entries(s, entries, self.protocol)
         self.tick()
@@ -320,7 +320,7 @@ class SessionScreen(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self.vitals_box.isVisible():
-            QTimer.singleShot(0, self.vitals_entry.focus_first)
+            QTimer.singleShot(0, self.vitals_entry, self.vitals_entry.focus_first)
 
     # -- steps (dialogs owned by the steps work) -------------------------------------------
     def open_checklist(self) -> bool:
