@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 
 from kapp.domain.errors import FieldError
 from kapp.domain.ids import new_id
-from kapp.services.base import Actor, Service, raise_if
+from kapp.services.base import Actor, Service, actor_id, raise_if
 from kapp.storage import models as m
 
 MAX_KEY = 200
@@ -46,6 +47,37 @@ class SavedDraft:
     form_key: str
     content: dict[str, Any]
     saved_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DraftPlace:
+    """Where one's unsaved entry waits: what form, for which patient and session."""
+
+    form_key: str
+    what: str  # "note", "patient's words", "PHQ-9" ...
+    patient_id: Any  # uuid.UUID
+    mrn: str
+    patient_name: str  # "Family, Given", as lists show it
+    session_id: Any  # uuid.UUID | None
+    session_day: datetime | None
+    saved_at: datetime
+
+
+WHAT = {"note": "note", "dissociation": "patient's words"}
+
+
+def _ids(form_key: str) -> tuple[str, uuid.UUID | None, uuid.UUID | None, str]:
+    """(kind, patient id, session id, instrument code) named by a draft's key."""
+    parts = form_key.split(":")
+    try:
+        if parts[0] in WHAT and len(parts) == 2:
+            return parts[0], None, uuid.UUID(parts[1]), ""
+        if parts[0] == "instrument" and len(parts) == 5:
+            session = uuid.UUID(parts[4]) if parts[4] != "-" else None
+            return parts[0], uuid.UUID(parts[1]), session, parts[2]
+    except ValueError:
+        pass
+    return "", None, None, ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +188,43 @@ class DraftService(Service):
                 sa.select(m.Draft.form_key, m.Draft.saved_at).where(m.Draft.user_id == user.id)
                 .order_by(m.Draft.saved_at.desc())).all()
             return [DraftInfo(k, t) for k, t in rows]
+
+    def places(self, *, actor: Actor, names: Mapping[str, str] | None = None
+               ) -> list[DraftPlace]:
+        """The actor's drafts with the patient and session each belongs to, newest first
+        (the overview's "your unsaved entries"); ``names``: instrument code -> short name.
+        Drafts of forms this version does not know, or of a removed record, are left out."""
+        with self.db.reading() as s:
+            user = s.get(m.User, actor_id(actor))
+            if user is None:
+                return []
+            rows = s.execute(
+                sa.select(m.Draft.form_key, m.Draft.saved_at)
+                .where(m.Draft.user_id == user.id).order_by(m.Draft.saved_at.desc())).all()
+            wanted = [(key, at, *_ids(key)) for key, at in rows]
+            sessions = {sid for *_, sid, _ in wanted if sid is not None}
+            by_session = {r.id: r for r in s.execute(
+                sa.select(m.Session.id, m.Session.patient_id, m.Session.actual_start,
+                          m.Session.planned_start)
+                .where(m.Session.id.in_(sessions)))} if sessions else {}
+            patient_ids = {pid for *_, pid, _, _ in wanted if pid is not None} | {
+                r.patient_id for r in by_session.values()}
+            patients = {r.id: r for r in s.execute(
+                sa.select(m.Patient.id, m.Patient.mrn, m.Patient.family_name,
+                          m.Patient.given_name).where(m.Patient.id.in_(patient_ids)))
+            } if patient_ids else {}
+        found: list[DraftPlace] = []
+        for key, at, kind, pid, sid, code in wanted:
+            session = by_session.get(sid) if sid is not None else None
+            patient = patients.get(session.patient_id if session is not None else pid)
+            if not kind or patient is None or (sid is not None and session is None):
+                continue
+            what = WHAT.get(kind) or (names or {}).get(code, code.upper())
+            day = (session.actual_start or session.planned_start) if session else None
+            found.append(DraftPlace(key, what, patient.id, patient.mrn,
+                                    f"{patient.family_name}, {patient.given_name}",
+                                    sid, day, at))
+        return found
 
     @staticmethod
     def _key(form_key: Any) -> str:

@@ -120,6 +120,7 @@ class Overview(QWidget):
         self._reload = QTimer(self, singleShot=True, interval=500)
         self._reload.timeout.connect(self.refresh)
         ctx.changes.changed.connect(self._on_changed)
+        ctx.userChanged.connect(self._user_changed)
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
@@ -149,6 +150,14 @@ class Overview(QWidget):
         self.banner.hide()
         layout.addWidget(self.banner)
 
+        # A nurse's half-typed entries (kept as drafts through a crash or the lock) are
+        # easy to forget once she moved on: they are listed first, only when there are any.
+        self.drafts = Section("Your unsaved entries: open one to finish or discard it",
+                              "No unsaved entries")
+        self.drafts.list.itemActivated.connect(self._open)
+        self.drafts.list.itemClicked.connect(self._open)
+        self.drafts.hide()
+        layout.addWidget(self.drafts)
         self.today = Section("Today and in the chairs", "No sessions today")
         self.unsigned = Section("Waiting for a signature", "Every session is signed")
         self.due = Section("Next session due or overdue", "Nobody is due")
@@ -244,7 +253,36 @@ class Overview(QWidget):
              f"({x.patient.mrn}) · {(x.description or x.kind.value).replace('_', ' ')}, "
              f"{x.severity.value}" + ("" if x.resolved_at else ", not marked resolved"),
              "session", x.session_id) for x in data.side_effects])
+        self.show_drafts()
         self.loaded.emit()
+
+    def _user_changed(self, _user: object) -> None:
+        self.show_drafts()  # the list is each person's own
+
+    def show_drafts(self) -> None:
+        """List the signed-in person's own unsaved entries (a quick read of their drafts)."""
+        user = self.ctx.user
+        places = []
+        if user is not None:
+            try:
+                names = {code: i.name for code, i in
+                         self.ctx.services.overview.definitions.items()}
+                places = self.ctx.services.drafts.places(actor=user, names=names)
+            except KappError:
+                places = []
+        rows = []
+        for p in places:
+            where = (f"session of {day_text(p.session_day.astimezone().date())}"
+                     if p.session_day is not None else "patient page")
+            rows.append((f"✎ {p.what} · {p.patient_name} ({p.mrn}) · {where} · kept at "
+                         f"{time_text(p.saved_at)}",
+                         "session" if p.session_id else "patient",
+                         p.session_id or p.patient_id))
+        self.drafts.fill(rows)
+        shown = self.drafts.list
+        shown.setFixedHeight(shown.sizeHintForRow(0) * min(max(len(rows), 1), 4)
+                             + 2 * shown.frameWidth() + 4)
+        self.drafts.setVisible(bool(rows))
 
     @staticmethod
     def _due_words(days: int) -> str:
@@ -287,3 +325,5 @@ class Overview(QWidget):
         super().showEvent(event)
         if self._stale and not self.reader.busy:
             self.refresh()
+        elif self.data is not None:
+            self.show_drafts()  # drafts change without a clinic change (typing, the lock)

@@ -293,3 +293,42 @@ def test_a_colleague_signing_in_gets_an_empty_score_form(
     assert draft(services, staff.nurse2, key) is None
     ctx.set_user(staff.nurse)
     assert dialog.form.answers() == {1: 3, 2: 2, 3: 1}
+
+
+# -- the overview reminds each person of their own unsaved entries ---------------------------
+def test_the_overview_lists_ones_own_unsaved_entries_and_opens_them(
+        qtbot, services, staff, patient, planned) -> None:
+    from kapp.ui.overview import Overview
+
+    services.drafts.save(actor=staff.nurse, form_key=f"note:{planned.id}",
+                         content={"text": NOTE})
+    services.drafts.save(actor=staff.nurse, form_key=ui.draft_key(
+        patient.id, "phq9", e.TimePoint.BASELINE, None), content={"answers": {"1": 2}})
+    services.drafts.save(actor=staff.nurse2, form_key=f"note:{planned.id}",
+                         content={"text": "a colleague's words"})
+    services.drafts.save(actor=staff.nurse, form_key="unknown-form", content={"x": "y"})
+
+    calls: list[tuple[str, object]] = []
+    navigator = type("Nav", (), {
+        "open_session": lambda self, i: calls.append(("session", i)),
+        "open_patient": lambda self, i: calls.append(("patient", i)),
+        "show_overview": lambda self: None, "show_patients": lambda self: None})()
+    ctx = AppContext(services)
+    ctx.set_user(staff.nurse)
+    overview = Overview(ctx, navigator)
+    qtbot.addWidget(overview)
+    overview.resize(1366, 768)
+    overview.show()
+    qtbot.waitUntil(lambda: overview.data is not None and not overview.loading, timeout=20000)
+    texts = overview.drafts.texts()
+    assert overview.drafts.isVisible() and len(texts) == 2
+    assert any(t.startswith("✎ note · Testperson, Alex (T-0001) · session of") for t in texts)
+    assert any(t.startswith("✎ PHQ-9") and "patient page" in t for t in texts)
+    assert not any("colleague" in t for t in texts)
+    shot(overview, "overview_unsaved_entries")
+    row = next(i for i, t in enumerate(texts) if t.startswith("✎ note"))
+    overview.drafts.list.itemActivated.emit(overview.drafts.list.item(row))
+    assert calls == [("session", planned.id)]
+
+    ctx.set_user(staff.prescriber)  # someone else at the keyboard: not their list
+    assert not overview.drafts.isVisible()
