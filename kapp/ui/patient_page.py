@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -101,6 +101,11 @@ class PatientPage(QWidget):
         self._build()
         ctx.changes.changed.connect(self._on_changed)
         self.refresh()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DeferredDelete:  # closing: the next page reuses
+            self.progress.release_charts()               # this one's charts
+        return super().event(event)
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -181,12 +181,25 @@ class Chart(pg.PlotWidget):
                       color=theme.text.name())
         self.setMouseEnabled(x=True, y=False)
 
-    def reset(self, unit: str) -> None:
-        """Empty the chart for drawing again: far quicker than making a new one."""
+    def reset(self, title: str, unit: str,
+              open_session: Callable[[uuid.UUID], None] | None = None) -> None:
+        """Empty the chart for drawing again, perhaps as another chart of another patient:
+        far quicker than making a new one. Every item drawn is removed, and every setting
+        a drawing may change (title, unit, y-range, tick spacing, x-link, the tip shown,
+        where a click goes) is set back."""
         plot = self.getPlotItem()
         plot.clear()
         self.scatters, self.labels, self._band_labels, self._bands = {}, [], [], []
+        if title != self.title_text:
+            self.title_text = title
+            plot.setTitle(f"<b>{title}</b>", color=self.theme.text.name(), size="12pt")
+        if open_session is not None:
+            self._open_session = open_session
         plot.setLabel("left", unit, color=self.theme.text.name())
+        plot.getAxis("left").setTickSpacing()  # automatic again (side effects set it)
+        plot.vb.setToolTip("")
+        self.setXLink(None)
+        plot.vb.enableAutoRange(y=True)
 
     # -- drawing helpers ---------------------------------------------------------------
     def points(self, name: str, xs: Sequence[float], ys: Sequence[float],
@@ -294,21 +307,45 @@ class ChartBuilder:
 
     def __init__(self, series: PatientSeries, theme: Theme, axis: str,
                  open_session: Callable[[uuid.UUID], None],
-                 alert_hr: float | None = None, reuse: Mapping[str, Chart] | None = None,
+                 alert_hr: float | None = None, reuse: Iterable[Chart] = (),
                  ) -> None:
         self.series, self.theme, self.axis = series, theme, axis
-        self.reuse = {title: chart for title, chart in (reuse or {}).items()
-                      if chart.axis == axis and chart.theme == theme}
+        # Charts to draw into rather than make: by title first (the same chart of the same
+        # patient), then any other of this axis and theme. Those not needed stay here.
+        self.reuse: dict[str, Chart] = {}
+        self.spare: list[Chart] = []
+        for chart in reuse:
+            if chart.axis != axis or chart.theme != theme:
+                self.spare.append(chart)
+            elif chart.title_text in self.reuse:
+                self.spare.insert(0, chart)
+            else:
+                self.reuse[chart.title_text] = chart
         self.open_session = open_session
         self.alert_hr = alert_hr  # the protocol's heart-rate alert, drawn for context
+
+    def _reusable(self, title: str) -> Chart | None:
+        chart = self.reuse.pop(title, None)
+        if chart is not None:
+            return chart
+        for index, spare in enumerate(self.spare):
+            if spare.axis == self.axis and spare.theme == self.theme:
+                return self.spare.pop(index)
+        if self.reuse:
+            return self.reuse.pop(next(iter(self.reuse)))
+        return None
+
+    def unused(self) -> list[Chart]:
+        """The charts given for reuse that this drawing did not need."""
+        return [*self.reuse.values(), *self.spare]
 
     def x(self, mark: SessionMark) -> float:
         return float(mark.ordinal) if self.axis == SESSION_AXIS else mark.at.timestamp()
 
     def chart(self, title: str, unit: str, labelled_courses: bool = False) -> Chart:
-        chart = self.reuse.pop(title, None)
+        chart = self._reusable(title)
         if chart is not None:
-            chart.reset(unit)
+            chart.reset(title, unit, self.open_session)
         else:
             chart = Chart(title, unit, self.theme, self.axis, self.open_session)
         chart.courses(self.series.courses, labelled_courses)

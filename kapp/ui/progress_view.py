@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -198,6 +199,56 @@ class SummaryPanel(QWidget):
                 [f"Largest {s.bp_rise_max:+.0f} mmHg".replace("-", "−"), serious])
 
 
+class ChartPool:
+    """Charts kept from closed progress views, so that the next patient's view draws into
+    them instead of building new ones (a pyqtgraph chart costs about 10 ms to make before
+    it holds any data, and a ten-year patient has nine). A chart is emptied of everything
+    drawn (``Chart.reset``) before it is used again; kept charts wait hidden in a holder
+    widget of their own."""
+
+    LIMIT = 24
+
+    def __init__(self) -> None:
+        self._charts: list[Chart] = []
+        self._holder: QWidget | None = None
+
+    def take(self) -> list[Chart]:
+        """Every kept chart still alive; the pool is left empty."""
+        charts = [c for c in self._charts if shiboken6.isValid(c)]
+        self._charts.clear()
+        return charts
+
+    def give(self, charts: list[Chart]) -> None:
+        if self._holder is None or not shiboken6.isValid(self._holder):
+            self._holder = QWidget()
+            self._holder.setObjectName("kapp-chart-pool")
+            app = QCoreApplication.instance()
+            if app is not None:
+                app.aboutToQuit.connect(self.clear)
+        for chart in charts:
+            if not shiboken6.isValid(chart):
+                continue
+            if len(self._charts) >= self.LIMIT:
+                chart.deleteLater()
+                continue
+            chart.setXLink(None)
+            chart.setParent(self._holder)  # hidden, out of the closed view's layout
+            self._charts.append(chart)
+
+    def clear(self) -> None:
+        for chart in self.take():
+            chart.deleteLater()
+        if self._holder is not None and shiboken6.isValid(self._holder):
+            self._holder.deleteLater()
+        self._holder = None
+
+    def __len__(self) -> int:
+        return len(self._charts)
+
+
+POOL = ChartPool()
+
+
 class ProgressView(QWidget):
     """Summary figures and charts of one patient; ``loaded`` fires after each drawing."""
 
@@ -291,16 +342,17 @@ class ProgressView(QWidget):
         self.setUpdatesEnabled(False)  # one paint at the end, not one per chart
         try:
             self.summary.show_summary(self.progress, theme)
-            old = {chart.title_text: chart for chart in self.charts}
             builder = ChartBuilder(self.progress.series, theme, self.axis,
                                    self.navigator.open_session,
-                                   self.progress.protocol.alert_hr_at_or_above, reuse=old)
+                                   self.progress.protocol.alert_hr_at_or_above,
+                                   reuse=[*self.charts, *POOL.take()])
             self.charts = builder.build()
-            for chart in builder.reuse.values():  # charts this patient no longer needs
+            for chart in builder.unused():  # kept for the next drawing or the next patient
                 self.grid.removeWidget(chart)
-                chart.deleteLater()
+            POOL.give(builder.unused())
             for index, chart in enumerate(self.charts):
                 self.grid.addWidget(chart, index // COLUMNS, index % COLUMNS)
+                chart.setVisible(True)
         finally:
             self.setUpdatesEnabled(True)
         self.loaded.emit()
@@ -316,6 +368,19 @@ class ProgressView(QWidget):
     def chart(self, title_start: str) -> Chart:
         """The chart whose title starts with these words (tests, keyboard users)."""
         return next(c for c in self.charts if c.title_text.startswith(title_start))
+
+    def release_charts(self) -> None:
+        """Give the charts to the pool for the next patient's view (the view is closing);
+        called before the view is deleted."""
+        charts, self.charts = self.charts, []
+        for chart in charts:
+            self.grid.removeWidget(chart)
+        POOL.give(charts)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DeferredDelete:
+            self.release_charts()
+        return super().event(event)
 
     # -- staying current ---------------------------------------------------------------
     def _on_changed(self, changes: frozenset[Change]) -> None:
