@@ -98,6 +98,7 @@ class PatientPage(QWidget):
         self.patient_id = patient_id
         self.navigator = navigator
         self.overview: PatientOverview | None = None
+        self._tables_stale = True
         self._build()
         ctx.changes.changed.connect(self._on_changed)
         self.refresh()
@@ -144,7 +145,9 @@ class PatientPage(QWidget):
         self.tabs = QTabWidget()
         self.progress = ProgressView(self.ctx, self.patient_id, self.navigator)
         self.tabs.addTab(self.progress, "&Progress")
-        self.tabs.addTab(self._sessions_tab(), "&Sessions")
+        self.sessions_tab = self._sessions_tab()
+        self.tabs.addTab(self.sessions_tab, "&Sessions")
+        self.tabs.currentChanged.connect(self._tab_shown)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
@@ -227,6 +230,22 @@ class PatientPage(QWidget):
         ]))
         self._show_allergies(p.allergies)
         self._show_flags(overview.flags)
+        self._tables_stale = True
+        if self.tabs.currentWidget() is self.sessions_tab:
+            self._fill_tables()
+        has_course = bool(overview.open_courses)
+        self.plan_button.setEnabled(has_course)
+        self.plan_button.setToolTip("Plan the next session (Ctrl+Shift+P)" if has_course
+                                    else "Start a course first")
+
+    def _fill_tables(self) -> None:
+        """The Sessions tab's tables, filled when the tab is shown (not on opening the
+        page, which shows the progress first): sorting and fitting the columns of ten
+        years of sessions is worth doing only for someone who looks at them."""
+        overview = self.overview
+        if overview is None or not self._tables_stale:
+            return
+        self._tables_stale = False
         self.course_model.set_rows(overview.courses)
         self.session_model.set_rows(overview.sessions)
         self.sessions.resizeColumnsToContents()
@@ -234,10 +253,10 @@ class PatientPage(QWidget):
         self._fit_courses(len(overview.courses))
         self.no_sessions.setVisible(not overview.sessions)
         self.sessions.setVisible(bool(overview.sessions))
-        has_course = bool(overview.open_courses)
-        self.plan_button.setEnabled(has_course)
-        self.plan_button.setToolTip("Plan the next session (Ctrl+Shift+P)" if has_course
-                                    else "Start a course first")
+
+    def _tab_shown(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.sessions_tab:
+            self._fill_tables()
 
     def _fit_courses(self, rows: int) -> None:
         """As tall as its courses (up to four), so the sessions get the rest."""

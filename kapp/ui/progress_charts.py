@@ -103,6 +103,10 @@ class PointRef:
         return f"PointRef({self.session_id!r}, {self.tip!r})"
 
 
+def _tip(x: float, y: float, data: PointRef) -> str:
+    return data.tip
+
+
 def _pen(color: QColor, width: float = 2, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
     pen = QPen(color)
     pen.setWidthF(width)
@@ -159,6 +163,12 @@ class Chart(pg.PlotWidget):
         self.labels: list[str] = []  # every text drawn on the chart, for tests and review
         self._band_labels: list[tuple[pg.TextItem, float]] = []
         self._bands: list[QGraphicsRectItem] = []
+        # Items are kept when the chart is drawn again and given the new data, not made
+        # anew (removing and adding items is most of a drawing's cost): by kind, those in
+        # use first; the rest are hidden. Items of few kinds are made each time instead.
+        self._kept: dict[str, list] = {}
+        self._in_use: dict[str, int] = {}
+        self._made: list = []
         self.getPlotItem().vb.sigXRangeChanged.connect(lambda *_args: self.fit_to_view())
         self.setMinimumHeight(230)
         plot = self.getPlotItem()
@@ -188,7 +198,13 @@ class Chart(pg.PlotWidget):
         a drawing may change (title, unit, y-range, tick spacing, x-link, the tip shown,
         where a click goes) is set back."""
         plot = self.getPlotItem()
-        plot.clear()
+        kept = {id(item) for items in self._kept.values() for item in items}
+        for item in list(plot.items):
+            if id(item) in kept:
+                item.setVisible(False)  # shown again if this drawing uses it
+            else:
+                plot.removeItem(item)
+        self._in_use, self._made = {}, []
         self.scatters, self.labels, self._band_labels, self._bands = {}, [], [], []
         if title != self.title_text:
             self.title_text = title
@@ -202,21 +218,52 @@ class Chart(pg.PlotWidget):
         plot.vb.enableAutoRange(y=True)
 
     # -- drawing helpers ---------------------------------------------------------------
+    def _reuse(self, kind: str):
+        """A kept item of this kind not in use in this drawing (shown), or None."""
+        items = self._kept.setdefault(kind, [])
+        used = self._in_use.get(kind, 0)
+        self._in_use[kind] = used + 1
+        if used < len(items):
+            item = items[used]
+            item.setVisible(True)
+            return item
+        return None
+
+    def _keep(self, kind: str, item, ignore_bounds: bool = False) -> None:
+        self._kept[kind].append(item)
+        self.getPlotItem().addItem(item, ignoreBounds=ignore_bounds)
+
+    def visible_items(self) -> list:
+        """The items this drawing shows (kept items not used are hidden)."""
+        return [item for item in self.getPlotItem().items if item.isVisible()]
+
+    def curve(self, xs: Sequence[float], ys: Sequence[float], pen: QPen) -> None:
+        curve = self._reuse("curve")
+        if curve is None:
+            self._keep("curve", pg.PlotDataItem(list(xs), list(ys), pen=pen))
+        else:
+            curve.setData(list(xs), list(ys))
+            curve.setPen(pen)
+
     def points(self, name: str, xs: Sequence[float], ys: Sequence[float],
                refs: Sequence[PointRef], *, symbol: str = "o", color: QColor | None = None,
                size: float = 10, line: Qt.PenStyle | None = Qt.PenStyle.SolidLine,
                filled: bool = True) -> pg.ScatterPlotItem:
         color = color or self.theme.main
         if line is not None and len(xs) > 1:
-            self.addItem(pg.PlotDataItem(list(xs), list(ys), pen=_pen(color, 2, line)))
+            self.curve(xs, ys, _pen(color, 2, line))
         brush = QBrush(color) if filled else QBrush(self.theme.background)
-        scatter = pg.ScatterPlotItem(
-            x=list(xs), y=list(ys), data=list(refs), symbol=symbol, size=size,
-            pen=_pen(color, 1.5), brush=brush, hoverable=True, hoverSize=size + 5,
-            tip=lambda x, y, data: data.tip)
-        scatter.setZValue(10)
-        scatter.sigClicked.connect(self._clicked)
-        self.addItem(scatter)
+        options = {"x": list(xs), "y": list(ys), "data": list(refs), "symbol": symbol,
+                   "size": size, "pen": _pen(color, 1.5), "brush": brush, "hoverable": True,
+                   "hoverSize": size + 5, "tip": _tip}
+        scatter = self._reuse("scatter")
+        if scatter is None:
+            scatter = pg.ScatterPlotItem(**options)
+            scatter.setZValue(10)
+            scatter.sigClicked.connect(self._clicked)
+            self._keep("scatter", scatter)
+        else:
+            scatter.setData(**options)
         self.scatters[name] = scatter
         return scatter
 
@@ -229,23 +276,27 @@ class Chart(pg.PlotWidget):
                                                        "color": color.name(),
                                                        "anchors": [anchor, anchor]})
         self.addItem(line)
+        self._made.append(line)
         self.labels.append(label)
 
     def segment(self, x0: float, x1: float, y: float, label: str, style: Qt.PenStyle) -> None:
         if x0 == x1:  # one point so far: a short stub so that the line is visible
             pad = 0.4 if self.axis == SESSION_AXIS else HALF_DAY
             x0, x1 = x0 - pad, x1 + pad
-        self.addItem(pg.PlotDataItem([x0, x1], [y, y], pen=_pen(self.theme.text, 1.5, style)))
+        self.curve([x0, x1], [y, y], _pen(self.theme.text, 1.5, style))
         self.text(label, x0, y, anchor=(0, 1))
 
     def band(self, low: float, high: float, label: str, color: QColor) -> None:
         # A plain rectangle kept out of the auto-range, stretched to the view's width by
         # ``fit_to_view`` (a fixed huge width overflows the painter at high zoom).
-        region = QGraphicsRectItem(QRectF(0, low, 1, high - low))
+        region = self._reuse("band")
+        if region is None:
+            region = QGraphicsRectItem()
+            region.setPen(QPen(Qt.PenStyle.NoPen))
+            region.setZValue(-20)
+            self._keep("band", region, ignore_bounds=True)
+        region.setRect(QRectF(0, low, 1, high - low))
         region.setBrush(QBrush(color))
-        region.setPen(QPen(Qt.PenStyle.NoPen))
-        region.setZValue(-20)
-        self.getPlotItem().addItem(region, ignoreBounds=True)
         self._bands.append(region)
         text = self.text(label, 0, (low + high) / 2, color=self.theme.muted, anchor=(1, 0.5))
         text.setZValue(-10)
@@ -258,15 +309,22 @@ class Chart(pg.PlotWidget):
             x = (span.first_ordinal - 0.5 if self.axis == SESSION_AXIS
                  else span.first_at.timestamp() - HALF_DAY)
             label = f"{span.label} ▸" if labelled else None
+            line = None if label else self._reuse("course")
+            if line is not None:
+                line.setPos(x)
+                continue
             line = pg.InfiniteLine(pos=x, angle=90, movable=False,
                                    pen=_pen(self.theme.muted, 1.2, Qt.PenStyle.DashLine),
                                    label=label,
                                    labelOpts={"position": 0.97, "color": self.theme.text.name(),
                                               "anchors": [(0, 0), (0, 0)]})
             line.setZValue(-5)
-            self.addItem(line)
             if label:
+                self.addItem(line)
+                self._made.append(line)
                 self.labels.append(label)
+            else:
+                self._keep("course", line)
 
     def empty(self, message: str) -> None:
         self.getPlotItem().setRange(xRange=(0, 1), yRange=(0, 1))
@@ -276,11 +334,27 @@ class Chart(pg.PlotWidget):
              anchor: tuple[float, float] = (0, 0)) -> pg.TextItem:
         """A label in data coordinates that never widens the auto-range (a label placed
         at the edge of the view would otherwise push the edge further out, forever)."""
-        item = pg.TextItem(label, color=color or self.theme.text, anchor=anchor)
+        item = self._reuse("text")
+        if item is None:
+            item = pg.TextItem(label, color=color or self.theme.text, anchor=anchor)
+            self._keep("text", item, ignore_bounds=True)
+        else:
+            item.setText(label, color or self.theme.text)
+            item.setAnchor(anchor)
+        item.setZValue(0)
         item.setPos(x, y)
-        self.getPlotItem().addItem(item, ignoreBounds=True)
         self.labels.append(label)
         return item
+
+    def bars(self, xs: Sequence[float], heights: Sequence[float], base: Sequence[float],
+             width: float, brush: QBrush, pen: QPen) -> None:
+        options = {"x": list(xs), "height": list(heights), "y0": list(base), "width": width,
+                   "brush": brush, "pen": pen}
+        bars = self._reuse("bars")
+        if bars is None:
+            self._keep("bars", pg.BarGraphItem(**options))
+        else:
+            bars.setOpts(**options)
 
     def fit_to_view(self) -> None:
         """Bands span the range shown; their names sit at its right edge."""
@@ -547,9 +621,7 @@ class ChartBuilder:
                 continue
             color = QColor(self.theme.warn if name == "severe" else self.theme.main)
             color.setAlphaF(strength)
-            bars = pg.BarGraphItem(x=xs, height=heights, y0=list(base), width=width,
-                                   brush=QBrush(color, pattern), pen=_pen(color, 1))
-            chart.addItem(bars)
+            chart.bars(xs, heights, base, width, QBrush(color, pattern), _pen(color, 1))
             base = [b + h for b, h in zip(base, heights, strict=True)]
         chart.text("▒ mild  ▓ moderate  █ severe  ★ serious", xs[0] if xs else 0,
                    max([*base, 1]) + 0.9)

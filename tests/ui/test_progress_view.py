@@ -304,6 +304,29 @@ def close_view(view) -> None:
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
+def _looks(item) -> tuple:
+    """What one item draws, in comparable words and numbers."""
+    import pyqtgraph as pg
+
+    def r(values) -> tuple:
+        return tuple(round(float(v), 4) for v in values)
+
+    name = type(item).__name__
+    if isinstance(item, pg.TextItem):
+        return (name, item.toPlainText(), r((item.pos().x(), item.pos().y())))
+    if isinstance(item, pg.PlotDataItem):
+        xs, ys = item.getData()
+        return (name, r(xs), r(ys), item.opts["pen"].style())
+    if isinstance(item, pg.BarGraphItem):
+        return (name, r(item.opts["x"]), r(item.opts["height"]), r(item.opts["y0"]))
+    if isinstance(item, pg.InfiniteLine):
+        return (name, round(item.value(), 4))
+    if hasattr(item, "rect"):
+        rect = item.rect()
+        return (name, r((rect.top(), rect.height())), item.brush().color().name())
+    return (name,)
+
+
 def drawn(view) -> list[tuple]:
     """Everything each chart shows: title, texts, each point series, how many items."""
     out = []
@@ -312,7 +335,8 @@ def drawn(view) -> list[tuple]:
         points = {name: [(round(p.pos().x(), 6), round(p.pos().y(), 6), p.data().session_id)
                          for p in scatter.points()]
                   for name, scatter in chart.scatters.items()}
-        out.append((chart.title_text, sorted(chart.labels), points, len(plot.items),
+        shown = Counter(_looks(item) for item in chart.visible_items())
+        out.append((chart.title_text, sorted(chart.labels), points, sorted(shown.items()),
                     plot.getAxis("left").labelText, plot.vb.toolTip(),
                     plot.getAxis("left")._tickSpacing, plot.vb.state["autoRange"][1],
                     chart._open_session is view.charts[0]._open_session))
@@ -372,4 +396,4 @@ def test_reset_sets_back_what_a_drawing_changed(qtbot, services, demo_patient, e
     assert chart.title_text == "PHQ-9 total" and "PHQ-9 total" in plot.titleLabel.text
     assert plot.getAxis("left")._tickSpacing is None
     assert plot.vb.state["autoRange"][1] and not plot.vb.toolTip()
-    assert not plot.items and not chart.scatters and not chart.labels
+    assert not chart.visible_items() and not chart.scatters and not chart.labels
