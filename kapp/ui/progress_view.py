@@ -39,10 +39,17 @@ RELOAD_ON = frozenset({Change.SESSIONS, Change.ENTRIES, Change.COURSES, Change.P
 COLUMNS = 2
 
 
+_FONTS: dict[tuple[str, float, bool], QFont] = {}
+
+
 def _font(label: QLabel, scale: float, bold: bool = False) -> QLabel:
-    font = QFont(label.font())
-    font.setPointSizeF(font.pointSizeF() * scale)
-    font.setBold(bold)
+    base = label.font()
+    key = (base.key(), scale, bold)
+    font = _FONTS.get(key)
+    if font is None:  # made once: every patient page has six cards of these
+        font = _FONTS[key] = QFont(base)
+        font.setPointSizeF(font.pointSizeF() * scale)
+        font.setBold(bold)
     label.setFont(font)
     return label
 
