@@ -3,6 +3,7 @@ their sessions. The nurse starts a course and plans the next session from here."
 
 from __future__ import annotations
 
+import gc
 import uuid
 
 from PySide6.QtCore import QEvent, QModelIndex, QSortFilterProxyModel, Qt
@@ -90,9 +91,28 @@ def flag_chips(flags: tuple[PatientFlag, ...]) -> list[tuple[Level, str, str]]:
     return chips
 
 
+_start_up_frozen = False
+
+
+def freeze_start_up_objects() -> None:
+    """Once per process: collect the garbage, then move every object alive (the modules,
+    the services, the window) out of the cyclic garbage collector's sight. Without this
+    each full collection walks ~160,000 start-up objects, 90-150 ms that land inside
+    every fourth or fifth patient page opened. Frozen objects are still freed when
+    nothing refers to them; only a cycle among them would outlive its use. Best called
+    at the end of start-up (the main window shown); the first patient page does it
+    otherwise."""
+    global _start_up_frozen
+    if not _start_up_frozen:
+        _start_up_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 class PatientPage(QWidget):
     def __init__(self, ctx: AppContext, patient_id: uuid.UUID, navigator: Navigator,
                  parent: QWidget | None = None) -> None:
+        freeze_start_up_objects()
         super().__init__(parent)
         self.ctx = ctx
         self.patient_id = patient_id

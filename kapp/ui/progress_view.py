@@ -122,8 +122,10 @@ class SummaryPanel(QWidget):
                        self._dissociation(s), self._blood_pressure(s, theme)):
             self._card(used).show_figure(*figure)
             used += 1
-        for card in self.cards[used:]:
-            card.hide()
+        for card in self.cards[used:]:  # a panel kept from another patient had more
+            self.row.removeWidget(card)
+            card.deleteLater()
+        del self.cards[used:]
 
     @staticmethod
     def _outcome(o: OutcomeSummary, s: ProgressSummary,
@@ -207,17 +209,31 @@ class SummaryPanel(QWidget):
 
 
 class ChartPool:
-    """Charts kept from closed progress views, so that the next patient's view draws into
-    them instead of building new ones (a pyqtgraph chart costs about 10 ms to make before
-    it holds any data, and a ten-year patient has nine). A chart is emptied of everything
-    drawn (``Chart.reset``) before it is used again; kept charts wait hidden in a holder
-    widget of their own."""
+    """Charts and summary panels kept from closed progress views, so that the next
+    patient's view draws into them instead of building new ones (a pyqtgraph chart costs
+    about 10 ms to make before it holds any data, and a ten-year patient has nine; a
+    panel of six cards several ms). A chart is emptied of everything drawn
+    (``Chart.reset``) and a panel given every text anew before either is shown again;
+    both are put on screen only once filled. Kept ones wait hidden in a holder widget."""
 
     LIMIT = 24
 
     def __init__(self) -> None:
         self._charts: list[Chart] = []
+        self._panels: list[SummaryPanel] = []
         self._holder: QWidget | None = None
+
+    def take_panel(self) -> SummaryPanel | None:
+        while self._panels:
+            panel = self._panels.pop()
+            if shiboken6.isValid(panel):
+                return panel
+        return None
+
+    def give_panel(self, panel: SummaryPanel) -> None:
+        if shiboken6.isValid(panel) and len(self._panels) < 2:
+            panel.setParent(self.holder())
+            self._panels.append(panel)
 
     def take(self) -> list[Chart]:
         """Every kept chart still alive; the pool is left empty."""
@@ -225,13 +241,17 @@ class ChartPool:
         self._charts.clear()
         return charts
 
-    def give(self, charts: list[Chart]) -> None:
+    def holder(self) -> QWidget:
         if self._holder is None or not shiboken6.isValid(self._holder):
             self._holder = QWidget()
             self._holder.setObjectName("kapp-chart-pool")
             app = QCoreApplication.instance()
             if app is not None:
                 app.aboutToQuit.connect(self.clear)
+        return self._holder
+
+    def give(self, charts: list[Chart]) -> None:
+        holder = self.holder()
         for chart in charts:
             if not shiboken6.isValid(chart):
                 continue
@@ -239,12 +259,14 @@ class ChartPool:
                 chart.deleteLater()
                 continue
             chart.setXLink(None)
-            chart.setParent(self._holder)  # hidden, out of the closed view's layout
+            chart.setParent(holder)  # hidden, out of the closed view's layout
             self._charts.append(chart)
 
     def clear(self) -> None:
         for chart in self.take():
             chart.deleteLater()
+        while (panel := self.take_panel()) is not None:
+            panel.deleteLater()
         if self._holder is not None and shiboken6.isValid(self._holder):
             self._holder.deleteLater()
         self._holder = None
@@ -282,8 +304,12 @@ class ProgressView(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        self.summary = SummaryPanel()
-        layout.addWidget(self.summary)
+        # The summary panel comes with the first drawing (one kept from a closed view, or
+        # new), put here once filled: nothing of another patient is ever on screen.
+        self.summary: SummaryPanel | None = None
+        self._summary_slot = QVBoxLayout()
+        self._summary_slot.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._summary_slot)
         bar = QHBoxLayout()
         self.status = QLabel()
         self.status.setAccessibleName("Progress status")
@@ -348,7 +374,14 @@ class ProgressView(QWidget):
         theme = self._theme = Theme.of(self)
         self.setUpdatesEnabled(False)  # one paint at the end, not one per chart
         try:
-            self.summary.show_summary(self.progress, theme)
+            if self.summary is None:
+                summary = POOL.take_panel() or SummaryPanel()
+                summary.show_summary(self.progress, theme)
+                self._summary_slot.addWidget(summary)
+                summary.setVisible(True)
+                self.summary = summary
+            else:
+                self.summary.show_summary(self.progress, theme)
             builder = ChartBuilder(self.progress.series, theme, self.axis,
                                    self.navigator.open_session,
                                    self.progress.protocol.alert_hr_at_or_above,
@@ -383,6 +416,10 @@ class ProgressView(QWidget):
         for chart in charts:
             self.grid.removeWidget(chart)
         POOL.give(charts)
+        if self.summary is not None:
+            self._summary_slot.removeWidget(self.summary)
+            POOL.give_panel(self.summary)
+            self.summary = None
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.DeferredDelete:

@@ -340,6 +340,9 @@ def drawn(view) -> list[tuple]:
                     plot.getAxis("left").labelText, plot.vb.toolTip(),
                     plot.getAxis("left")._tickSpacing, plot.vb.state["autoRange"][1],
                     chart._open_session is view.charts[0]._open_session))
+    panel = view.summary  # the figures above the charts, as shown
+    out.append(tuple((c.text(), c.accessibleName()) for c in panel.cards
+                     if c.isVisibleTo(panel)))
     return out
 
 
@@ -355,12 +358,14 @@ def test_a_reused_chart_shows_nothing_of_the_previous_patient(qtbot, services, d
     POOL.clear()
     first, _ = open_view(qtbot, services, demo_patient)
     kept = set(map(id, first.charts))
+    panel = first.summary
     assert len(first.charts) >= 7
     close_view(first)
     assert len(POOL) == len(kept)
 
     second, navigator = open_view(qtbot, services, other)
     assert kept & set(map(id, second.charts)), "the charts were not reused"
+    assert second.summary is panel, "the summary panel was not reused"
     assert len(POOL) == len(kept) - len(second.charts)  # the rest wait for the next patient
     reused = drawn(second)
     assert all(c._open_session == navigator.open_session for c in second.charts)
