@@ -22,6 +22,7 @@ from kapp.domain.instruments import Instrument, load_instruments
 from kapp.domain.permissions import Permission, allowed
 from kapp.paths import instruments_dir
 from kapp.services.base import Service, get_or_404
+from kapp.services.progress import read_sessions
 from kapp.storage import mappers
 from kapp.storage import models as m
 
@@ -196,22 +197,10 @@ class _Latest:
     session_id: uuid.UUID | None
 
 
-_SESSION_COLUMNS = [c for c in m.Session.__table__.columns
-                    if c.key in TreatmentSession.__dataclass_fields__]
-
-
 def _sessions(s: OrmSession, patient_id: uuid.UUID) -> list[TreatmentSession]:
     """The patient's sessions, newest first, read as columns (not ORM objects)."""
-    rows = s.execute(sa.select(*_SESSION_COLUMNS).where(m.Session.patient_id == patient_id)
-                     .order_by(m.Session.planned_start.desc(),
-                               m.Session.number_in_course.desc()))
-    found = []
-    for row in rows.mappings():
-        values = dict(row)
-        values["pre_checklist"] = dict(values["pre_checklist"] or {})
-        values["discharge_checklist"] = dict(values["discharge_checklist"] or {})
-        found.append(TreatmentSession(**values))
-    return found
+    return read_sessions(s, patient_id, m.Session.planned_start.desc(),
+                         m.Session.number_in_course.desc())
 
 
 def _names(s: OrmSession, ids: set[uuid.UUID]) -> dict[uuid.UUID | None, str]:

@@ -112,17 +112,43 @@ class _SessionIds(_Ids):
 
 _SESSION_COLUMNS = [c for c in m.Session.__table__.columns
                     if c.key in d.TreatmentSession.__dataclass_fields__]
+_SESSION_NAMES = [c.key for c in _SESSION_COLUMNS]
+_UUIDS = [i for i, c in enumerate(_SESSION_COLUMNS) if isinstance(c.type, sa.Uuid)]
+_CHECKLISTS = [_SESSION_NAMES.index("pre_checklist"), _SESSION_NAMES.index("discharge_checklist")]
+# The ids as stored (text on SQLite): the same few course, patient and staff ids recur on
+# every row, and are parsed once each (see ``read_sessions``).
+_SESSION_SELECT = [sa.type_coerce(c, sa.String()).label(c.key) if i in _UUIDS else c
+                   for i, c in enumerate(_SESSION_COLUMNS)]
+
+
+def read_sessions(s: OrmSession, patient_id: uuid.UUID,
+                  *order_by: sa.ColumnElement) -> list[d.TreatmentSession]:
+    """A patient's sessions as domain records, read as columns (not ORM objects)."""
+    rows = s.execute(sa.select(*_SESSION_SELECT).where(m.Session.patient_id == patient_id)
+                     .order_by(*order_by))
+    parsed: dict[object, uuid.UUID] = {}
+
+    def as_uuid(raw: object) -> uuid.UUID | None:
+        if raw is None or isinstance(raw, uuid.UUID):
+            return raw
+        found = parsed.get(raw)
+        if found is None:
+            found = parsed[raw] = uuid.UUID(str(raw))
+        return found
+
+    found = []
+    for row in rows:
+        values = list(row)
+        for i in _UUIDS:
+            values[i] = as_uuid(values[i])
+        for i in _CHECKLISTS:
+            values[i] = dict(values[i] or {})
+        found.append(d.TreatmentSession(**dict(zip(_SESSION_NAMES, values, strict=True))))
+    return found
 
 
 def _sessions(s: OrmSession, patient_id: uuid.UUID) -> list[d.TreatmentSession]:
-    rows = s.execute(sa.select(*_SESSION_COLUMNS).where(m.Session.patient_id == patient_id))
-    found = []
-    for row in rows.mappings():
-        values = dict(row)
-        values["pre_checklist"] = dict(values["pre_checklist"] or {})
-        values["discharge_checklist"] = dict(values["discharge_checklist"] or {})
-        found.append(d.TreatmentSession(**values))
-    return found
+    return read_sessions(s, patient_id)
 
 
 def _flags(raw: object) -> tuple[str, ...]:
