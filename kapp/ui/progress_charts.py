@@ -186,9 +186,10 @@ class Chart(pg.PlotWidget):
             item.setTextPen(theme.text)
             item.setTickFont(font)
             item.enableAutoSIPrefix(False)  # "mg/kg", never "mg/kg (x0.001)"
-            # Major ticks and one level of minor ones: a third level (every 5 sessions
-            # between the tens) is hardly seen and costs a fifth of painting the chart.
-            item.setStyle(maxTickLevel=1)
+            if not isinstance(item, DayAxis):  # dates keep their month ticks
+                # Major ticks and one level of minor ones: a third level (every 5 sessions
+                # between the tens) is hardly seen and costs a fifth of painting the chart.
+                item.setStyle(maxTickLevel=1)
         plot.setLabel("left", unit, color=theme.text.name())
         plot.setLabel("bottom", "Session number" if axis == SESSION_AXIS else "Date",
                       color=theme.text.name())
