@@ -1,4 +1,4 @@
-"""Run the benchmark: ``python -m bench [--small] [--cache DIR]``."""
+"""Run the benchmark: ``python -m bench [--small] [--cache DIR] [--only CASE ...]``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from bench import cases, views
 from bench.clinic import build, working_copy
 from bench.encryption import encryption
 
+CASES = ("start", "search", "open", "pdf", "vitals", "encryption", "memory", "size")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
@@ -24,8 +26,13 @@ def main(argv: list[str] | None = None) -> int:
                              "runs (used by make test); its figures mean nothing")
     parser.add_argument("--cache", type=Path, default=Path(".bench"),
                         help="where the built clinic is kept (default .bench/)")
+    parser.add_argument("--only", action="append", choices=CASES, metavar="CASE",
+                        help="measure only this case (repeatable): " + ", ".join(CASES))
+    parser.add_argument("--runs", type=int, default=None,
+                        help="repeats of the timed cases (default 40; 3 with --small)")
     args = parser.parse_args(argv)
-    runs = 3 if args.small else 40
+    wanted = set(args.only or CASES)
+    runs = args.runs or (3 if args.small else 40)
     starts = 2 if args.small else 10
     clinic = build(args.cache, small=args.small)
     print(f"kapp benchmark on {platform.node() or 'this machine'}: "
@@ -39,26 +46,35 @@ def main(argv: list[str] | None = None) -> int:
     from kapp.ui.app import ensure_application
 
     ensure_application([])
-    figures = [cases.cold_start(clinic, starts)]
+    figures = [cases.cold_start(clinic, starts)] if "start" in wanted else []
     opened = open_database(sqlite_url(clinic.path))
     services = Services.for_database(opened.database)
-    figures.append(cases.search(services, runs * 3))
-    figures.append(views.open_patient(services, clinic.path, clinic.heaviest_mrn,
-                                      3 if args.small else 30))
-    figures += views.pdfs(services, clinic.heaviest_mrn, 2 if args.small else 10)
+    if "search" in wanted:
+        figures.append(cases.search(services, runs * 3))
+    if "open" in wanted:
+        figures += views.open_patient(services, clinic.path,
+                                      3 if args.small else (args.runs or 30), small=args.small)
+    if "pdf" in wanted:
+        figures += views.pdfs(services, clinic.heaviest_mrn, 2 if args.small else 10)
     opened.database.dispose()
-    with tempfile.TemporaryDirectory(prefix="kapp-bench-") as folder:
-        copy = working_copy(clinic, Path(folder))
-        opened = open_database(sqlite_url(copy))
-        services = Services.for_database(opened.database)
-        figures.append(cases.record_vitals(services, copy, runs * 5))
-        opened.database.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix="kapp-bench-") as folder:
-        figures += encryption(args.cache, Path(folder), patients=8 if args.small else 30,
-                              rounds=2 if args.small else 10, per_round=2 if args.small else 10)
-    figures.append(cases.memory(clinic))
-    figures.append(cases.size(clinic))
+    if "vitals" in wanted:
+        with tempfile.TemporaryDirectory(prefix="kapp-bench-") as folder:
+            copy = working_copy(clinic, Path(folder))
+            opened = open_database(sqlite_url(copy))
+            services = Services.for_database(opened.database)
+            figures.append(cases.record_vitals(services, copy, runs * 5))
+            opened.database.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
+    if "encryption" in wanted:
+        with tempfile.TemporaryDirectory(prefix="kapp-bench-") as folder:
+            figures += encryption(args.cache, Path(folder),
+                                  patients=8 if args.small else 30,
+                                  rounds=2 if args.small else 10,
+                                  per_round=2 if args.small else 10)
+    if "memory" in wanted:
+        figures.append(cases.memory(clinic))
+    if "size" in wanted:
+        figures.append(cases.size(clinic))
     report(figures)
     return 0
 

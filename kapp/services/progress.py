@@ -9,7 +9,9 @@ times quicker than loading ORM objects, and struck-through entries are left out 
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -72,7 +74,7 @@ class ProgressService(Service):
                 sa.select(m.Course).where(m.Course.patient_id == patient_id)).scalars()]
             sessions = _sessions(s, patient_id)
             ids = _SessionIds(sessions)
-            results = _scores(s, patient_id)
+            results = _scores(s, patient_id, ids, _Ids(c.id for c in courses))
             vitals = _vitals(s, patient_id, ids)
             reports = _dissociation(s, patient_id, ids)
             effects = _side_effects(s, patient_id, ids)
@@ -85,46 +87,97 @@ class ProgressService(Service):
         return PatientProgress(patient, series, protocol, self.definitions, now)
 
 
-class _SessionIds:
-    """Session ids without parsing a UUID per row: the bulky tables return the stored
-    text (SQLite) and it is looked up here; a driver that returns UUIDs passes through."""
+class _Ids:
+    """Known ids without parsing a UUID per row: the bulky tables return the stored text
+    (SQLite) and it is looked up here; a driver that returns UUIDs passes through."""
 
-    def __init__(self, sessions: list[d.TreatmentSession]) -> None:
-        self._by_text = {str(x.id): x.id for x in sessions} | {x.id.hex: x.id for x in sessions}
+    def __init__(self, known: Iterable[uuid.UUID]) -> None:
+        self._by_text: dict[str, uuid.UUID] = {}
+        for x in known:
+            self._by_text[str(x)] = self._by_text[x.hex] = x
 
     def __call__(self, raw: object) -> uuid.UUID:
         if isinstance(raw, uuid.UUID):
             return raw
         return self._by_text.get(str(raw)) or uuid.UUID(str(raw))
 
+    def maybe(self, raw: object) -> uuid.UUID | None:
+        return None if raw is None else self(raw)
+
+
+class _SessionIds(_Ids):
+    def __init__(self, sessions: list[d.TreatmentSession]) -> None:
+        super().__init__(x.id for x in sessions)
+
 
 _SESSION_COLUMNS = [c for c in m.Session.__table__.columns
                     if c.key in d.TreatmentSession.__dataclass_fields__]
+_SESSION_NAMES = [c.key for c in _SESSION_COLUMNS]
+_UUIDS = [i for i, c in enumerate(_SESSION_COLUMNS) if isinstance(c.type, sa.Uuid)]
+_CHECKLISTS = [_SESSION_NAMES.index("pre_checklist"), _SESSION_NAMES.index("discharge_checklist")]
+# The ids as stored (text on SQLite): the same few course, patient and staff ids recur on
+# every row, and are parsed once each (see ``read_sessions``).
+_SESSION_SELECT = [sa.type_coerce(c, sa.String()).label(c.key) if i in _UUIDS else c
+                   for i, c in enumerate(_SESSION_COLUMNS)]
 
 
-def _sessions(s: OrmSession, patient_id: uuid.UUID) -> list[d.TreatmentSession]:
-    rows = s.execute(sa.select(*_SESSION_COLUMNS).where(m.Session.patient_id == patient_id))
+def read_sessions(s: OrmSession, patient_id: uuid.UUID,
+                  *order_by: sa.ColumnElement) -> list[d.TreatmentSession]:
+    """A patient's sessions as domain records, read as columns (not ORM objects)."""
+    rows = s.execute(sa.select(*_SESSION_SELECT).where(m.Session.patient_id == patient_id)
+                     .order_by(*order_by))
+    parsed: dict[object, uuid.UUID] = {}
+
+    def as_uuid(raw: object) -> uuid.UUID | None:
+        if raw is None or isinstance(raw, uuid.UUID):
+            return raw
+        found = parsed.get(raw)
+        if found is None:
+            found = parsed[raw] = uuid.UUID(str(raw))
+        return found
+
     found = []
-    for row in rows.mappings():
-        values = dict(row)
-        values["pre_checklist"] = dict(values["pre_checklist"] or {})
-        values["discharge_checklist"] = dict(values["discharge_checklist"] or {})
-        found.append(d.TreatmentSession(**values))
+    for row in rows:
+        values = list(row)
+        for i in _UUIDS:
+            values[i] = as_uuid(values[i])
+        for i in _CHECKLISTS:
+            values[i] = dict(values[i] or {})
+        found.append(d.TreatmentSession(**dict(zip(_SESSION_NAMES, values, strict=True))))
     return found
 
 
-def _scores(s: OrmSession, patient_id: uuid.UUID) -> list[ScoreSample]:
+def _sessions(s: OrmSession, patient_id: uuid.UUID) -> list[d.TreatmentSession]:
+    return read_sessions(s, patient_id)
+
+
+def _flags(raw: object) -> tuple[str, ...]:
+    """A JSON list of flag codes as stored (text on SQLite, decoded by some drivers)."""
+    if raw is None or raw == "[]":
+        return ()
+    if isinstance(raw, str):
+        raw = json.loads(raw)
+    return tuple(raw or ())  # type: ignore[arg-type]
+
+
+def _scores(s: OrmSession, patient_id: uuid.UUID, sessions: _Ids,
+            courses: _Ids) -> list[ScoreSample]:
     r = m.InstrumentResponse
+    text = sa.String()
     # Only what the series use: dissociation scales at any time point, outcome scores at
     # the course's time points (sedation and the acute scores after dosing are not drawn).
     wanted = sa.or_(r.instrument.in_(DISSOCIATION_SCALES),
                     sa.and_(r.instrument.not_in(NOT_OUTCOMES),
                             r.time_point.in_(sorted(COURSE_TIME_POINTS))))
-    rows = s.execute(sa.select(r.id, r.patient_id, r.course_id, r.session_id, r.instrument,
-                               r.time_point, r.taken_at, r.total, r.band, r.flags)
+    # Ids and flags as stored: the course and session ids are looked up, not parsed.
+    rows = s.execute(sa.select(r.id, sa.type_coerce(r.course_id, text).label("course_id"),
+                               sa.type_coerce(r.session_id, text).label("session_id"),
+                               r.instrument, r.time_point, r.taken_at, r.total, r.band,
+                               sa.type_coerce(r.flags, text).label("flags"))
                      .where(r.patient_id == patient_id, r.struck_at.is_(None), wanted))
-    return [ScoreSample(x.id, x.patient_id, x.course_id, x.session_id, x.instrument,
-                        x.time_point, x.taken_at, x.total, x.band, tuple(x.flags or ()))
+    return [ScoreSample(x.id, patient_id, courses.maybe(x.course_id),
+                        sessions.maybe(x.session_id), x.instrument, x.time_point, x.taken_at,
+                        x.total, x.band, _flags(x.flags))
             for x in rows]
 
 

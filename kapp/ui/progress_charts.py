@@ -7,7 +7,7 @@ line and band carries a text label, and hovering a point says what it is in word
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -94,6 +94,10 @@ class PointRef:
         return f"PointRef({self.session_id!r}, {self.tip!r})"
 
 
+def _tip(x: float, y: float, data: PointRef) -> str:
+    return data.tip
+
+
 def _pen(color: QColor, width: float = 2, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
     pen = QPen(color)
     pen.setWidthF(width)
@@ -150,6 +154,12 @@ class Chart(pg.PlotWidget):
         self.labels: list[str] = []  # every text drawn on the chart, for tests and review
         self._band_labels: list[tuple[pg.TextItem, float]] = []
         self._bands: list[QGraphicsRectItem] = []
+        # Items are kept when the chart is drawn again and given the new data, not made
+        # anew (removing and adding items is most of a drawing's cost): by kind, those in
+        # use first; the rest are hidden. Items of few kinds are made each time instead.
+        self._kept: dict[str, list] = {}
+        self._in_use: dict[str, int] = {}
+        self._made: list = []
         self.getPlotItem().vb.sigXRangeChanged.connect(lambda *_args: self.fit_to_view())
         self.setMinimumHeight(230)
         plot = self.getPlotItem()
@@ -167,34 +177,88 @@ class Chart(pg.PlotWidget):
             item.setTextPen(theme.text)
             item.setTickFont(font)
             item.enableAutoSIPrefix(False)  # "mg/kg", never "mg/kg (x0.001)"
+            if not isinstance(item, DayAxis):  # dates keep their month ticks
+                # Major ticks and one level of minor ones: a third level (every 5 sessions
+                # between the tens) is hardly seen and costs a fifth of painting the chart.
+                item.setStyle(maxTickLevel=1)
         plot.setLabel("left", unit, color=theme.text.name())
         plot.setLabel("bottom", "Session number" if axis == SESSION_AXIS else "Date",
                       color=theme.text.name())
         self.setMouseEnabled(x=True, y=False)
 
-    def reset(self, unit: str) -> None:
-        """Empty the chart for drawing again: far quicker than making a new one."""
+    def reset(self, title: str, unit: str,
+              open_session: Callable[[uuid.UUID], None] | None = None) -> None:
+        """Empty the chart for drawing again, perhaps as another chart of another patient:
+        far quicker than making a new one. Every item drawn is removed, and every setting
+        a drawing may change (title, unit, y-range, tick spacing, x-link, the tip shown,
+        where a click goes) is set back."""
         plot = self.getPlotItem()
-        plot.clear()
+        kept = {id(item) for items in self._kept.values() for item in items}
+        for item in list(plot.items):
+            if id(item) in kept:
+                item.setVisible(False)  # shown again if this drawing uses it
+            else:
+                plot.removeItem(item)
+        self._in_use, self._made = {}, []
         self.scatters, self.labels, self._band_labels, self._bands = {}, [], [], []
+        if title != self.title_text:
+            self.title_text = title
+            plot.setTitle(f"<b>{title}</b>", color=self.theme.text.name(), size="12pt")
+        if open_session is not None:
+            self._open_session = open_session
         plot.setLabel("left", unit, color=self.theme.text.name())
+        plot.getAxis("left").setTickSpacing()  # automatic again (side effects set it)
+        plot.vb.setToolTip("")
+        self.setXLink(None)
+        plot.vb.enableAutoRange(y=True)
 
     # -- drawing helpers ---------------------------------------------------------------
+    def _reuse(self, kind: str):
+        """A kept item of this kind not in use in this drawing (shown), or None."""
+        items = self._kept.setdefault(kind, [])
+        used = self._in_use.get(kind, 0)
+        self._in_use[kind] = used + 1
+        if used < len(items):
+            item = items[used]
+            item.setVisible(True)
+            return item
+        return None
+
+    def _keep(self, kind: str, item, ignore_bounds: bool = False) -> None:
+        self._kept[kind].append(item)
+        self.getPlotItem().addItem(item, ignoreBounds=ignore_bounds)
+
+    def visible_items(self) -> list:
+        """The items this drawing shows (kept items not used are hidden)."""
+        return [item for item in self.getPlotItem().items if item.isVisible()]
+
+    def curve(self, xs: Sequence[float], ys: Sequence[float], pen: QPen) -> None:
+        curve = self._reuse("curve")
+        if curve is None:
+            self._keep("curve", pg.PlotDataItem(list(xs), list(ys), pen=pen))
+        else:
+            curve.setData(list(xs), list(ys))
+            curve.setPen(pen)
+
     def points(self, name: str, xs: Sequence[float], ys: Sequence[float],
                refs: Sequence[PointRef], *, symbol: str = "o", color: QColor | None = None,
                size: float = 10, line: Qt.PenStyle | None = Qt.PenStyle.SolidLine,
                filled: bool = True) -> pg.ScatterPlotItem:
         color = color or self.theme.main
         if line is not None and len(xs) > 1:
-            self.addItem(pg.PlotDataItem(list(xs), list(ys), pen=_pen(color, 2, line)))
+            self.curve(xs, ys, _pen(color, 2, line))
         brush = QBrush(color) if filled else QBrush(self.theme.background)
-        scatter = pg.ScatterPlotItem(
-            x=list(xs), y=list(ys), data=list(refs), symbol=symbol, size=size,
-            pen=_pen(color, 1.5), brush=brush, hoverable=True, hoverSize=size + 5,
-            tip=lambda x, y, data: data.tip)
-        scatter.setZValue(10)
-        scatter.sigClicked.connect(self._clicked)
-        self.addItem(scatter)
+        options = {"x": list(xs), "y": list(ys), "data": list(refs), "symbol": symbol,
+                   "size": size, "pen": _pen(color, 1.5), "brush": brush, "hoverable": True,
+                   "hoverSize": size + 5, "tip": _tip}
+        scatter = self._reuse("scatter")
+        if scatter is None:
+            scatter = pg.ScatterPlotItem(**options)
+            scatter.setZValue(10)
+            scatter.sigClicked.connect(self._clicked)
+            self._keep("scatter", scatter)
+        else:
+            scatter.setData(**options)
         self.scatters[name] = scatter
         return scatter
 
@@ -207,23 +271,27 @@ class Chart(pg.PlotWidget):
                                                        "color": color.name(),
                                                        "anchors": [anchor, anchor]})
         self.addItem(line)
+        self._made.append(line)
         self.labels.append(label)
 
     def segment(self, x0: float, x1: float, y: float, label: str, style: Qt.PenStyle) -> None:
         if x0 == x1:  # one point so far: a short stub so that the line is visible
             pad = 0.4 if self.axis == SESSION_AXIS else HALF_DAY
             x0, x1 = x0 - pad, x1 + pad
-        self.addItem(pg.PlotDataItem([x0, x1], [y, y], pen=_pen(self.theme.text, 1.5, style)))
+        self.curve([x0, x1], [y, y], _pen(self.theme.text, 1.5, style))
         self.text(label, x0, y, anchor=(0, 1))
 
     def band(self, low: float, high: float, label: str, color: QColor) -> None:
         # A plain rectangle kept out of the auto-range, stretched to the view's width by
         # ``fit_to_view`` (a fixed huge width overflows the painter at high zoom).
-        region = QGraphicsRectItem(QRectF(0, low, 1, high - low))
+        region = self._reuse("band")
+        if region is None:
+            region = QGraphicsRectItem()
+            region.setPen(QPen(Qt.PenStyle.NoPen))
+            region.setZValue(-20)
+            self._keep("band", region, ignore_bounds=True)
+        region.setRect(QRectF(0, low, 1, high - low))
         region.setBrush(QBrush(color))
-        region.setPen(QPen(Qt.PenStyle.NoPen))
-        region.setZValue(-20)
-        self.getPlotItem().addItem(region, ignoreBounds=True)
         self._bands.append(region)
         text = self.text(label, 0, (low + high) / 2, color=self.theme.muted, anchor=(1, 0.5))
         text.setZValue(-10)
@@ -236,15 +304,22 @@ class Chart(pg.PlotWidget):
             x = (span.first_ordinal - 0.5 if self.axis == SESSION_AXIS
                  else span.first_at.timestamp() - HALF_DAY)
             label = f"{span.label} ▸" if labelled else None
+            line = None if label else self._reuse("course")
+            if line is not None:
+                line.setPos(x)
+                continue
             line = pg.InfiniteLine(pos=x, angle=90, movable=False,
                                    pen=_pen(self.theme.muted, 1.2, Qt.PenStyle.DashLine),
                                    label=label,
                                    labelOpts={"position": 0.97, "color": self.theme.text.name(),
                                               "anchors": [(0, 0), (0, 0)]})
             line.setZValue(-5)
-            self.addItem(line)
             if label:
+                self.addItem(line)
+                self._made.append(line)
                 self.labels.append(label)
+            else:
+                self._keep("course", line)
 
     def empty(self, message: str) -> None:
         self.getPlotItem().setRange(xRange=(0, 1), yRange=(0, 1))
@@ -254,11 +329,27 @@ class Chart(pg.PlotWidget):
              anchor: tuple[float, float] = (0, 0)) -> pg.TextItem:
         """A label in data coordinates that never widens the auto-range (a label placed
         at the edge of the view would otherwise push the edge further out, forever)."""
-        item = pg.TextItem(label, color=color or self.theme.text, anchor=anchor)
+        item = self._reuse("text")
+        if item is None:
+            item = pg.TextItem(label, color=color or self.theme.text, anchor=anchor)
+            self._keep("text", item, ignore_bounds=True)
+        else:
+            item.setText(label, color or self.theme.text)
+            item.setAnchor(anchor)
+        item.setZValue(0)
         item.setPos(x, y)
-        self.getPlotItem().addItem(item, ignoreBounds=True)
         self.labels.append(label)
         return item
+
+    def bars(self, xs: Sequence[float], heights: Sequence[float], base: Sequence[float],
+             width: float, brush: QBrush, pen: QPen) -> None:
+        options = {"x": list(xs), "height": list(heights), "y0": list(base), "width": width,
+                   "brush": brush, "pen": pen}
+        bars = self._reuse("bars")
+        if bars is None:
+            self._keep("bars", pg.BarGraphItem(**options))
+        else:
+            bars.setOpts(**options)
 
     def fit_to_view(self) -> None:
         """Bands span the range shown; their names sit at its right edge."""
@@ -285,21 +376,45 @@ class ChartBuilder:
 
     def __init__(self, series: PatientSeries, theme: Theme, axis: str,
                  open_session: Callable[[uuid.UUID], None],
-                 alert_hr: float | None = None, reuse: Mapping[str, Chart] | None = None,
+                 alert_hr: float | None = None, reuse: Iterable[Chart] = (),
                  ) -> None:
         self.series, self.theme, self.axis = series, theme, axis
-        self.reuse = {title: chart for title, chart in (reuse or {}).items()
-                      if chart.axis == axis and chart.theme == theme}
+        # Charts to draw into rather than make: by title first (the same chart of the same
+        # patient), then any other of this axis and theme. Those not needed stay here.
+        self.reuse: dict[str, Chart] = {}
+        self.spare: list[Chart] = []
+        for chart in reuse:
+            if chart.axis != axis or chart.theme != theme:
+                self.spare.append(chart)
+            elif chart.title_text in self.reuse:
+                self.spare.insert(0, chart)
+            else:
+                self.reuse[chart.title_text] = chart
         self.open_session = open_session
         self.alert_hr = alert_hr  # the protocol's heart-rate alert, drawn for context
+
+    def _reusable(self, title: str) -> Chart | None:
+        chart = self.reuse.pop(title, None)
+        if chart is not None:
+            return chart
+        for index, spare in enumerate(self.spare):
+            if spare.axis == self.axis and spare.theme == self.theme:
+                return self.spare.pop(index)
+        if self.reuse:
+            return self.reuse.pop(next(iter(self.reuse)))
+        return None
+
+    def unused(self) -> list[Chart]:
+        """The charts given for reuse that this drawing did not need."""
+        return [*self.reuse.values(), *self.spare]
 
     def x(self, mark: SessionMark) -> float:
         return float(mark.ordinal) if self.axis == SESSION_AXIS else mark.at.timestamp()
 
     def chart(self, title: str, unit: str, labelled_courses: bool = False) -> Chart:
-        chart = self.reuse.pop(title, None)
+        chart = self._reusable(title)
         if chart is not None:
-            chart.reset(unit)
+            chart.reset(title, unit, self.open_session)
         else:
             chart = Chart(title, unit, self.theme, self.axis, self.open_session)
         chart.courses(self.series.courses, labelled_courses)
@@ -501,9 +616,7 @@ class ChartBuilder:
                 continue
             color = QColor(self.theme.warn if name == "severe" else self.theme.main)
             color.setAlphaF(strength)
-            bars = pg.BarGraphItem(x=xs, height=heights, y0=list(base), width=width,
-                                   brush=QBrush(color, pattern), pen=_pen(color, 1))
-            chart.addItem(bars)
+            chart.bars(xs, heights, base, width, QBrush(color, pattern), _pen(color, 1))
             base = [b + h for b, h in zip(base, heights, strict=True)]
         chart.text("▒ mild  ▓ moderate  █ severe  ★ serious", xs[0] if xs else 0,
                    max([*base, 1]) + 0.9)

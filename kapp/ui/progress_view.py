@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -38,10 +39,17 @@ RELOAD_ON = frozenset({Change.SESSIONS, Change.ENTRIES, Change.COURSES, Change.P
 COLUMNS = 2
 
 
+_FONTS: dict[tuple[str, float, bool], QFont] = {}
+
+
 def _font(label: QLabel, scale: float, bold: bool = False) -> QLabel:
-    font = QFont(label.font())
-    font.setPointSizeF(font.pointSizeF() * scale)
-    font.setBold(bold)
+    base = label.font()
+    key = (base.key(), scale, bold)
+    font = _FONTS.get(key)
+    if font is None:  # made once: every patient page has six cards of these
+        font = _FONTS[key] = QFont(base)
+        font.setPointSizeF(font.pointSizeF() * scale)
+        font.setBold(bold)
     label.setFont(font)
     return label
 
@@ -114,8 +122,10 @@ class SummaryPanel(QWidget):
                        self._dissociation(s), self._blood_pressure(s, theme)):
             self._card(used).show_figure(*figure)
             used += 1
-        for card in self.cards[used:]:
-            card.hide()
+        for card in self.cards[used:]:  # a panel kept from another patient had more
+            self.row.removeWidget(card)
+            card.deleteLater()
+        del self.cards[used:]
 
     @staticmethod
     def _outcome(o: OutcomeSummary, s: ProgressSummary,
@@ -198,6 +208,76 @@ class SummaryPanel(QWidget):
                 [f"Largest {s.bp_rise_max:+.0f} mmHg".replace("-", "−"), serious])
 
 
+class ChartPool:
+    """Charts and summary panels kept from closed progress views, so that the next
+    patient's view draws into them instead of building new ones (a pyqtgraph chart costs
+    about 10 ms to make before it holds any data, and a ten-year patient has nine; a
+    panel of six cards several ms). A chart is emptied of everything drawn
+    (``Chart.reset``) and a panel given every text anew before either is shown again;
+    both are put on screen only once filled. Kept ones wait hidden in a holder widget."""
+
+    LIMIT = 24
+
+    def __init__(self) -> None:
+        self._charts: list[Chart] = []
+        self._panels: list[SummaryPanel] = []
+        self._holder: QWidget | None = None
+
+    def take_panel(self) -> SummaryPanel | None:
+        while self._panels:
+            panel = self._panels.pop()
+            if shiboken6.isValid(panel):
+                return panel
+        return None
+
+    def give_panel(self, panel: SummaryPanel) -> None:
+        if shiboken6.isValid(panel) and len(self._panels) < 2:
+            panel.setParent(self.holder())
+            self._panels.append(panel)
+
+    def take(self) -> list[Chart]:
+        """Every kept chart still alive; the pool is left empty."""
+        charts = [c for c in self._charts if shiboken6.isValid(c)]
+        self._charts.clear()
+        return charts
+
+    def holder(self) -> QWidget:
+        if self._holder is None or not shiboken6.isValid(self._holder):
+            self._holder = QWidget()
+            self._holder.setObjectName("kapp-chart-pool")
+            app = QCoreApplication.instance()
+            if app is not None:
+                app.aboutToQuit.connect(self.clear)
+        return self._holder
+
+    def give(self, charts: list[Chart]) -> None:
+        holder = self.holder()
+        for chart in charts:
+            if not shiboken6.isValid(chart):
+                continue
+            if len(self._charts) >= self.LIMIT:
+                chart.deleteLater()
+                continue
+            chart.setXLink(None)
+            chart.setParent(holder)  # hidden, out of the closed view's layout
+            self._charts.append(chart)
+
+    def clear(self) -> None:
+        for chart in self.take():
+            chart.deleteLater()
+        while (panel := self.take_panel()) is not None:
+            panel.deleteLater()
+        if self._holder is not None and shiboken6.isValid(self._holder):
+            self._holder.deleteLater()
+        self._holder = None
+
+    def __len__(self) -> int:
+        return len(self._charts)
+
+
+POOL = ChartPool()
+
+
 class ProgressView(QWidget):
     """Summary figures and charts of one patient; ``loaded`` fires after each drawing."""
 
@@ -224,8 +304,12 @@ class ProgressView(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        self.summary = SummaryPanel()
-        layout.addWidget(self.summary)
+        # The summary panel comes with the first drawing (one kept from a closed view, or
+        # new), put here once filled: nothing of another patient is ever on screen.
+        self.summary: SummaryPanel | None = None
+        self._summary_slot = QVBoxLayout()
+        self._summary_slot.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._summary_slot)
         bar = QHBoxLayout()
         self.status = QLabel()
         self.status.setAccessibleName("Progress status")
@@ -290,17 +374,25 @@ class ProgressView(QWidget):
         theme = self._theme = Theme.of(self)
         self.setUpdatesEnabled(False)  # one paint at the end, not one per chart
         try:
-            self.summary.show_summary(self.progress, theme)
-            old = {chart.title_text: chart for chart in self.charts}
+            if self.summary is None:
+                summary = POOL.take_panel() or SummaryPanel()
+                summary.show_summary(self.progress, theme)
+                self._summary_slot.addWidget(summary)
+                summary.setVisible(True)
+                self.summary = summary
+            else:
+                self.summary.show_summary(self.progress, theme)
             builder = ChartBuilder(self.progress.series, theme, self.axis,
                                    self.navigator.open_session,
-                                   self.progress.protocol.alert_hr_at_or_above, reuse=old)
+                                   self.progress.protocol.alert_hr_at_or_above,
+                                   reuse=[*self.charts, *POOL.take()])
             self.charts = builder.build()
-            for chart in builder.reuse.values():  # charts this patient no longer needs
+            for chart in builder.unused():  # kept for the next drawing or the next patient
                 self.grid.removeWidget(chart)
-                chart.deleteLater()
+            POOL.give(builder.unused())
             for index, chart in enumerate(self.charts):
                 self.grid.addWidget(chart, index // COLUMNS, index % COLUMNS)
+                chart.setVisible(True)
         finally:
             self.setUpdatesEnabled(True)
         self.loaded.emit()
@@ -316,6 +408,23 @@ class ProgressView(QWidget):
     def chart(self, title_start: str) -> Chart:
         """The chart whose title starts with these words (tests, keyboard users)."""
         return next(c for c in self.charts if c.title_text.startswith(title_start))
+
+    def release_charts(self) -> None:
+        """Give the charts to the pool for the next patient's view (the view is closing);
+        called before the view is deleted."""
+        charts, self.charts = self.charts, []
+        for chart in charts:
+            self.grid.removeWidget(chart)
+        POOL.give(charts)
+        if self.summary is not None:
+            self._summary_slot.removeWidget(self.summary)
+            POOL.give_panel(self.summary)
+            self.summary = None
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DeferredDelete:
+            self.release_charts()
+        return super().event(event)
 
     # -- staying current ---------------------------------------------------------------
     def _on_changed(self, changes: frozenset[Change]) -> None:

@@ -155,9 +155,9 @@ def test_an_unsigned_session_shows_and_opens_by_keyboard(qtbot, ctx, planned, wh
     whole_session(planned)
     page = open_page(qtbot, ctx, planned.patient_id, navigator)
     assert any(t.startswith("Not signed: Induction session 1") for t in page.chip_texts())
+    page.tabs.setCurrentIndex(1)  # the tables are filled when their tab is shown
     table = page.sessions.model()
     assert table.index(0, SessionColumn.SIGNED_BY).data() == "⚠ Not signed"
-    page.tabs.setCurrentIndex(1)
     page.sessions.setFocus()
     page.sessions.setCurrentIndex(table.index(0, 0))
     qtbot.keyClick(page.sessions, Qt.Key.Key_Return)

@@ -294,3 +294,111 @@ def test_point_positions_are_inside_the_chart(qtbot, services, demo_patient):
     chart = view.chart("PHQ-9")
     where = chart.mapFromScene(point_for(chart.scatters["PHQ-9"], 0))
     assert chart.viewport().rect().contains(QPoint(where.x(), where.y()))
+
+
+# -- charts kept from one patient's view for the next ---------------------------------------
+
+
+def close_view(view) -> None:
+    view.deleteLater()  # as the main window closes a patient page: the charts go to the pool
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def _looks(item) -> tuple:
+    """What one item draws, in comparable words and numbers."""
+    import pyqtgraph as pg
+
+    def r(values) -> tuple:
+        return tuple(round(float(v), 4) for v in values)
+
+    name = type(item).__name__
+    if isinstance(item, pg.TextItem):
+        return (name, item.toPlainText(), r((item.pos().x(), item.pos().y())))
+    if isinstance(item, pg.PlotDataItem):
+        xs, ys = item.getData()
+        return (name, r(xs), r(ys), item.opts["pen"].style())
+    if isinstance(item, pg.BarGraphItem):
+        return (name, r(item.opts["x"]), r(item.opts["height"]), r(item.opts["y0"]))
+    if isinstance(item, pg.InfiniteLine):
+        return (name, round(item.value(), 4))
+    if hasattr(item, "rect"):
+        rect = item.rect()
+        return (name, r((rect.top(), rect.height())), item.brush().color().name())
+    return (name,)
+
+
+def drawn(view) -> list[tuple]:
+    """Everything each chart shows: title, texts, each point series, how many items."""
+    out = []
+    for chart in view.charts:
+        plot = chart.getPlotItem()
+        points = {name: [(round(p.pos().x(), 6), round(p.pos().y(), 6), p.data().session_id)
+                         for p in scatter.points()]
+                  for name, scatter in chart.scatters.items()}
+        shown = Counter(_looks(item) for item in chart.visible_items())
+        out.append((chart.title_text, sorted(chart.labels), points, sorted(shown.items()),
+                    plot.getAxis("left").labelText, plot.vb.toolTip(),
+                    plot.getAxis("left")._tickSpacing, plot.vb.state["autoRange"][1],
+                    chart._open_session is view.charts[0]._open_session))
+    panel = view.summary  # the figures above the charts, as shown
+    out.append(tuple((c.text(), c.accessibleName()) for c in panel.cards
+                     if c.isVisibleTo(panel)))
+    return out
+
+
+def test_a_reused_chart_shows_nothing_of_the_previous_patient(qtbot, services, db,
+                                                              demo_patient, english):
+    from kapp.ui.progress_view import POOL
+
+    with db.reading() as s:  # the demo patient with fewest sessions: other charts, fewer
+        counts = Counter(s.execute(sa.select(m.Session.patient_id)).scalars())
+        everyone = s.execute(sa.select(m.Patient.id)).scalars().all()
+    other = min(everyone, key=lambda p: (counts[p], str(p)))
+
+    POOL.clear()
+    first, _ = open_view(qtbot, services, demo_patient)
+    kept = set(map(id, first.charts))
+    panel = first.summary
+    assert len(first.charts) >= 7
+    close_view(first)
+    assert len(POOL) == len(kept)
+
+    second, navigator = open_view(qtbot, services, other)
+    assert kept & set(map(id, second.charts)), "the charts were not reused"
+    assert second.summary is panel, "the summary panel was not reused"
+    assert len(POOL) == len(kept) - len(second.charts)  # the rest wait for the next patient
+    reused = drawn(second)
+    assert all(c._open_session == navigator.open_session for c in second.charts)
+    close_view(second)
+
+    POOL.clear()
+    fresh, _ = open_view(qtbot, services, other)
+    assert not kept & set(map(id, fresh.charts))
+    assert reused == drawn(fresh)  # the same as drawn on new charts, item for item
+
+
+def test_the_next_patient_draws_into_the_previous_ones_charts(qtbot, services, demo_patient,
+                                                                english):
+    from kapp.ui.progress_view import POOL
+
+    POOL.clear()
+    first, _ = open_view(qtbot, services, demo_patient)
+    close_view(first)
+    again, _ = open_view(qtbot, services, demo_patient)
+    reused = drawn(again)
+    close_view(again)
+    POOL.clear()
+    fresh, _ = open_view(qtbot, services, demo_patient)
+    assert reused == drawn(fresh)
+
+
+def test_reset_sets_back_what_a_drawing_changed(qtbot, services, demo_patient, english):
+    view, _ = open_view(qtbot, services, demo_patient)
+    chart = view.chart("Side effects")
+    plot = chart.getPlotItem()
+    assert plot.getAxis("left")._tickSpacing is not None and plot.items
+    chart.reset("PHQ-9 total", "score")
+    assert chart.title_text == "PHQ-9 total" and "PHQ-9 total" in plot.titleLabel.text
+    assert plot.getAxis("left")._tickSpacing is None
+    assert plot.vb.state["autoRange"][1] and not plot.vb.toolTip()
+    assert not chart.visible_items() and not chart.scatters and not chart.labels
