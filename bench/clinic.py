@@ -55,14 +55,19 @@ def build(cache_dir: Path, *, small: bool, log=print) -> Clinic:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.close()
         partial.rename(path)
-    _without_automatic_backups(path)
+    _prepare(path)
+    with sqlite3.connect(path) as conn:  # no -wal left to make a start-up run quick_check
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
     return describe(path)
 
 
-def _without_automatic_backups(path: Path) -> None:
-    """Bring the clinic to this kapp's schema, and switch off the automatic backups: each
+def _prepare(path: Path) -> None:
+    """Bring the clinic to this kapp's schema; switch off the automatic backups (each
     benchmark child would otherwise copy gigabytes when it starts or closes, measuring the
-    disk instead of kapp (a clinic makes that copy once a day, off the GUI thread)."""
+    disk instead of kapp; a clinic makes that copy once a day, off the GUI thread); and end
+    any session an interrupted benchmark run left in a chair (the demo clinic has nobody
+    in a chair), so every run starts from the same clinic."""
     from dataclasses import replace
 
     from kapp.services.facade import Services
@@ -75,6 +80,10 @@ def _without_automatic_backups(path: Path) -> None:
         if settings.on_close or settings.every_day:
             services.backups.update_settings(
                 actor=admin, settings=replace(settings, on_close=False, every_day=False))
+        nurse = services.users.by_username("nurse1")
+        for session in services.sessions.in_progress():
+            services.sessions.abort(actor=nurse, session_id=session.id,
+                                    reason="benchmark session, not a patient's")
     finally:
         db.dispose()
 
