@@ -134,6 +134,17 @@ def as_pump(rows: list[m.InfusionEvent]) -> list[dosing.PumpEvent]:
     return [dosing.PumpEvent(r.kind, r.at, r.rate_ml_per_h) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Chair:
+    """What the chairs list shows of one session, read for all chairs in four queries:
+    an entry recorded in one chair refreshes every chair's line."""
+
+    session: TreatmentSession
+    patient_name: str  # "Family, Given"
+    vitals_taken: tuple[datetime, ...]  # standing readings, in time order
+    open_alerts: int
+
+
 class SessionService(Service):
     # -- planning -----------------------------------------------------------------------
     def plan_session(self, *, actor: Actor, course_id: uuid.UUID, planned_start: datetime,
@@ -408,6 +419,38 @@ class SessionService(Service):
             rows = s.execute(sa.select(m.Session).where(m.Session.patient_id == patient_id)
                              .order_by(m.Session.planned_start)).scalars()
             return [mappers.session(r) for r in rows]
+
+    def chairs(self, also: tuple[uuid.UUID, ...] | list[uuid.UUID] = ()) -> list[Chair]:
+        """Every session with a patient in the chair (infusing or in recovery), by start
+        time, then the sessions in ``also`` (open on screen) that are not."""
+        live = [e.SessionStatus.IN_PROGRESS.value, e.SessionStatus.RECOVERY.value]
+        with self.db.reading() as s:
+            rows = list(s.execute(sa.select(m.Session).where(
+                m.Session.status.in_(live) | m.Session.id.in_(list(also)))).scalars())
+            ids = [r.id for r in rows]
+            if not ids:
+                return []
+            names = dict(s.execute(sa.select(
+                m.Patient.id, m.Patient.family_name + ", " + m.Patient.given_name)
+                .where(m.Patient.id.in_({r.patient_id for r in rows}))).all())
+            taken: dict[uuid.UUID, list[datetime]] = {i: [] for i in ids}
+            for sid, at in s.execute(
+                    sa.select(m.VitalsReading.session_id, m.VitalsReading.taken_at)
+                    .where(m.VitalsReading.session_id.in_(ids),
+                           m.VitalsReading.struck_at.is_(None))
+                    .order_by(m.VitalsReading.taken_at)):
+                taken[sid].append(at)
+            alerts = dict(s.execute(
+                sa.select(m.Alert.session_id, sa.func.count())
+                .where(m.Alert.session_id.in_(ids), m.Alert.acknowledged_at.is_(None),
+                       m.Alert.struck_at.is_(None))
+                .group_by(m.Alert.session_id)).all())
+            sessions = [mappers.session(r) for r in rows]
+        live_first = sorted((x for x in sessions if x.status.value in live),
+                            key=lambda x: x.actual_start or x.planned_start)
+        others = [x for sid in also for x in sessions if x.id == sid and x not in live_first]
+        return [Chair(x, names.get(x.patient_id, ""), tuple(taken[x.id]),
+                      int(alerts.get(x.id, 0))) for x in (*live_first, *others)]
 
     def in_progress(self) -> list[TreatmentSession]:
         """Sessions with a patient in the chair: infusing or in recovery."""

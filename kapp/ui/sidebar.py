@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon
@@ -18,11 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from kapp.domain import enums as e
-from kapp.domain.entities import TreatmentSession
 from kapp.domain.protocol import Protocol
 from kapp.services.changes import Change
 from kapp.ui.context import AppContext
-from kapp.ui.session.timing import minutes_since, next_vitals_due
+from kapp.ui.session.timing import minutes_since, next_vitals_due_at
+
+if TYPE_CHECKING:  # the services' modules load with the database layer, after sign-in
+    from kapp.services.sessions import Chair
 
 SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 REFRESH_MS = 5_000  # minutes and "vitals due" change slowly; a 5 s tick keeps them honest
@@ -93,14 +96,10 @@ class Sidebar(QWidget):
     def refresh(self) -> None:
         self._filled = True
         services = self._ctx.services
-        sessions = {s.id: s for s in services.sessions.in_progress()}
-        for sid in self._opened:
-            if sid not in sessions:
-                sessions[sid] = services.sessions.get(sid)
+        chairs = services.sessions.chairs(also=list(self._opened))
         protocol = services.protocol.current()
         now = self._ctx.clock.now()
-        rows = [(sid, *self._describe(session, protocol, now))
-                for sid, session in sessions.items()]
+        rows = [(chair.session.id, *self._describe(chair, protocol, now)) for chair in chairs]
         if [r[0] for r in rows] != self.chair_ids():
             selected = self.chairs.currentItem()
             keep = selected.data(SESSION_ID_ROLE) if selected else None
@@ -118,13 +117,11 @@ class Sidebar(QWidget):
             item.setIcon(warning if needs_eye else QIcon())
             item.setToolTip(f"Ctrl+{number}" if number <= 9 else "")
 
-    def _describe(self, session: TreatmentSession, protocol: Protocol,
-                  now: datetime) -> tuple[str, bool]:
+    @staticmethod
+    def _describe(chair: Chair, protocol: Protocol, now: datetime) -> tuple[str, bool]:
         """The chair's lines, and whether it needs the nurse's eye (alert or overdue)."""
-        services = self._ctx.services
-        patient = services.patients.get(session.patient_id)
-        lines = [f"{patient.family_name}, {patient.given_name}"]
-        entries = services.sessions.entries(session.id)
+        session = chair.session
+        lines = [chair.patient_name]
         minutes = minutes_since(session.actual_start, now)
         status = session.status
         if minutes is None:
@@ -133,17 +130,17 @@ class Sidebar(QWidget):
             lines.append(f"▶ infusing +{int(minutes)} min")
         else:
             lines.append(f"{status.value.replace('_', ' ')}, +{int(minutes)} min")
-        due = next_vitals_due(session, entries.vitals, protocol)
+        due = next_vitals_due_at(session, chair.vitals_taken, protocol)
         overdue = False
         if due is not None:
             left = due.seconds_left(now)
             overdue = left < 0
             lines.append(f"⚠ vitals OVERDUE {int(-left // 60)} min" if overdue
                          else f"vitals in {int(left // 60)} min")
-        open_alerts = sum(1 for a in entries.alerts if a.is_open)
-        if open_alerts:
-            lines.append(f"⚠ {open_alerts} open ALERT{'S' if open_alerts > 1 else ''}")
-        return "\n".join(lines), overdue or bool(open_alerts)
+        if chair.open_alerts:
+            lines.append(f"⚠ {chair.open_alerts} open ALERT"
+                         f"{'S' if chair.open_alerts > 1 else ''}")
+        return "\n".join(lines), overdue or bool(chair.open_alerts)
 
     def _activate(self, item: QListWidgetItem) -> None:
         self.sessionRequested.emit(item.data(SESSION_ID_ROLE))

@@ -61,6 +61,7 @@ class SessionScreen(QWidget):
         self.session_id = session_id
         self._navigator = navigator
         self._peak_dismissed = False
+        self._stale = False  # a change came while this chair was not on screen
         services = ctx.services
         self.session: TreatmentSession = services.sessions.get(session_id)
         self.entries: SessionEntries = services.sessions.entries(session_id)
@@ -315,10 +316,16 @@ class SessionScreen(QWidget):
                 self.protocol = self._ctx.services.protocol.current()
             if Change.PATIENTS in changes:
                 self.patient = self._ctx.services.patients.get(self.session.patient_id)
-            self.reload()
+            if self.isVisible():
+                self.reload()
+            else:  # with eight chairs open, an entry in one would redraw all eight
+                self._stale = True
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.reload()
         if self.vitals_box.isVisible():
             QTimer.singleShot(0, self.vitals_entry, self.vitals_entry.focus_first)
 

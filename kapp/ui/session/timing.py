@@ -50,6 +50,13 @@ def next_vitals_due(session: TreatmentSession, vitals: Sequence[VitalsReading],
     """The protocol interval counted from the last reading of the current phase (or from the
     phase's start when none was taken yet). None when no vitals are due: before the pump
     starts and after the patient left."""
+    return next_vitals_due_at(
+        session, [v.taken_at for v in vitals if not v.entry.is_struck], protocol)
+
+
+def next_vitals_due_at(session: TreatmentSession, taken: Sequence[datetime],
+                       protocol: Protocol) -> VitalsDue | None:
+    """``next_vitals_due`` from the times of the standing (not struck) readings only."""
     status = session.status
     if status is e.SessionStatus.IN_PROGRESS and session.actual_start is not None:
         since, interval, phase = (session.actual_start, protocol.vitals_interval_infusion_min,
@@ -59,8 +66,7 @@ def next_vitals_due(session: TreatmentSession, vitals: Sequence[VitalsReading],
                                   protocol.vitals_interval_recovery_min, "recovery")
     else:
         return None
-    taken = [v.taken_at for v in vitals if not v.entry.is_struck and v.taken_at >= since]
-    last = max(taken, default=since)
+    last = max((at for at in taken if at >= since), default=since)
     return VitalsDue(last + timedelta(minutes=interval), interval, phase)
 
 
