@@ -218,6 +218,13 @@ class SignInDialog(QDialog):
             where = QLabel(f"Database: {database_label}")
             where.setWordWrap(True)
             layout.addWidget(where)
+        # Shown only while a sign-in waits for the clinic to finish opening (the database
+        # layer loads while the person types: kapp/ui/opening.py).
+        self.opening = QLabel("Opening the clinic… one moment, your sign-in is next.")
+        self.opening.setWordWrap(True)
+        self.opening.setAccessibleName("Status")
+        self.opening.hide()
+        layout.addWidget(self.opening)
         quit_row = QHBoxLayout()
         self._recover = recover
         self.recover_button: QPushButton | None = None
@@ -239,6 +246,16 @@ class SignInDialog(QDialog):
     def _done(self, result: Any) -> None:
         self.result_value = result
         self.accept()
+
+    def set_opening(self, busy: bool) -> None:
+        """Say that the clinic is still opening (the sign-in waits for it), and hold the
+        fields as typed until it has."""
+        self.opening.setVisible(busy)
+        self.form.setEnabled(not busy)
+        if self.recover_button is not None:
+            self.recover_button.setEnabled(not busy)
+        if busy:
+            self.opening.repaint()
 
     def use_recovery_key(self) -> None:
         from kapp.ui.recovery import RecoveryDialog
