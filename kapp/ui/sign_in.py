@@ -214,17 +214,27 @@ class SignInDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addWidget(self.form)
+        # Shown only while a sign-in waits for the clinic to finish opening (the database
+        # layer loads while the person types: kapp/ui/opening.py): an icon and words.
+        self.opening = QWidget()
+        opening_row = QHBoxLayout(self.opening)
+        opening_row.setContentsMargins(0, 0, 0, 0)
+        icon = QLabel()
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        icon.setPixmap(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxInformation).pixmap(size, size))
+        self.opening_text = QLabel("Opening the clinic… you are signed in as soon as "
+                                   "it is open.")
+        self.opening_text.setWordWrap(True)
+        self.opening_text.setAccessibleName("Status")
+        opening_row.addWidget(icon)
+        opening_row.addWidget(self.opening_text, 1)
+        self.opening.hide()
+        layout.addWidget(self.opening)
         if database_label:
             where = QLabel(f"Database: {database_label}")
             where.setWordWrap(True)
             layout.addWidget(where)
-        # Shown only while a sign-in waits for the clinic to finish opening (the database
-        # layer loads while the person types: kapp/ui/opening.py).
-        self.opening = QLabel("Opening the clinic… one moment, your sign-in is next.")
-        self.opening.setWordWrap(True)
-        self.opening.setAccessibleName("Status")
-        self.opening.hide()
-        layout.addWidget(self.opening)
         quit_row = QHBoxLayout()
         self._recover = recover
         self.recover_button: QPushButton | None = None
