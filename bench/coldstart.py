@@ -13,6 +13,8 @@ the main window on the patient list, and its first paint."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import sys
@@ -79,20 +81,133 @@ def stack(path: str) -> None:
     bare()
 
 
-def kapp(path: str) -> None:
+def kapp(path: str, submit_after_ms: int = 0) -> None:
+    """kapp through its composition root. Prints "signin" once the sign-in window is
+    painted (the first window: the database layer is still loading behind it); after
+    ``submit_after_ms`` (0: the instant it is painted) types ``nurse1`` and submits, and
+    prints "stall MS" (the longest the event loop was kept from a keystroke meanwhile) and
+    "main MS" (submitted -> main window painted). The password check itself (argon2id: a
+    deliberate quarter of a second) is left out; waiting for the clinic to open is not."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
     from kapp.app import run_app
     from kapp.cli import build_parser
+    from kapp.services.startup import SignedIn, VaultGate
 
-    def sign_in(gate):  # the nurse at the keyboard, without the window or argon2 check
-        from kapp.services.startup import SignedIn
-
+    def try_sign_in(gate, username: str, password: str):  # the account, without argon2
+        gate.preload()
         services = gate.services
-        return SignedIn(services, services.users.by_username("nurse1"))
+        return SignedIn(services, services.users.by_username(username))
 
-    import kapp.ui.app
+    VaultGate.try_sign_in = try_sign_in
+    submitted: list[float] = []
+    ticks: list[float] = []
 
-    kapp.ui.app.ask_sign_in = sign_in
-    sys.exit(run_app(build_parser().parse_args(["--db", path]), on_shown=_shown))
+    def signin_shown(dialog) -> None:
+        print("signin", flush=True)
+        if "--modules" in sys.argv:
+            print(json.dumps(sorted(sys.modules)), flush=True)
+        ticker = QTimer(dialog)  # a keystroke waits at most as long as the longest gap
+        ticker.setInterval(5)
+        ticker.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        if submit_after_ms:
+            ticks.append(time.perf_counter())
+            ticker.start()
+
+        def submit() -> None:
+            ticker.stop()
+            if ticks:
+                gaps = [b - a for a, b in itertools.pairwise(ticks)]
+                print(f"stall {max(gaps, default=0) * 1000:.1f}", flush=True)
+            dialog.form.username.setText("nurse1")
+            dialog.form.password.setText("typed")
+            submitted.append(time.perf_counter())
+            dialog.form.submit()
+
+        QTimer.singleShot(submit_after_ms, dialog, submit)
+
+    def main_shown(window) -> None:
+        print(f"main {(time.perf_counter() - submitted[0]) * 1000:.1f}", flush=True)
+        _shown(window)
+
+    sys.exit(run_app(build_parser().parse_args(["--db", path]), on_shown=main_shown,
+                     on_first_window=signin_shown))
+
+
+def checkpoint(path: str) -> None:
+    """Fold the clinic's -wal back into the file (plain sqlite3), so that no run pays for
+    the quick_check kapp makes after an unclean close (a non-empty -wal)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def run_child(args: list[str], *, root: str | None = None,
+              timeout: float = 300) -> dict[str, float]:
+    """Run ``python -m bench.coldstart ARGS`` (from ``root``: another checkout, for
+    "before"); the wall-clock ms from process start to each line's first word, and the
+    numbers the lines carry ("main 123.4" -> {"main": 123.4, "main@": wall ms})."""
+    import subprocess
+    import time
+    from pathlib import Path
+
+    root = root or str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": root}
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.coldstart", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=env, cwd=root)
+    assert proc.stdout is not None
+    seen: dict[str, float] = {}
+    for line in proc.stdout:
+        word, _, number = line.strip().partition(" ")
+        seen.setdefault(f"{word}@", (time.perf_counter() - started) * 1000)
+        if number:
+            with contextlib.suppress(ValueError):
+                seen[word] = float(number)
+    proc.wait(timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"cold-start child {args} failed (exit {proc.returncode})")
+    return seen
+
+
+def report(path: str, runs: int, before: str | None) -> None:
+    """Interleaved runs for docs/performance.md: the empty window, kapp's sign-in window,
+    submit after 2 s and at once, and (``--before CHECKOUT``) the old start."""
+    from statistics import median, quantiles
+
+    checkpoint(path)
+    rows: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        rows.setdefault(name, []).append(value)
+
+    for _ in range(runs):
+        add("empty QMainWindow painted", run_child(["bare"])["shown@"])
+        if before:
+            add("before: start -> main window painted", run_child(
+                ["kapp", path], root=before)["shown@"])
+        typed = run_child(["kapp", path, "2000"])
+        add("(a) start -> sign-in window painted", typed["signin@"])
+        add("(b) submitted after 2 s -> main window painted", typed["main"])
+        add("    longest event-loop stall while typing", typed["stall"])
+        at_once = run_child(["kapp", path, "0"])
+        add("(a') start -> sign-in painted (instant run)", at_once["signin@"])
+        add("(c) submitted at once -> main window painted", at_once["main"])
+        add("(a'+c) start -> main, nobody typing", at_once["signin@"] + at_once["main"])
+        checkpoint(path)
+    empty = median(rows["empty QMainWindow painted"])
+    for name, values in rows.items():
+        p95 = quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+        ratio = "" if "stall" in name or "submitted" in name \
+            else f"  {median(values) / empty:.2f}x"
+        print(f"{name:<52} median {median(values):7.0f} ms  p95 {p95:7.0f} ms{ratio}")
 
 
 if __name__ == "__main__":
@@ -100,5 +215,9 @@ if __name__ == "__main__":
         bare()
     elif sys.argv[1] == "stack":
         stack(sys.argv[2])
+    elif sys.argv[1] == "report":  # report DB RUNS [--before CHECKOUT]
+        report(sys.argv[2], int(sys.argv[3]),
+               sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None)
     else:
-        kapp(sys.argv[2])
+        numbers = [a for a in sys.argv[3:] if a.isdigit()]
+        kapp(sys.argv[2], int(numbers[0]) if numbers else 0)

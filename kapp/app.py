@@ -6,56 +6,68 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import DatabaseError
-
-from kapp.cli import unreadable_message, url_from_args
 from kapp.cli_vault import local_path
 from kapp.domain.errors import DatabaseDamaged, KappError
-from kapp.services.facade import Services
-from kapp.services.startup import Gate, OpenGate, VaultGate
-from kapp.storage.database import open_database
+
+if TYPE_CHECKING:
+    from kapp.services.startup import Gate
 
 log = logging.getLogger(__name__)
+# Nothing here imports SQLAlchemy or kapp.storage at module level: the sign-in window is
+# shown first and the database layer loads while the person types (kapp/ui/opening.py).
 
 
 def run_app(args: argparse.Namespace, *,
-            on_shown: Callable[[Any], None] | None = None) -> int:
+            on_shown: Callable[[Any], None] | None = None,
+            on_first_window: Callable[[Any], None] | None = None) -> int:
     """Open the database the arguments name and run the window; ``on_shown(window)`` is
-    called once the main window has been painted (the cold-start benchmark)."""
+    called once the main window has been painted, ``on_first_window(dialog)`` once the
+    sign-in (or first-run) window has (the cold-start benchmark)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    url = url_from_args(args)
-    label = url.database if url.get_backend_name() == "sqlite" else url.render_as_string()
     try:
-        gate = _gate(args, str(label))
-        gate.has_accounts()  # opens a plain file now, so that damage is found before sign-in
+        gate = _gate(args)
+        from kapp.ui.app import run_gui
+
+        try:
+            return run_gui(gate, on_shown=on_shown, on_first_window=on_first_window)
+        finally:
+            gate.close()
     except DatabaseDamaged as exc:  # reliability: offer the latest verified backup
         if not _restore_damaged(exc):
             return _cannot_open(str(exc), shown=True)
-        return run_app(args, on_shown=on_shown)
+        return run_app(args, on_shown=on_shown, on_first_window=on_first_window)
     except KappError as exc:
         return _cannot_open(str(exc))
-    except DatabaseError as exc:
+    except Exception as exc:
+        database_error = getattr(sys.modules.get("sqlalchemy.exc"), "DatabaseError", None)
+        if database_error is None or not isinstance(exc, database_error):
+            raise
+        from kapp.cli import unreadable_message
+
         return _cannot_open(unreadable_message(exc))
-    from kapp.ui.app import run_gui
-
-    try:
-        return run_gui(gate, on_shown=on_shown)
-    finally:
-        gate.close()
 
 
-def _gate(args: argparse.Namespace, label: str) -> Gate:
-    """A local file waits for a sign-in (its key is unwrapped by the password); a database
-    server is opened at once and only the accounts are checked."""
+def _gate(args: argparse.Namespace) -> Gate:
+    """A local file waits for a sign-in (its key is unwrapped by the password; a plain file
+    is opened in the background meanwhile); a database server is opened at once and only
+    the accounts are checked."""
+    from kapp.services.startup import OpenGate, VaultGate
+
     path = local_path(args)
     if path is not None:
-        return VaultGate(path, database_label=label,
+        return VaultGate(path, database_label=str(path),
                          plain_new=getattr(args, "no_encryption", False))
-    services = Services.for_database(open_database(url_from_args(args)).database)
+    from kapp.cli import url_from_args
+    from kapp.services.facade import Services
+    from kapp.storage.database import open_database
+
+    url = url_from_args(args)
+    services = Services.for_database(open_database(url).database)
     services.protocol.ensure_defaults()
-    return OpenGate(services, database_label=label)
+    return OpenGate(services, database_label=url.render_as_string())
 
 
 def _restore_damaged(exc: DatabaseDamaged) -> bool:
@@ -66,8 +78,6 @@ def _restore_damaged(exc: DatabaseDamaged) -> bool:
 
         if not exc.path or not offer_restore(str(exc), exc.latest_backup):
             return False
-        from pathlib import Path
-
         from kapp.services.backups import restore_damaged
 
         aside, _ = restore_damaged(Path(exc.path), Path(exc.latest_backup or ""))

@@ -7,14 +7,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from kapp import __version__, cli_audit, cli_backup, cli_recover, cli_reports, cli_vault
 from kapp.domain.errors import KappError
 from kapp.paths import default_database_path
-from kapp.storage.engine import database_url, live_pragmas
-from kapp.storage.migrate import current_revision, head_revision, schema_state, upgrade
+
+if TYPE_CHECKING:  # the window's start imports this module: SQLAlchemy loads later
+    import sqlalchemy as sa
 
 
 def _add_database_options(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def url_from_args(args: argparse.Namespace) -> sa.URL:
+    from kapp.storage.engine import database_url
+
     if args.database_url:
         return database_url(url=args.database_url)
     return database_url(db_path=args.db or default_database_path())
@@ -86,6 +88,8 @@ def unreadable_message(exc: sa.exc.DatabaseError) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run a non-GUI command; returns the process exit code."""
+    import sqlalchemy as sa
+
     try:
         if (done := cli_reports.run(args)) is not None:
             return done
@@ -175,6 +179,8 @@ def _settings(pairs: list[str]) -> dict[str, float]:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    from kapp.storage.migrate import upgrade
+
     engine = cli_vault.engine_from_args(args, create=True)
     try:
         result = upgrade(engine)
@@ -191,6 +197,11 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _db_check(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from kapp.storage.engine import live_pragmas
+    from kapp.storage.migrate import current_revision, head_revision, schema_state
+
     url = url_from_args(args)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
         print(f"kapp: no database at {url.database}", file=sys.stderr)

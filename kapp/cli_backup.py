@@ -12,15 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kapp.domain.entities import User
 from kapp.domain.enums import Role
 from kapp.domain.errors import DatabaseDamaged, KappError
-from kapp.services.backups import restore_damaged
-from kapp.services.facade import Services
 from kapp.services.vault import ClinicError
-from kapp.storage.backup import backup_folder, latest_backup
+
+if TYPE_CHECKING:  # loaded by the command itself (the window's start imports this module)
+    from kapp.services.facade import Services
 
 
 def add_parsers(commands: Any) -> None:
@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int | None:
         return None
     from kapp.cli import url_from_args
     from kapp.cli_vault import open_from_args
+    from kapp.services.facade import Services
+    from kapp.storage.backup import backup_folder, latest_backup
 
     url = url_from_args(args)
     try:
@@ -144,6 +146,8 @@ def _run(services: Services, args: argparse.Namespace) -> int:
 
 
 def _restore_damaged(db_path: Path, args: argparse.Namespace) -> int:
+    from kapp.services.backups import restore_damaged
+
     print(f"The database {db_path.name} is damaged; it will be moved aside unchanged and "
           f"replaced by {args.file.name}.")
     if not args.yes and not _confirm("Restore the backup?"):

@@ -9,17 +9,16 @@ import getpass
 import os
 import sys
 from pathlib import Path
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from kapp.domain.errors import KappError
 from kapp.paths import default_database_path
 from kapp.services import vault
 from kapp.services.keys import NoKeyRing
-from kapp.storage.database import open_database
-from kapp.storage.engine import create_engine, database_url
-from kapp.storage.keyfile import KeyFile, key_file_path
+
+if TYPE_CHECKING:  # the window's start imports this module: SQLAlchemy loads later
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Engine
 
 PASSWORD_ENV = "KAPP_PASSWORD"
 USER_ENV = "KAPP_USER"
@@ -49,6 +48,8 @@ def add_demo_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _url(args: argparse.Namespace) -> sa.URL:
+    from kapp.storage.engine import database_url
+
     if getattr(args, "database_url", None):
         return database_url(url=args.database_url)
     return database_url(db_path=getattr(args, "db", None) or default_database_path())
@@ -56,6 +57,9 @@ def _url(args: argparse.Namespace) -> sa.URL:
 
 def local_path(args: argparse.Namespace) -> Path | None:
     """The SQLite file the command names, or None for a database server."""
+    if not getattr(args, "database_url", None) and str(getattr(args, "db", "")) != ":memory:":
+        # --db, or the default: a path, no URL to parse (SQLAlchemy is not loaded yet)
+        return Path(getattr(args, "db", None) or default_database_path()).expanduser().resolve()
     url = _url(args)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
@@ -89,6 +93,8 @@ def open_from_args(args: argparse.Namespace, *, create: bool = False,
     ``create``: a missing database is made plain if ``--no-encryption`` was given (an
     encrypted one is made by first run or ``kapp demo``, which enrol an account).
     ``migrate=False``: an older schema is opened as it is, for the caller to refuse."""
+    from kapp.storage.database import open_database
+
     path = local_path(args)
     if path is None:
         return vault.OpenedClinic(open_database(_url(args), migrate=migrate).database,
@@ -121,6 +127,9 @@ def open_for_window(args: argparse.Namespace) -> vault.OpenedClinic:
 
 def engine_from_args(args: argparse.Namespace, *, create: bool = False) -> Engine:
     """A bare engine (for ``kapp db``), keyed when the database is encrypted."""
+    from kapp.storage.engine import create_engine
+    from kapp.storage.keyfile import KeyFile, key_file_path
+
     path = local_path(args)
     if path is None:
         return create_engine(_url(args))

@@ -49,3 +49,23 @@ def default_data_dir() -> Path:
 
 def default_database_path() -> Path:
     return default_data_dir() / "kapp.db"
+
+
+# -- a clinic's files (light: the start-up reads these before the database layer loads) ---
+KEY_FILE_SUFFIX = ".keys"
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every plain SQLite file
+
+
+def key_file_path(db_path: Path | str) -> Path:
+    """The key file that sits beside an encrypted database."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + KEY_FILE_SUFFIX)
+
+
+def is_plain_sqlite_file(path: Path | str) -> bool:
+    """True when the file starts with the plain SQLite header (an unencrypted database)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False

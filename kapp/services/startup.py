@@ -10,18 +10,20 @@ the same three methods around its key file.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kapp.domain.accounts import WrongCredentials
 from kapp.domain.clock import Clock
 from kapp.domain.entities import User
 from kapp.domain.errors import KappError
 from kapp.services import vault
-from kapp.services.facade import Services
-from kapp.storage.keyfile import WrongPassword
+
+if TYPE_CHECKING:  # imported when a clinic is opened: the sign-in window shows before
+    from kapp.services.facade import Services
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,15 @@ class Gate(Protocol):
     def close(self) -> None:
         """Close what the gate opened (when the application ends)."""
 
+    def accounts_known(self) -> bool | None:
+        """``has_accounts()`` if it is known without loading the database layer, else
+        None (a plain file: ``preload`` opens it and then knows)."""
+
+    def preload(self) -> None:
+        """Load the database layer and, for a file that needs no password, open and check
+        the database; safe to call from a worker thread, once or many times. Raises what
+        opening raises (damaged, newer, unsafe location...)."""
+
     def can_recover(self) -> bool:
         """Does this clinic have a recovery key (an encrypted file)?"""
 
@@ -88,6 +99,12 @@ class OpenGate:
 
     def has_accounts(self) -> bool:
         return self.services.users.count() > 0
+
+    def accounts_known(self) -> bool | None:
+        return self.has_accounts()
+
+    def preload(self) -> None:
+        """Already open."""
 
     def create_clinic(self, form: ClinicForm) -> NewClinic:
         user = self.services.users.create_first_admin(
@@ -125,28 +142,58 @@ class VaultGate:
         self.plain_new = plain_new
         self.clock = clock
         self.services: Services | None = None
+        self._preload_lock = threading.Lock()
+        self._preloaded = False
 
     def _state(self) -> vault.ClinicState:
         return vault.clinic_state(self.path)
 
     def _open(self, opened: vault.OpenedClinic) -> Services:
+        from kapp.services.facade import Services
+
         services = Services.for_database(opened.database, opened.keyring)
         services.protocol.ensure_defaults()
         self.services = services
         return services
 
-    def has_accounts(self) -> bool:
+    def accounts_known(self) -> bool | None:
         state = self._state()
         if state is vault.ClinicState.NEW:
             return False
         if state is vault.ClinicState.ENCRYPTED:
             return True  # only an account's password (or the recovery key) tells more
-        if self.services is None:
-            self._open(vault.open_plain(self.path, clock=self.clock))  # or refused: why
+        if self.services is not None:
+            return self.services.users.count() > 0
+        return None
+
+    def preload(self) -> None:
+        """Import the database layer and the services; a plain file is also opened (its
+        integrity and schema checked, an older one upgraded) and its accounts counted.
+        An encrypted file stays closed until a password unwraps its key."""
+        with self._preload_lock:  # the worker thread and a sign-in may both ask
+            if self._preloaded:
+                return
+            vault.load_database_layer()
+            import kapp.services.facade
+            import kapp.storage.keyfile  # noqa: F401 - WrongPassword, at sign-in
+
+            if self.services is None and self._state() in (
+                    vault.ClinicState.PLAIN, vault.ClinicState.KEY_FILE_MISSING,
+                    vault.ClinicState.DATABASE_MISSING):
+                self._open(vault.open_plain(self.path, clock=self.clock))  # or refused: why
+                self.services.users.count()  # type: ignore[union-attr]
+            self._preloaded = True
+
+    def has_accounts(self) -> bool:
+        known = self.accounts_known()
+        if known is not None:
+            return known
+        self.preload()
         assert self.services is not None
         return self.services.users.count() > 0
 
     def create_clinic(self, form: ClinicForm) -> NewClinic:
+        self.preload()
         if self.services is not None:  # a plain file that has no accounts yet
             services, recovery_key = self.services, ""
         elif self.plain_new:
@@ -162,6 +209,9 @@ class VaultGate:
         return NewClinic(SignedIn(services, user), recovery_key)
 
     def try_sign_in(self, username: str, password: str) -> SignedIn:
+        self.preload()
+        from kapp.storage.keyfile import WrongPassword
+
         if self.services is None:
             try:
                 opened = vault.open_clinic(self.path, username.strip().lower(), password,
@@ -193,6 +243,8 @@ class VaultGate:
         return SignedIn(services, user)
 
     def close(self) -> None:
-        if self.services is not None:
-            self.services.db.dispose()
-            self.services = None
+        with self._preload_lock:  # a preload under way finishes first, then is closed
+            if self.services is not None:
+                self.services.db.dispose()
+                self.services = None
+            self._preloaded = False

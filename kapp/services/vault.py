@@ -24,38 +24,50 @@ lockout: kapp/services/users.py): the key file only proves the password unwraps 
 from __future__ import annotations
 
 import contextlib
+import importlib
 from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kapp.domain.clock import Clock
 from kapp.domain.errors import KappError
+from kapp.paths import is_plain_sqlite_file, key_file_path
 from kapp.services.keys import KeyRing, NoKeyRing
-from kapp.storage.database import Database, open_database
-from kapp.storage.engine import WrongDatabaseKey, is_plain_sqlite_file, sqlite_url
-from kapp.storage.keyfile import (
-    DEFAULT_KDF,
-    FileKeyRing,
-    KdfParams,
-    KeyFile,
-    KeyFileError,
-    WrongPassword,
-    WrongRecoveryKey,
-    create_key_file,
-    key_file_path,
-)
+
+if TYPE_CHECKING:
+    from kapp.storage.database import Database
+    from kapp.storage.keyfile import FileKeyRing, KdfParams
+
+# The database layer (SQLAlchemy, SQLCipher, argon2) is imported when a clinic is opened,
+# not with this module: the sign-in window shows before it has loaded (docs/performance.md).
+_LAZY = {
+    "DEFAULT_KDF": "kapp.storage.keyfile", "FileKeyRing": "kapp.storage.keyfile",
+    "KdfParams": "kapp.storage.keyfile", "KeyFile": "kapp.storage.keyfile",
+    "KeyFileError": "kapp.storage.keyfile", "WrongPassword": "kapp.storage.keyfile",
+    "WrongRecoveryKey": "kapp.storage.keyfile", "create_key_file": "kapp.storage.keyfile",
+    "WrongDatabaseKey": "kapp.storage.engine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_database_layer() -> None:
+    """Import what opening a clinic needs (a worker thread does this while the person
+    types their password)."""
+    import kapp.storage.database
+    import kapp.storage.engine
+    import kapp.storage.keyfile  # noqa: F401
+
 
 __all__ = [
     "ClinicError",
     "ClinicState",
-    "FileKeyRing",
-    "KdfParams",
-    "KeyFileError",
     "NewClinic",
     "OpenedClinic",
-    "WrongDatabaseKey",
-    "WrongPassword",
-    "WrongRecoveryKey",
     "clinic_state",
     "create_clinic",
     "enrolled_usernames",
@@ -63,6 +75,7 @@ __all__ = [
     "open_clinic",
     "open_plain",
     "open_with_recovery_key",
+    *_LAZY,  # the database layer's names, imported when first used
 ]
 
 
@@ -117,6 +130,8 @@ def _refuse(path: Path, state: ClinicState) -> None:
 
 def enrolled_usernames(path: Path | str) -> list[str]:
     """The accounts that can open this encrypted database (none: only the recovery key)."""
+    from kapp.storage.keyfile import KeyFile
+
     return sorted(KeyFile.load(key_file_path(path)).users)
 
 
@@ -124,6 +139,10 @@ def create_clinic(path: Path | str, *, clock: Clock | None = None,
                   kdf: KdfParams | None = None) -> NewClinic:
     """A new, encrypted clinic database. Show ``recovery_key`` to the administrator once;
     then create the first administrator (UserService) and ``keyring.enrol`` them."""
+    from kapp.storage.database import open_database
+    from kapp.storage.engine import sqlite_url
+    from kapp.storage.keyfile import FileKeyRing, create_key_file
+
     path = Path(path).expanduser().resolve()
     state = clinic_state(path)
     if state is not ClinicState.NEW:
@@ -153,6 +172,8 @@ def open_clinic(path: Path | str, username: str, password: str, *,
     if state is ClinicState.PLAIN:
         return open_plain(path, clock=clock, migrate=migrate)
     _refuse(path, state)
+    from kapp.storage.keyfile import KeyFile
+
     data_key = KeyFile.load(key_file_path(path)).unwrap_user(username, password)
     return _open_encrypted(path, data_key, clock=clock, kdf=kdf, migrate=migrate)
 
@@ -167,6 +188,8 @@ def open_with_recovery_key(path: Path | str, recovery_key: str, *,
     if state is ClinicState.PLAIN:
         raise ClinicError(f"The database {path} is not encrypted; it has no recovery key.")
     _refuse(path, state)
+    from kapp.storage.keyfile import KeyFile
+
     data_key = KeyFile.load(key_file_path(path)).unwrap_recovery(recovery_key)
     return _open_encrypted(path, data_key, clock=clock, kdf=kdf, migrate=migrate)
 
@@ -181,11 +204,18 @@ def open_plain(path: Path | str, *, create: bool = False, clock: Clock | None = 
         raise ClinicError(f"The database {path} is encrypted: sign in to open it.")
     if not (state is ClinicState.PLAIN or (state is ClinicState.NEW and create)):
         _refuse(path, state)
+    from kapp.storage.database import open_database
+    from kapp.storage.engine import sqlite_url
+
     opened = open_database(sqlite_url(path), clock=clock, migrate=migrate)
     return OpenedClinic(opened.database, NoKeyRing())
 
 
 def _open_encrypted(path: Path, data_key: bytes, *, clock: Clock | None,
                     kdf: KdfParams | None, migrate: bool) -> OpenedClinic:
+    from kapp.storage.database import open_database
+    from kapp.storage.engine import sqlite_url
+    from kapp.storage.keyfile import DEFAULT_KDF, FileKeyRing
+
     opened = open_database(sqlite_url(path), clock=clock, key=data_key, migrate=migrate)
     return OpenedClinic(opened.database, FileKeyRing(path, data_key, kdf=kdf or DEFAULT_KDF))

@@ -24,11 +24,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
 from kapp.domain.errors import KappError
+from kapp.paths import SQLITE_HEADER, is_plain_sqlite_file  # noqa: F401 - kept importable here
 
 BUSY_TIMEOUT_MS = 5000
 READ_ONLY = "kapp_read_only"  # execution option: this connection only reads
 KEY_BYTES = 32  # AES-256
-SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every plain SQLite file
 
 
 class WrongDatabaseKey(KappError):
@@ -72,15 +72,6 @@ class _NoRows(logging.Filter):
 
 
 logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRows())
-
-
-def is_plain_sqlite_file(path: Path | str) -> bool:
-    """True when the file starts with the plain SQLite header (an unencrypted database)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(len(SQLITE_HEADER)) == SQLITE_HEADER
-    except OSError:
-        return False
 
 
 def sqlcipher_module() -> Any:

@@ -37,13 +37,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kapp.domain.errors import KappError
+from kapp.paths import KEY_FILE_SUFFIX, key_file_path  # noqa: F401 - kept importable here
 
 FORMAT = "kapp-key-file"
 VERSION = 1
 KEY_BYTES = 32
 SALT_BYTES = 16
 NONCE_BYTES = 12
-KEY_FILE_SUFFIX = ".keys"
 
 RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 RECOVERY_BITS = 160
@@ -80,11 +80,6 @@ class KdfParams:
 
 
 DEFAULT_KDF = KdfParams()
-
-
-def key_file_path(db_path: Path | str) -> Path:
-    db_path = Path(db_path)
-    return db_path.with_name(db_path.name + KEY_FILE_SUFFIX)
 
 
 def normalise_username(username: str) -> str:

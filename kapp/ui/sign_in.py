@@ -214,6 +214,23 @@ class SignInDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addWidget(self.form)
+        # Shown only while a sign-in waits for the clinic to finish opening (the database
+        # layer loads while the person types: kapp/ui/opening.py): an icon and words.
+        self.opening = QWidget()
+        opening_row = QHBoxLayout(self.opening)
+        opening_row.setContentsMargins(0, 0, 0, 0)
+        icon = QLabel()
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        icon.setPixmap(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxInformation).pixmap(size, size))
+        self.opening_text = QLabel("Opening the clinic… you are signed in as soon as "
+                                   "it is open.")
+        self.opening_text.setWordWrap(True)
+        self.opening_text.setAccessibleName("Status")
+        opening_row.addWidget(icon)
+        opening_row.addWidget(self.opening_text, 1)
+        self.opening.hide()
+        layout.addWidget(self.opening)
         if database_label:
             where = QLabel(f"Database: {database_label}")
             where.setWordWrap(True)
@@ -239,6 +256,16 @@ class SignInDialog(QDialog):
     def _done(self, result: Any) -> None:
         self.result_value = result
         self.accept()
+
+    def set_opening(self, busy: bool) -> None:
+        """Say that the clinic is still opening (the sign-in waits for it), and hold the
+        fields as typed until it has."""
+        self.opening.setVisible(busy)
+        self.form.setEnabled(not busy)
+        if self.recover_button is not None:
+            self.recover_button.setEnabled(not busy)
+        if busy:
+            self.opening.repaint()
 
     def use_recovery_key(self) -> None:
         from kapp.ui.recovery import RecoveryDialog
