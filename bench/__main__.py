@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from kapp.ui.app import ensure_application
 
     ensure_application([])
-    figures = [cases.cold_start(clinic, starts)] if "start" in wanted else []
+    figures = cases.cold_start_figures(clinic, starts) if "start" in wanted else []
     opened = open_database(sqlite_url(clinic.path))
     services = Services.for_database(opened.database)
     if "search" in wanted:

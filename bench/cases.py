@@ -63,20 +63,25 @@ def cold_start_figures(clinic: Clinic, runs: int) -> list[Figure]:
     from bench.coldstart import checkpoint, run_child
 
     checkpoint(str(clinic.path))
-    first, typed, at_once, bare = [], [], [], []
+    first, typed, at_once, whole, bare = [], [], [], [], []
     for _ in range(runs):  # interleaved, so all see the same machine state
         bare.append(_child(["-m", "bench.coldstart", "bare"])[0])
         slow = run_child(["kapp", str(clinic.path), "2000"])
         first.append(slow["signin@"])
         typed.append(slow["main"])
-        at_once.append(run_child(["kapp", str(clinic.path), "0"])["main"])
-    a, b, c, e = timed(first), timed(typed), timed(at_once), timed(bare)
-    ratio = a.median / e.median
+        quick = run_child(["kapp", str(clinic.path), "0"])
+        at_once.append(quick["main"])
+        whole.append(quick["main@"])
+    a, b, c, w, e = timed(first), timed(typed), timed(at_once), timed(whole), timed(bare)
+    ratio, whole_ratio = a.median / e.median, w.median / e.median
     return [
         Figure("Cold start to first window (sign-in)", f"{_ms(a)} (empty Qt window: {_ms(e)})",
                "ratio <= 2", ratio <= 2, f"{ratio:.2f}x", a, e, "empty Qt window"),
-        Figure("Sign-in submitted after 2 s -> main window", _ms(b), "—", None, timing=b),
-        Figure("Sign-in submitted at once -> main window", _ms(c), "—", None, timing=c),
+        Figure("Cold start to main window, sign-in answered the instant it shows",
+               f"{_ms(w)} (of which {_ms(c)} after the sign-in)", "ratio <= 2",
+               whole_ratio <= 2, f"{whole_ratio:.2f}x", w, e, "empty Qt window"),
+        Figure("Sign-in submitted after 2 s of typing -> main window", _ms(b), "", None,
+               timing=b),
     ]
 
 
