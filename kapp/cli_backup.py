@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kapp.domain.entities import User
-from kapp.domain.enums import Role
 from kapp.domain.errors import DatabaseDamaged, KappError
 from kapp.services.vault import ClinicError
 
 if TYPE_CHECKING:  # loaded by the command itself (the window's start imports this module)
+    from kapp.domain.entities import User
     from kapp.services.facade import Services
 
 
@@ -91,6 +90,8 @@ def _admin(services: Services, name: str | None) -> User:
         if user is None:
             raise KappError(f"There is no account '{name}'.")
         return user
+    from kapp.domain.enums import Role
+
     admins = [u for u in services.users.list_users() if u.role is Role.ADMIN]
     if not admins:
         raise KappError("This database has no administrator account yet.")

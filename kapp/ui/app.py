@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from kapp.domain.entities import User
 from kapp.ui.crash import install_excepthook
 from kapp.ui.first_paint import FirstPaint
 
 if TYPE_CHECKING:  # the sign-in window shows before these load (kapp/ui/opening.py)
+    from kapp.domain.entities import User
     from kapp.services.facade import Services
     from kapp.services.startup import Gate, SignedIn
     from kapp.ui.idle_lock import IdleTimer
