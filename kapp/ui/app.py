@@ -69,9 +69,10 @@ class FirstRunInstead(Exception):
 
 
 def _loading(gate: Gate, dialog: QDialog,
-             on_shown: Callable[[QWidget], None] | None) -> Any:
+             on_shown: Callable[[QWidget], None] | None, *, signing_in: bool) -> Any:
     """Open the clinic in the background once ``dialog`` is painted (kapp/ui/opening.py);
-    a failure (damaged, newer, unsafe...) closes the dialog at once."""
+    a failure (damaged, newer, unsafe...) closes the dialog at once, and so does finding
+    no accounts behind a sign-in window (``signing_in``: first run is shown instead)."""
     from kapp.ui.opening import ClinicLoader
 
     loader = ClinicLoader(gate)
@@ -80,7 +81,7 @@ def _loading(gate: Gate, dialog: QDialog,
     def loaded() -> None:
         if loader.error is not None:
             dialog.reject()
-        elif dialog.isVisible() and gate.accounts_known() is False:
+        elif signing_in and dialog.isVisible() and gate.accounts_known() is False:
             loader.failed_first_run = True  # type: ignore[attr-defined]
             dialog.reject()
 
@@ -113,7 +114,7 @@ def ask_first_run(gate: Gate, *, on_shown: Callable[[QWidget], None] | None = No
         return gate.create_clinic(form)
 
     dialog = FirstRunDialog(create)
-    loader = _loading(gate, dialog, on_shown)
+    loader = _loading(gate, dialog, on_shown, signing_in=False)
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
     if loader.error is not None:
         raise loader.error
@@ -136,7 +137,7 @@ def ask_sign_in(gate: Gate, *, on_shown: Callable[[QWidget], None] | None = None
 
     dialog = SignInDialog(waited(gate.try_sign_in), database_label=gate.database_label,
                           recover=waited(gate.recover) if gate.can_recover() else None)
-    loader = _loading(gate, dialog, on_shown)
+    loader = _loading(gate, dialog, on_shown, signing_in=True)
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
     _finish(loader)
     if not accepted:

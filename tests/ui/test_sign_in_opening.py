@@ -96,3 +96,44 @@ def test_a_plain_file_without_accounts_shows_the_first_run_screen(
                         lambda gate: asked.append(gate.has_accounts()))
     assert app.run_app(build_parser().parse_args(["--db", str(path)])) == 0
     assert asked == [False]
+
+
+def test_the_first_run_window_stays_open_once_the_clinic_has_loaded(
+        tmp_path: Path, qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new clinic: the background load finds no accounts, which is what first run is
+    for; the window must wait for the person, not close (it once did, so `make run` on a
+    fresh clone flashed a window and quit)."""
+    from kapp.services.startup import VaultGate
+    from kapp.ui import opening
+
+    loaders: list[opening.ClinicLoader] = []
+
+    class Recorded(opening.ClinicLoader):
+        def __init__(self, gate) -> None:
+            super().__init__(gate)
+            loaders.append(self)
+
+    monkeypatch.setattr(opening, "ClinicLoader", Recorded)
+    gate = VaultGate(tmp_path / "new.db", database_label="new", plain_new=True)
+    seen: list[bool] = []
+
+    def fill_after_loading(dialog) -> None:
+        QTimer.singleShot(30_000, dialog, dialog.reject)  # never hang the suite
+
+        def submit() -> None:  # runs after every other reaction to the load
+            seen.append(dialog.isVisible())
+            if not dialog.isVisible():
+                return
+            dialog.clinic_name.setText("Harbour Ketamine Clinic")
+            dialog.full_name.setText("Ada Admin")
+            dialog.username.setText("admin")
+            dialog.password.setText("harbour clinic admin")
+            dialog.password_again.setText("harbour clinic admin")
+            dialog.create_button.click()  # unencrypted: no recovery key page
+
+        loaders[-1].done.connect(lambda: QTimer.singleShot(0, dialog, submit))
+
+    signed = ui_app.ask_first_run(gate, on_shown=fill_after_loading)
+    assert seen == [True]  # still open after the clinic had loaded
+    assert signed is not None and signed.user.username == "admin"
+    gate.close()
