@@ -22,7 +22,7 @@ from kapp.domain.instruments import Instrument, load_instruments
 from kapp.domain.permissions import Permission, allowed
 from kapp.paths import instruments_dir
 from kapp.services.base import Service, get_or_404
-from kapp.services.progress import read_sessions
+from kapp.services.progress import PatientProgress, progress_in, read_sessions
 from kapp.storage import mappers
 from kapp.storage import models as m
 
@@ -112,21 +112,49 @@ class PatientOverview:
         return tuple(c for c in self.courses if c.is_open)
 
 
+@dataclass(frozen=True, slots=True)
+class PatientOpening:
+    """The patient page's first read: its overview and the progress charts' series."""
+
+    overview: PatientOverview
+    progress: PatientProgress
+
+
 class PatientViewService(Service):
     @cached_property
     def instruments(self) -> dict[str, Instrument]:
         return load_instruments(instruments_dir())
 
     def overview(self, patient_id: uuid.UUID) -> PatientOverview:
+        """Raises:
+            NotFound: there is no such patient."""
         with self.db.reading() as s:
-            patient = mappers.patient(get_or_404(s, m.Patient, patient_id, "patient"))
-            courses = [mappers.course(r) for r in s.execute(
-                sa.select(m.Course).where(m.Course.patient_id == patient_id)
-                .order_by(m.Course.started_on, m.Course.created_at)).scalars()]
-            sessions = _sessions(s, patient_id)
-            names = _names(s, {uid for t in sessions for uid in (
-                t.nurse_id, t.prescriber_id, t.signed_by_id, t.dose_verified_by_id) if uid})
-            latest = self._latest_scores(s, patient_id)
+            return self._overview_in(s, patient_id)
+
+    def opening(self, patient_id: uuid.UUID) -> PatientOpening:
+        """What opening the patient page shows, the overview and the progress, read in one
+        transaction: the patient, the courses and the sessions are read once for both.
+
+        Raises:
+            NotFound: there is no such patient."""
+        now = self.db.clock.now()
+        with self.db.reading() as s:
+            overview = self._overview_in(s, patient_id)
+            progress = progress_in(
+                s, overview.patient, [c.course for c in overview.courses],
+                [row.session for row in reversed(overview.sessions)], self.instruments,
+                now=now)
+        return PatientOpening(overview, progress)
+
+    def _overview_in(self, s: OrmSession, patient_id: uuid.UUID) -> PatientOverview:
+        patient = mappers.patient(get_or_404(s, m.Patient, patient_id, "patient"))
+        courses = [mappers.course(r) for r in s.execute(
+            sa.select(m.Course).where(m.Course.patient_id == patient_id)
+            .order_by(m.Course.started_on, m.Course.created_at)).scalars()]
+        sessions = _sessions(s, patient_id)
+        names = _names(s, {uid for t in sessions for uid in (
+            t.nurse_id, t.prescriber_id, t.signed_by_id, t.dose_verified_by_id) if uid})
+        latest = self._latest_scores(s, patient_id)
         kinds = {c.id: c.kind for c in courses}
         history = tuple(SessionHistoryRow(
             session=t, course_kind=kinds[t.course_id], nurse_name=names.get(t.nurse_id),

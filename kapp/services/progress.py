@@ -66,25 +66,34 @@ class ProgressService(Service):
             NotFound: there is no such patient.
         """
         now = self.db.clock.now()
-        local = now.astimezone()
         with self.db.reading() as s:
             patient = mappers.patient(get_or_404(s, m.Patient, patient_id, "patient"))
-            protocol = load_protocol(s)
             courses = [mappers.course(r) for r in s.execute(
                 sa.select(m.Course).where(m.Course.patient_id == patient_id)).scalars()]
-            sessions = _sessions(s, patient_id)
-            ids = _SessionIds(sessions)
-            results = _scores(s, patient_id, ids, _Ids(c.id for c in courses))
-            vitals = _vitals(s, patient_id, ids)
-            reports = _dissociation(s, patient_id, ids)
-            effects = _side_effects(s, patient_id, ids)
-            events = _pump(s, patient_id, ids)
-        series = build_series(
-            courses=courses, sessions=sessions, results=results, vitals=vitals,
-            dissociation=reports, side_effects=effects, infusion_events=events,
-            definitions=self.definitions, protocol=protocol, today=today or local.date(),
-            now=now, tz=local.tzinfo)
-        return PatientProgress(patient, series, protocol, self.definitions, now)
+            return progress_in(s, patient, courses, _sessions(s, patient_id),
+                               self.definitions, now=now, today=today)
+
+
+def progress_in(s: OrmSession, patient: d.Patient, courses: list[d.Course],
+                sessions: list[d.TreatmentSession], definitions: dict[str, Instrument], *,
+                now: datetime, today: date | None = None) -> PatientProgress:
+    """The progress of a patient whose record, courses and sessions were read in this
+    same transaction ``s`` (the patient page reads them once for its own use and this)."""
+    local = now.astimezone()
+    protocol = load_protocol(s)
+    ids = _SessionIds(sessions)
+    patient_id = patient.id
+    results = _scores(s, patient_id, ids, _Ids(c.id for c in courses))
+    vitals = _vitals(s, patient_id, ids)
+    reports = _dissociation(s, patient_id, ids)
+    effects = _side_effects(s, patient_id, ids)
+    events = _pump(s, patient_id, ids)
+    series = build_series(
+        courses=courses, sessions=sessions, results=results, vitals=vitals,
+        dissociation=reports, side_effects=effects, infusion_events=events,
+        definitions=definitions, protocol=protocol, today=today or local.date(),
+        now=now, tz=local.tzinfo)
+    return PatientProgress(patient, series, protocol, definitions, now)
 
 
 class _Ids:

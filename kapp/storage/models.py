@@ -190,7 +190,10 @@ class InfusionEvent(SessionEntryMixin, Base):
 class VitalsReading(SessionEntryMixin, Base):
     __tablename__ = "vitals_readings"
     __table_args__ = (
-        sa.Index("ix_vitals_session_taken", "session_id", "taken_at"),
+        # Leads with (session, time) for a session's readings in order; carries the values
+        # the progress reads (before dosing, struck, HR, BP) so those never touch the rows.
+        sa.Index("ix_vitals_session_taken_values", "session_id", "taken_at", "predose",
+                 "struck_at", "hr", "systolic", "diastolic"),
         sa.CheckConstraint(
             "diastolic IS NULL OR systolic IS NULL OR diastolic < systolic", name="dia_below_sys"
         ),

@@ -22,11 +22,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapp.domain.entities import Patient
 from kapp.domain.enums import Sex
 from kapp.domain.errors import KappError, NotFound
 from kapp.services.changes import Change
-from kapp.services.patient_view import FlagKind, FlagLevel, PatientFlag, PatientOverview
+from kapp.services.patient_view import (
+    FlagKind,
+    FlagLevel,
+    PatientFlag,
+    PatientOpening,
+    PatientOverview,
+)
 from kapp.ui import report_actions
+from kapp.ui.background import BackgroundReader
 from kapp.ui.context import AppContext, Navigator
 from kapp.ui.patient_form import PatientFormDialog
 from kapp.ui.patient_list import SORT_ROLE, _RowDelegate, age_on, local_day, short_date
@@ -119,9 +127,14 @@ class PatientPage(QWidget):
         self.navigator = navigator
         self.overview: PatientOverview | None = None
         self._tables_stale = True
+        self._shown_patient: Patient | None = None
+        self._overview_read = 0  # counts the overviews read: a slower first read is dropped
         self._build()
+        self._opening = BackgroundReader(self)
+        self._opening.finished.connect(self._opened)
+        self._opening.failed.connect(self._open_failed)
         ctx.changes.changed.connect(self._on_changed)
-        self.refresh()
+        self._open()
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.DeferredDelete:  # closing: the next page reuses
@@ -163,7 +176,8 @@ class PatientPage(QWidget):
         self.chips_layout.setSpacing(4)
 
         self.tabs = QTabWidget()
-        self.progress = ProgressView(self.ctx, self.patient_id, self.navigator)
+        self.progress = ProgressView(self.ctx, self.patient_id, self.navigator,
+                                     read_now=False)  # given by the page's first read
         self.tabs.addTab(self.progress, "&Progress")
         self.sessions_tab = self._sessions_tab()
         self.tabs.addTab(self.sessions_tab, "&Sessions")
@@ -232,14 +246,51 @@ class PatientPage(QWidget):
         return tab
 
     # -- data -----------------------------------------------------------------------------
+    def _open(self) -> None:
+        """The first read, off the GUI thread: the overview and the progress in one
+        transaction (the patient, courses and sessions read once for both). Who the patient
+        is shows at once; the flags and the charts follow together."""
+        try:
+            patient = self.ctx.services.patients.get(self.patient_id)
+        except NotFound:
+            self.banner.show_message("This patient's record could not be found.")
+            self.progress.refresh()  # which says so too, rather than loading for ever
+            return
+        self._show_patient(patient)
+        reads, pid, service = self._overview_read, self.patient_id, self.ctx.services.patient_view
+        self._opening.start(lambda _task: (reads, service.opening(pid)))
+
+    @property
+    def loading(self) -> bool:
+        """The first read is under way (the flags and the charts are not shown yet)."""
+        return self._opening.busy or self.progress.loading
+
+    def _opened(self, result: tuple[int, PatientOpening]) -> None:
+        reads, opening = result
+        if reads == self._overview_read:  # no newer overview was read meanwhile
+            self._show_overview(opening.overview)
+        self.progress.show_progress(opening.progress)
+
+    def _open_failed(self, error: object) -> None:
+        if isinstance(error, NotFound):
+            self.banner.show_message("This patient's record could not be found.")
+            return
+        why = str(error) if isinstance(error, KappError) else "the database could not be read"
+        self.banner.show_message(f"This patient's flags could not be loaded: {why}.")
+        self.progress.refresh()  # its own read says whether the charts can be shown
+
     def refresh(self) -> None:
         try:
             overview = self.ctx.services.patient_view.overview(self.patient_id)
         except NotFound:
             self.banner.show_message("This patient's record could not be found.")
             return
-        self.overview = overview
-        p = overview.patient
+        self._show_overview(overview)
+
+    def _show_patient(self, p: Patient) -> None:
+        if p == self._shown_patient:
+            return  # shown at opening, and the overview read the same again
+        self._shown_patient = p
         today = local_day(self.ctx.clock.now())
         self.name.setText(f"{p.family_name}, {p.given_name}")
         self.identity.setText(" · ".join([
@@ -249,6 +300,11 @@ class PatientPage(QWidget):
             word(INDICATION_WORDS, p.indication),
         ]))
         self._show_allergies(p.allergies)
+
+    def _show_overview(self, overview: PatientOverview) -> None:
+        self._overview_read += 1
+        self.overview = overview
+        self._show_patient(overview.patient)
         self._show_flags(overview.flags)
         self._tables_stale = True
         if self.tabs.currentWidget() is self.sessions_tab:
@@ -388,7 +444,9 @@ def _heading(text: str) -> QLabel:
 def _clear(layout) -> None:
     while layout.count():
         item = layout.takeAt(0)
-        if item.widget() is not None:
-            item.widget().deleteLater()
+        widget = item.widget()
+        if widget is not None:
+            widget.setParent(None)  # gone from findChildren now, not at its deletion
+            widget.deleteLater()
         elif item.layout() is not None:
             _clear(item.layout())

@@ -284,7 +284,9 @@ class ProgressView(QWidget):
     loaded = Signal()
 
     def __init__(self, ctx: AppContext, patient_id: uuid.UUID, navigator: Navigator,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, read_now: bool = True) -> None:
+        """``read_now=False``: the first progress comes from ``show_progress`` (the patient
+        page reads it with its own, in one transaction)."""
         super().__init__(parent)
         self.ctx, self.patient_id, self.navigator = ctx, patient_id, navigator
         self.axis = SESSION_AXIS
@@ -299,7 +301,12 @@ class ProgressView(QWidget):
         self._reload = QTimer(self, singleShot=True, interval=250)
         self._reload.timeout.connect(self.refresh)
         ctx.changes.changed.connect(self._on_changed)
-        self.refresh()
+        self._reads = 0  # its own reads started: a progress given later is older
+        self._awaiting = not read_now
+        if read_now:
+            self.refresh()
+        else:
+            self.status.setText("⏳ Loading progress…")
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
@@ -343,13 +350,22 @@ class ProgressView(QWidget):
     def refresh(self) -> None:
         """Read the patient's progress again, off the GUI thread."""
         self._stale = False
+        self._reads += 1
+        self._awaiting = False
         self.status.setText("⏳ Loading progress…")
         pid, service = self.patient_id, self.ctx.services.progress
         self.reader.start(lambda _task: service.progress(pid))
 
     @property
     def loading(self) -> bool:
-        return self.reader.busy
+        return self.reader.busy or self._awaiting
+
+    def show_progress(self, progress: PatientProgress) -> None:
+        """Draw a progress read by the patient page, unless this view has read its own
+        since (that one is newer)."""
+        if self._reads == 0:
+            self._awaiting = False
+            self._show(progress)
 
     def _show(self, progress: PatientProgress) -> None:
         self.progress = progress

@@ -41,6 +41,7 @@ def _snapshot(path: Path) -> dict[str, object]:
                                  "alerts": 20, "instrument_responses": 200}),
     ("kapp-rev0003.db", "0003_security", {"patients": 6, "sessions": 100}),
     ("kapp-rev0004.db", "0004_drafts", {"patients": 6, "sessions": 100}),
+    ("kapp-rev0005.db", "0005_search", {"patients": 6, "sessions": 100}),
 ])
 def test_each_revision_upgrades_to_head_keeping_its_data(tmp_path: Path, fixture: str,
                                                          revision: str,

@@ -143,6 +143,27 @@ def test_demo_patients_match_the_database_in_a_fixed_number_of_queries(services,
     assert seen_sessions > 20
 
 
+def test_the_page_opening_reads_overview_and_progress_once_each(services, demo, statements):
+    """The patient page's first read: the same overview and series as the two reads apart,
+    in one transaction, the patient, courses and sessions read once."""
+    with demo.reading() as s:
+        patients = list(s.execute(sa.select(m.Patient.id)).scalars())
+    services.patient_view.instruments  # noqa: B018 - loaded once, outside the count
+    services.progress.definitions  # noqa: B018
+    for pid in patients:
+        statements.clear()
+        opening = services.patient_view.opening(pid)
+        sessions_read = [x for x in statements if "FROM sessions" in x.split("JOIN")[0]
+                         and x.lstrip().upper().startswith("SELECT")]
+        assert len(sessions_read) == 1, sessions_read
+        sent = len(statements)
+        assert opening.overview == services.patient_view.overview(pid)
+        progress = services.progress.progress(pid)
+        assert opening.progress.series == progress.series
+        assert opening.progress.patient == progress.patient
+        assert sent <= 16, statements  # a fixed number, whatever the patient's history
+
+
 # -- overview ------------------------------------------------------------------------------
 
 

@@ -67,6 +67,7 @@ def open_page(qtbot, ctx, patient_id, navigator) -> PatientPage:
     page.resize(1280, 760)
     page.show()
     qtbot.waitExposed(page)
+    qtbot.waitUntil(lambda: not page.loading, timeout=20000)
     return page
 
 
@@ -270,3 +271,66 @@ def test_reports_menu_makes_the_progress_pdf_and_the_patients_csv(qtbot, ctx, pa
     page.progress_pdf_action.trigger()
     page.export_action.trigger()
     assert calls == [("pdf", patient.id), ("csv", patient.id)]
+
+
+class _HeldOpening:
+    """Holds the page's first read (in its worker) until the test lets it go."""
+
+    def __init__(self, monkeypatch, services, *, fail: Exception | None = None) -> None:
+        import threading
+
+        self.release = threading.Event()
+        real = type(services.patient_view).opening
+
+        def opening(service, patient_id):
+            result = real(service, patient_id)  # read now: older than what the test does
+            assert self.release.wait(20)
+            if fail is not None:
+                raise fail
+            return result
+
+        monkeypatch.setattr(type(services.patient_view), "opening", opening)
+
+
+def test_first_read_gives_the_flags_and_the_charts_together(qtbot, ctx, services, staff,
+                                                           patient, navigator, monkeypatch):
+    held = _HeldOpening(monkeypatch, services)
+    page = PatientPage(ctx, patient.id, navigator)
+    qtbot.addWidget(page)
+    # Who the patient is shows at once; flags and charts wait for the one read.
+    assert page.name.text() == "Testperson, Alex"
+    assert page.loading and page.chip_texts() == []
+    assert "Loading progress" in page.progress.status.text()
+    held.release.set()
+    qtbot.waitUntil(lambda: not page.loading, timeout=20000)
+    assert page.chip_texts() == ["Not screened for contraindications"]
+    assert page.progress.progress is not None and page.progress.charts
+
+
+def test_a_change_during_the_first_read_is_not_undone_by_it(qtbot, ctx, services, staff,
+                                                           patient, navigator, monkeypatch):
+    held = _HeldOpening(monkeypatch, services)
+    page = PatientPage(ctx, patient.id, navigator)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page._opening.busy)
+    screened(services, staff, patient, allergies="iodine")  # the page re-reads at once
+    qtbot.waitUntil(lambda: "Allergies: iodine" in [
+        c.text() for c in page.allergies.findChildren(Chip)])
+    held.release.set()  # the first read, taken before the change, lands now
+    qtbot.waitUntil(lambda: not page.loading, timeout=20000)
+    qtbot.wait(50)
+    assert [c.text() for c in page.allergies.findChildren(Chip)] == ["Allergies: iodine"]
+
+
+def test_a_failed_first_read_says_so_and_the_charts_read_again(qtbot, ctx, services, patient,
+                                                              navigator, monkeypatch):
+    from kapp.domain.errors import StorageUnavailable
+
+    held = _HeldOpening(monkeypatch, services, fail=StorageUnavailable(
+        "locked", "another program is holding the database"))
+    page = PatientPage(ctx, patient.id, navigator)
+    qtbot.addWidget(page)
+    held.release.set()
+    qtbot.waitUntil(lambda: not page.loading, timeout=20000)
+    assert "could not be loaded" in page.banner.text()
+    assert page.progress.progress is not None  # its own read, which worked

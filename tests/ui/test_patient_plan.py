@@ -238,6 +238,7 @@ def test_plan_from_the_page_opens_the_session(qtbot, ctx, services, course, monk
     navigator = FakeNavigator()
     page = PatientPage(ctx, course.patient_id, navigator)
     qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: not page.loading, timeout=20000)
 
     def ask(ctx_, patient_id, parent=None):
         dialog = PlanSessionDialog(ctx_, patient_id, parent)
