@@ -27,8 +27,11 @@ class SessionEntries:
 
 
 def _rows(s: OrmSession, model: type, order: sa.ColumnElement, session_id: uuid.UUID) -> list:
+    # Entries of the same moment in the order entered, and a struck entry before the one
+    # that corrects it (same time, often the same clock tick): never the indexes' order.
     return list(s.execute(sa.select(model).where(model.session_id == session_id)
-                          .order_by(order)).scalars())
+                          .order_by(order, model.entered_at, model.struck_at.is_(None)))
+                .scalars())
 
 
 def session_entries(s: OrmSession, session_id: uuid.UUID) -> SessionEntries:
