@@ -27,10 +27,10 @@ class SessionEntries:
 
 
 def _rows(s: OrmSession, model: type, order: sa.ColumnElement, session_id: uuid.UUID) -> list:
-    # Entries of the same moment in the order entered, and a struck entry before the one
-    # that corrects it (same time, often the same clock tick): never the indexes' order.
+    # Entries of the same moment in the order entered, and a correction after the entry it
+    # replaces (same time, perhaps the same clock tick): never whatever order an index has.
     return list(s.execute(sa.select(model).where(model.session_id == session_id)
-                          .order_by(order, model.entered_at, model.struck_at.is_(None)))
+                          .order_by(order, model.entered_at, model.supersedes_id.is_not(None)))
                 .scalars())
 
 

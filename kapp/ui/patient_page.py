@@ -158,6 +158,7 @@ class PatientPage(QWidget):
         self.plan_button = self._button("&Plan next session…", "Ctrl+Shift+P",
                                         self.plan_session)
         self.plan_button.setDefault(True)
+        self.plan_button.setEnabled(False)  # until the courses are read
         self.reports_button = self._reports_button()
         top = QHBoxLayout()
         top.addWidget(self.name, 1)
@@ -396,7 +397,9 @@ class PatientPage(QWidget):
             self.tabs.setCurrentIndex(1)
 
     def plan_session(self) -> None:
-        if self.overview is None or not self.overview.open_courses:
+        if self.overview is None:
+            return  # still opening: the button comes on once the courses are known
+        if not self.overview.open_courses:
             self.banner.show_message("Start a course first: a session belongs to a course.",
                                      Level.WARNING)
             return

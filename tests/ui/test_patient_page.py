@@ -301,6 +301,9 @@ def test_first_read_gives_the_flags_and_the_charts_together(qtbot, ctx, services
     assert page.name.text() == "Testperson, Alex"
     assert page.loading and page.chip_texts() == []
     assert "Loading progress" in page.progress.status.text()
+    assert not page.plan_button.isEnabled()  # the courses are not known yet
+    page.plan_session()  # the shortcut meanwhile: nothing, and no wrong advice
+    assert not page.banner.isVisible()
     held.release.set()
     qtbot.waitUntil(lambda: not page.loading, timeout=20000)
     assert page.chip_texts() == ["Not screened for contraindications"]
