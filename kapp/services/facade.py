@@ -122,7 +122,7 @@ class Services:
     def patient_view(self) -> PatientViewService:
         from kapp.services.patient_view import PatientViewService
 
-        return PatientViewService(self.db, self.hub)
+        return PatientViewService(self.db, self.hub, self.progress)
 
     @_lazy
     def audit(self) -> AuditViewService:

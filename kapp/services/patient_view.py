@@ -11,20 +11,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cached_property
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain import enums as e
 from kapp.domain.entities import Course, Patient, TreatmentSession, User
-from kapp.domain.instruments import Instrument, load_instruments
+from kapp.domain.instruments import Instrument
 from kapp.domain.permissions import Permission, allowed
-from kapp.paths import instruments_dir
 from kapp.services.base import Service, get_or_404
-from kapp.services.progress import PatientProgress, progress_in, read_sessions
+from kapp.services.changes import ChangeHub
+from kapp.services.progress import PatientProgress, ProgressService, read_sessions
 from kapp.storage import mappers
 from kapp.storage import models as m
+from kapp.storage.database import Database
 
 _ENDED = (e.SessionStatus.COMPLETED, e.SessionStatus.ABORTED)
 _IN_CHAIR = (e.SessionStatus.IN_PROGRESS, e.SessionStatus.RECOVERY)
@@ -121,9 +121,15 @@ class PatientOpening:
 
 
 class PatientViewService(Service):
-    @cached_property
+    def __init__(self, db: Database, hub: ChangeHub | None = None,
+                 progress: ProgressService | None = None) -> None:
+        """``progress``: the service whose kept series the opening shares."""
+        super().__init__(db, hub)
+        self.progress = progress or ProgressService(db, self.hub)
+
+    @property
     def instruments(self) -> dict[str, Instrument]:
-        return load_instruments(instruments_dir())
+        return self.progress.definitions
 
     def overview(self, patient_id: uuid.UUID) -> PatientOverview:
         """Raises:
@@ -140,10 +146,9 @@ class PatientViewService(Service):
         now = self.db.clock.now()
         with self.db.reading() as s:
             overview = self._overview_in(s, patient_id)
-            progress = progress_in(
+            progress = self.progress.progress_in(
                 s, overview.patient, [c.course for c in overview.courses],
-                [row.session for row in reversed(overview.sessions)], self.instruments,
-                now=now)
+                [row.session for row in reversed(overview.sessions)], now=now)
         return PatientOpening(overview, progress)
 
     def _overview_in(self, s: OrmSession, patient_id: uuid.UUID) -> PatientOverview:

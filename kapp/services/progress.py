@@ -10,16 +10,19 @@ times quicker than loading ORM objects, and struck-through entries are left out 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, tzinfo
 from functools import cached_property
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain import entities as d
+from kapp.domain import enums as e
 from kapp.domain.instruments import Instrument, load_instruments
 from kapp.domain.protocol import Protocol
 from kapp.domain.series import (
@@ -52,7 +55,51 @@ class PatientProgress:
     now: datetime
 
 
+class SeriesCache:
+    """The progress of the last few patients shown, with what it was computed from.
+
+    Building a ten-year patient's series takes tens of milliseconds of Python (thousands
+    of entries read and folded into every chart), and reopening a patient whose record has
+    not changed needs none of it. Whether it changed is told by the audit log: every change
+    to a patient's record writes an entry naming the patient, in the same transaction, and
+    the log is append-only (triggers refuse UPDATE and DELETE), so the number of a
+    patient's entries grows with each change, made here or on another workstation sharing
+    the server. The key also holds the protocol, the calendar day and the time zone; a
+    progress whose dose counts up to now (a pump left running) is never kept."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._kept: OrderedDict[uuid.UUID, tuple[object, PatientProgress]] = OrderedDict()
+        self._lock = threading.Lock()  # readers run on worker threads
+        self.hits = self.misses = 0
+
+    def get(self, patient_id: uuid.UUID, key: object) -> PatientProgress | None:
+        with self._lock:
+            kept = self._kept.get(patient_id)
+            if kept is None or kept[0] != key:
+                self.misses += 1
+                return None
+            self._kept.move_to_end(patient_id)
+            self.hits += 1
+            return kept[1]
+
+    def put(self, patient_id: uuid.UUID, key: object, progress: PatientProgress) -> None:
+        with self._lock:
+            self._kept[patient_id] = (key, progress)
+            self._kept.move_to_end(patient_id)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
 class ProgressService(Service):
+    @cached_property
+    def cache(self) -> SeriesCache:
+        return SeriesCache()
+
     @cached_property
     def definitions(self) -> dict[str, Instrument]:
         """The instrument definitions (bands, flag rules, names) the charts draw from."""
@@ -70,17 +117,47 @@ class ProgressService(Service):
             patient = mappers.patient(get_or_404(s, m.Patient, patient_id, "patient"))
             courses = [mappers.course(r) for r in s.execute(
                 sa.select(m.Course).where(m.Course.patient_id == patient_id)).scalars()]
-            return progress_in(s, patient, courses, _sessions(s, patient_id),
-                               self.definitions, now=now, today=today)
+            return self.progress_in(s, patient, courses, _sessions(s, patient_id),
+                                    now=now, today=today)
+
+    def progress_in(self, s: OrmSession, patient: d.Patient, courses: list[d.Course],
+                    sessions: list[d.TreatmentSession], *, now: datetime,
+                    today: date | None = None) -> PatientProgress:
+        """The progress of a patient whose record, courses and sessions were read in this
+        same transaction ``s`` (the patient page reads them once for its own use and
+        this); computed again only when something it comes from changed (``SeriesCache``).
+        """
+        local = now.astimezone()
+        day = today or local.date()
+        protocol = load_protocol(s)
+        key = (_changes_of(s, patient.id), protocol, day, local.utcoffset())
+        kept = self.cache.get(patient.id, key)
+        if kept is not None:
+            return replace(kept, patient=patient, now=now)
+        progress, counts_to_now = _compute(s, patient, courses, sessions, self.definitions,
+                                           protocol, now=now, today=day, tz=local.tzinfo)
+        if not counts_to_now:
+            self.cache.put(patient.id, key, progress)
+        return progress
 
 
-def progress_in(s: OrmSession, patient: d.Patient, courses: list[d.Course],
-                sessions: list[d.TreatmentSession], definitions: dict[str, Instrument], *,
-                now: datetime, today: date | None = None) -> PatientProgress:
-    """The progress of a patient whose record, courses and sessions were read in this
-    same transaction ``s`` (the patient page reads them once for its own use and this)."""
-    local = now.astimezone()
-    protocol = load_protocol(s)
+def _changes_of(s: OrmSession, patient_id: uuid.UUID) -> int:
+    """How many audit entries name the patient: it grows with every change to the record
+    (from the covering index on patient and time, not the table)."""
+    a = m.AuditEntry
+    return s.execute(sa.select(sa.func.count()).select_from(a)
+                     .where(a.patient_id == patient_id)).scalar_one()
+
+
+_RUNNING = frozenset({e.InfusionEventKind.START, e.InfusionEventKind.RESUME,
+                      e.InfusionEventKind.RATE_CHANGE})
+
+
+def _compute(s: OrmSession, patient: d.Patient, courses: list[d.Course],
+             sessions: list[d.TreatmentSession], definitions: dict[str, Instrument],
+             protocol: Protocol, *, now: datetime, today: date,
+             tz: tzinfo | None) -> tuple[PatientProgress, bool]:
+    """The progress, and whether it counts a dose up to ``now`` (a pump left running)."""
     ids = _SessionIds(sessions)
     patient_id = patient.id
     results = _scores(s, patient_id, ids, _Ids(c.id for c in courses))
@@ -91,9 +168,10 @@ def progress_in(s: OrmSession, patient: d.Patient, courses: list[d.Course],
     series = build_series(
         courses=courses, sessions=sessions, results=results, vitals=vitals,
         dissociation=reports, side_effects=effects, infusion_events=events,
-        definitions=definitions, protocol=protocol, today=today or local.date(),
-        now=now, tz=local.tzinfo)
-    return PatientProgress(patient, series, protocol, definitions, now)
+        definitions=definitions, protocol=protocol, today=today, now=now, tz=tz)
+    last = {x.session_id: x.kind for x in events}  # read in time order
+    return (PatientProgress(patient, series, protocol, definitions, now),
+            any(kind in _RUNNING for kind in last.values()))
 
 
 class _Ids:

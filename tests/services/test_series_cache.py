@@ -1,0 +1,102 @@
+"""The kept progress series: reused while nothing it comes from changed, and never after."""
+
+from __future__ import annotations
+
+import pytest
+
+from kapp.domain.vitals import VitalsInput
+from kapp.services.facade import Services
+from kapp.services.sessions import DoseForm
+from tests.conftest import ALL_CHECKS_PRE, START
+from tests.services.test_progress import PHQ9_LOWER, first_session
+
+
+@pytest.fixture
+def done(services, staff, patient, course, planned, whole_session):
+    """A patient with one whole session, whose progress has been read (and kept) once."""
+    first_session(services, staff, patient, planned, whole_session)
+    services.progress.progress(patient.id)
+    return planned
+
+
+def fresh(services: Services, patient_id):
+    """The progress computed from scratch, as a reference."""
+    services.progress.cache.clear()
+    return services.progress.progress(patient_id)
+
+
+def test_an_unchanged_patient_is_not_computed_again(services, patient, done):
+    cache = services.progress.cache
+    hits = cache.hits
+    again = services.progress.progress(patient.id)
+    opening = services.patient_view.opening(patient.id)  # the page shares the kept series
+    assert cache.hits == hits + 2
+    assert opening.progress.series is again.series
+    assert again.series == fresh(services, patient.id).series
+
+
+def _strike_report(services, staff, session):
+    (report,) = services.sessions.entries(session.id).dissociation
+    services.records.strike(actor=staff.nurse, table="dissociation_reports",
+                            entry_id=report.id, reason="entered on the wrong patient")
+
+
+def _score(services, staff, session):
+    services.records.record_instrument(
+        actor=staff.nurse, patient_id=session.patient_id, instrument="phq9",
+        answers=PHQ9_LOWER, time_point="24h", session_id=session.id)
+
+
+def _strike_side_effect(services, staff, session):
+    (effect,) = services.sessions.entries(session.id).side_effects
+    services.records.strike(actor=staff.nurse, table="side_effects", entry_id=effect.id,
+                            reason="not a side effect")
+
+
+@pytest.mark.parametrize("change", [_strike_report, _score, _strike_side_effect])
+def test_every_change_to_the_record_is_seen(services, staff, patient, done, change):
+    before = services.progress.progress(patient.id).series
+    change(services, staff, done)
+    after = services.progress.progress(patient.id).series
+    assert after != before
+    assert after == fresh(services, patient.id).series
+
+
+def test_a_change_made_on_another_workstation_is_seen(services, staff, patient, db, done):
+    """Another workstation sharing the server has its own services: nothing tells this
+    one of the change but the audit log."""
+    elsewhere = Services.for_database(db)
+    before = services.progress.progress(patient.id).series
+    _strike_report(elsewhere, staff, done)
+    after = services.progress.progress(patient.id).series
+    assert after.dissociation[0].peak_intensity is None
+    assert before.dissociation[0].peak_intensity == 6
+
+
+def test_a_protocol_change_and_a_new_day_are_seen(services, staff, patient, clock, done):
+    services.protocol.update(actor=staff.prescriber, values={"booster_interval_days": 21},
+                             reason="new booster schedule")
+    assert services.progress.progress(patient.id).series.booster_interval_days == 21
+    days = services.progress.progress(patient.id).series.summary.days_since_last
+    clock.advance(days=1)
+    assert services.progress.progress(patient.id).series.summary.days_since_last == days + 1
+
+
+def test_a_dose_still_running_is_counted_up_to_now(services, staff, course, clock):
+    dose = DoseForm(route="iv", drug="ketamine", weight=80, weight_unit="kg", mg_per_kg=0.5,
+                    concentration_mg_per_ml=0.4, duration_min=40)
+    running = services.sessions.plan_session(actor=staff.nurse, course_id=course.id,
+                                             planned_start=START, dose=dose)
+    sv = services.sessions
+    sv.set_checklist(actor=staff.nurse, session_id=running.id, which="pre",
+                     items=ALL_CHECKS_PRE)
+    services.entries.record_vitals(actor=staff.nurse, session_id=running.id,
+                                   values=VitalsInput(hr=72, systolic=128, diastolic=82,
+                                                      spo2=98, rr=14))
+    sv.record_pump_event(actor=staff.nurse, session_id=running.id, kind="start",
+                         rate_ml_per_h=150)
+    clock.advance(minutes=10)  # 25 mL at 0.4 mg/mL
+    (first,) = services.progress.progress(running.patient_id).series.dose
+    clock.advance(minutes=10)
+    (later,) = services.progress.progress(running.patient_id).series.dose
+    assert (first.delivered_mg, later.delivered_mg) == (pytest.approx(10), pytest.approx(20))
