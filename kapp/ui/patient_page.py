@@ -7,7 +7,7 @@ import gc
 import uuid
 
 from PySide6.QtCore import QEvent, QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QAction, QFont, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -36,6 +36,7 @@ from kapp.services.patient_view import (
 from kapp.ui import report_actions
 from kapp.ui.background import BackgroundReader
 from kapp.ui.context import AppContext, Navigator
+from kapp.ui.paint_hold import PaintHold
 from kapp.ui.patient_form import PatientFormDialog
 from kapp.ui.patient_list import SORT_ROLE, _RowDelegate, age_on, local_day, short_date
 from kapp.ui.patient_tables import (
@@ -131,6 +132,7 @@ class PatientPage(QWidget):
         self._overview_read = 0  # counts the overviews read: a slower first read is dropped
         self._build()
         self._opening = BackgroundReader(self)
+        self._paint_hold = PaintHold()
         self._opening.finished.connect(self._opened)
         self._opening.failed.connect(self._open_failed)
         ctx.changes.changed.connect(self._on_changed)
@@ -266,13 +268,24 @@ class PatientPage(QWidget):
         """The first read is under way (the flags and the charts are not shown yet)."""
         return self._opening.busy or self.progress.loading
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._opening.busy:  # painted once, with its charts, if they come soon enough
+            self._paint_hold.hold(self)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._paint_hold.release()
+        super().hideEvent(event)
+
     def _opened(self, result: tuple[int, PatientOpening]) -> None:
         reads, opening = result
         if reads == self._overview_read:  # no newer overview was read meanwhile
             self._show_overview(opening.overview)
         self.progress.show_progress(opening.progress)
+        self._paint_hold.release()
 
     def _open_failed(self, error: object) -> None:
+        self._paint_hold.release()
         if isinstance(error, NotFound):
             self.banner.show_message("This patient's record could not be found.")
             return

@@ -310,6 +310,33 @@ def test_first_read_gives_the_flags_and_the_charts_together(qtbot, ctx, services
     assert page.progress.progress is not None and page.progress.charts
 
 
+def test_the_page_is_painted_once_its_first_read_is_in(qtbot, ctx, services, patient,
+                                                       navigator, monkeypatch):
+    """No flash of "Loading…" when the read is quick: the page is not painted until its
+    flags and charts are there, or until the hold's limit, for a slow read."""
+    from kapp.ui.paint_hold import HOLD_MS
+
+    held = _HeldOpening(monkeypatch, services)
+    page = PatientPage(ctx, patient.id, navigator)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.loading and not page.updatesEnabled()
+    held.release.set()
+    qtbot.waitUntil(lambda: not page.loading, timeout=20000)
+    assert page.updatesEnabled()
+
+    held.release.clear()  # a slow read: the loading state shows after the limit
+    slow = PatientPage(ctx, patient.id, navigator)
+    qtbot.addWidget(slow)
+    slow.show()
+    assert not slow.updatesEnabled()
+    qtbot.waitUntil(slow.updatesEnabled, timeout=HOLD_MS + 2000)
+    assert slow.loading and "Loading progress" in slow.progress.status.text()
+    slow.hide()
+    held.release.set()
+    qtbot.waitUntil(lambda: not slow.loading, timeout=20000)
+
+
 def test_a_change_during_the_first_read_is_not_undone_by_it(qtbot, ctx, services, staff,
                                                            patient, navigator, monkeypatch):
     held = _HeldOpening(monkeypatch, services)
