@@ -208,19 +208,50 @@ class SummaryPanel(QWidget):
                 [f"Largest {s.bp_rise_max:+.0f} mmHg".replace("-", "−"), serious])
 
 
+class ChartGrid(QWidget):
+    """The charts of one progress view, ``COLUMNS`` to a row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layout_ = QGridLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.charts: list[Chart] = []
+
+    def place(self, charts: list[Chart]) -> None:
+        """Show these charts, in this order. A chart already in its cell is left alone: a
+        grid that gets the same charts again (the same patient, or another with the same
+        scales) is neither laid out nor resized again. Charts not placed are taken out of
+        the layout, and must be given another parent by the caller."""
+        for chart in self.charts:
+            if chart not in charts:
+                self.layout_.removeWidget(chart)
+        for index, chart in enumerate(charts):
+            cell = (index // COLUMNS, index % COLUMNS)
+            item = self.layout_.itemAtPosition(*cell)
+            if item is None or item.widget() is not chart:
+                if chart.parentWidget() is self:
+                    self.layout_.removeWidget(chart)
+                self.layout_.addWidget(chart, *cell)
+            if chart.isHidden():
+                chart.setVisible(True)
+        self.charts = list(charts)
+
+
 class ChartPool:
     """Charts and summary panels kept from closed progress views, so that the next
     patient's view draws into them instead of building new ones (a pyqtgraph chart costs
     about 10 ms to make before it holds any data, and a ten-year patient has nine; a
     panel of six cards several ms). A chart is emptied of everything drawn
     (``Chart.reset``) and a panel given every text anew before either is shown again;
-    both are put on screen only once filled. Kept ones wait hidden in a holder widget."""
+    both are put on screen only once filled. The last view's grid is kept whole, its
+    charts in their cells (``ChartGrid``); other charts wait hidden in a holder widget."""
 
     LIMIT = 24
 
     def __init__(self) -> None:
         self._charts: list[Chart] = []
         self._panels: list[SummaryPanel] = []
+        self._grid: ChartGrid | None = None
         self._holder: QWidget | None = None
 
     def take_panel(self) -> SummaryPanel | None:
@@ -235,8 +266,28 @@ class ChartPool:
             panel.setParent(self.holder())
             self._panels.append(panel)
 
+    def take_grid(self) -> ChartGrid | None:
+        grid, self._grid = self._grid, None
+        if grid is not None and shiboken6.isValid(grid) \
+                and all(shiboken6.isValid(c) for c in grid.charts):
+            return grid
+        return None
+
+    def give_grid(self, grid: ChartGrid) -> None:
+        """Keep a closed view's grid whole, or (one is kept already) its charts."""
+        if not shiboken6.isValid(grid):
+            return
+        if self._grid is None or not shiboken6.isValid(self._grid):
+            grid.setParent(self.holder())
+            self._grid = grid
+            return
+        charts = grid.charts
+        grid.place([])
+        self.give(charts)
+        grid.deleteLater()
+
     def take(self) -> list[Chart]:
-        """Every kept chart still alive; the pool is left empty."""
+        """Every loose kept chart still alive; they are the caller's now."""
         charts = [c for c in self._charts if shiboken6.isValid(c)]
         self._charts.clear()
         return charts
@@ -263,6 +314,9 @@ class ChartPool:
             self._charts.append(chart)
 
     def clear(self) -> None:
+        grid = self.take_grid()
+        if grid is not None:
+            grid.deleteLater()  # and its charts with it
         for chart in self.take():
             chart.deleteLater()
         while (panel := self.take_panel()) is not None:
@@ -272,7 +326,10 @@ class ChartPool:
         self._holder = None
 
     def __len__(self) -> int:
-        return len(self._charts)
+        """Charts kept, loose or in the kept grid."""
+        grid = len(self._grid.charts) if self._grid is not None \
+            and shiboken6.isValid(self._grid) else 0
+        return len(self._charts) + grid
 
 
 POOL = ChartPool()
@@ -336,13 +393,12 @@ class ProgressView(QWidget):
         self.banner.setWordWrap(True)
         self.banner.hide()
         layout.addWidget(self.banner)
-        self.grid_host = QWidget()
-        self.grid = QGridLayout(self.grid_host)
-        self.grid.setContentsMargins(0, 0, 0, 0)
+        # The charts' grid, like the summary, comes with the first drawing: the last
+        # closed view's, charts and all, if there is one (``ChartPool``).
+        self.chart_grid: ChartGrid | None = None
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(self.grid_host)
         layout.addWidget(self.scroll, 1)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self, self.refresh)
 
@@ -398,17 +454,17 @@ class ProgressView(QWidget):
                 self.summary = summary
             else:
                 self.summary.show_summary(self.progress, theme)
+            grid = self.chart_grid or POOL.take_grid() or ChartGrid()
             builder = ChartBuilder(self.progress.series, theme, self.axis,
                                    self.navigator.open_session,
                                    self.progress.protocol.alert_hr_at_or_above,
-                                   reuse=[*self.charts, *POOL.take()])
+                                   reuse=[*grid.charts, *POOL.take()])
             self.charts = builder.build()
-            for chart in builder.unused():  # kept for the next drawing or the next patient
-                self.grid.removeWidget(chart)
-            POOL.give(builder.unused())
-            for index, chart in enumerate(self.charts):
-                self.grid.addWidget(chart, index // COLUMNS, index % COLUMNS)
-                chart.setVisible(True)
+            grid.place(self.charts)
+            POOL.give(builder.unused())  # kept for the next drawing or the next patient
+            if self.chart_grid is None:
+                self.chart_grid = grid
+                self.scroll.setWidget(grid)
         finally:
             self.setUpdatesEnabled(True)
         self.loaded.emit()
@@ -428,10 +484,11 @@ class ProgressView(QWidget):
     def release_charts(self) -> None:
         """Give the charts to the pool for the next patient's view (the view is closing);
         called before the view is deleted."""
-        charts, self.charts = self.charts, []
-        for chart in charts:
-            self.grid.removeWidget(chart)
-        POOL.give(charts)
+        self.charts = []
+        grid, self.chart_grid = self.chart_grid, None
+        if grid is not None:
+            self.scroll.takeWidget()
+            POOL.give_grid(grid)
         if self.summary is not None:
             self._summary_slot.removeWidget(self.summary)
             POOL.give_panel(self.summary)
