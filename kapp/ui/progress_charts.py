@@ -189,16 +189,14 @@ class Chart(pg.PlotWidget):
     def reset(self, title: str, unit: str,
               open_session: Callable[[uuid.UUID], None] | None = None) -> None:
         """Empty the chart for drawing again, perhaps as another chart of another patient:
-        far quicker than making a new one. Every item drawn is removed, and every setting
-        a drawing may change (title, unit, y-range, tick spacing, x-link, the tip shown,
-        where a click goes) is set back."""
+        far quicker than making a new one. Every setting a drawing may change (title,
+        unit, y-range, tick spacing, x-link, the tip shown, where a click goes) is set
+        back; items made for one drawing only are removed. Kept items stay as they are
+        until ``finish``, which hides those the new drawing did not use: hiding them all
+        here and showing most again costs more than the drawing's data."""
         plot = self.getPlotItem()
-        kept = {id(item) for items in self._kept.values() for item in items}
-        for item in list(plot.items):
-            if id(item) in kept:
-                item.setVisible(False)  # shown again if this drawing uses it
-            else:
-                plot.removeItem(item)
+        for item in self._made:
+            plot.removeItem(item)
         self._in_use, self._made = {}, []
         self.scatters, self.labels, self._band_labels, self._bands = {}, [], [], []
         if title != self.title_text:
@@ -220,9 +218,19 @@ class Chart(pg.PlotWidget):
         self._in_use[kind] = used + 1
         if used < len(items):
             item = items[used]
-            item.setVisible(True)
+            if not item.isVisible():
+                item.setVisible(True)
             return item
         return None
+
+    def finish(self) -> None:
+        """End a drawing: hide the kept items it did not use (see ``reset``)."""
+        view = self.getPlotItem().vb
+        for kind, items in self._kept.items():
+            for item in items[self._in_use.get(kind, 0):]:
+                if item.isVisible():
+                    item.setVisible(False)
+                    view.itemBoundsChanged(item)  # the auto-range leaves it out
 
     def _keep(self, kind: str, item, ignore_bounds: bool = False) -> None:
         self._kept[kind].append(item)
@@ -266,12 +274,23 @@ class Chart(pg.PlotWidget):
               position: float = 0.02, below: bool = False) -> None:
         color = color or self.theme.text
         anchor = (0, 0) if below else (0, 1)
-        line = pg.InfiniteLine(pos=y, angle=0, movable=False, pen=_pen(color, 1.5, style),
-                               label=label, labelOpts={"position": position,
-                                                       "color": color.name(),
-                                                       "anchors": [anchor, anchor]})
-        self.addItem(line)
-        self._made.append(line)
+        pen = _pen(color, 1.5, style)
+        shown_as_written = label.replace("{", "{{").replace("}", "}}")  # a format string
+        line = self._reuse("hline")
+        if line is None:
+            line = pg.InfiniteLine(pos=y, angle=0, movable=False, pen=pen,
+                                   label=shown_as_written,
+                                   labelOpts={"position": position, "color": color.name(),
+                                              "anchors": [anchor, anchor]})
+            self._keep("hline", line)
+        else:
+            line.setPen(pen)
+            text = line.label
+            text.anchors, text.orthoPos = [anchor, anchor], position
+            text.setColor(color)
+            text.format = shown_as_written
+            line.setValue(y)
+            text.valueChanged()
         self.labels.append(label)
 
     def segment(self, x0: float, x1: float, y: float, label: str, style: Qt.PenStyle) -> None:
@@ -438,6 +457,7 @@ class ChartBuilder:
         charts += [self.heart_rate(), self.side_effects(), self.dose()]
         low, high = self.x_range()
         for chart in charts:
+            chart.finish()
             chart.getPlotItem().setXRange(low, high, padding=0)
             chart.fit_to_view()
         for chart in charts[1:]:
@@ -680,6 +700,10 @@ class ChartBuilder:
 
 
 def point_for(scatter: pg.ScatterPlotItem, index: int) -> QPointF:
-    """The scene position of a point, for tests that hover or click it."""
+    """The scene position of a point, for tests that hover or click it: as painted (the
+    view's range and transform are brought up to date as a paint would first)."""
+    view = scatter.getViewBox()
+    if view is not None:
+        view.prepareForPaint()
     spot = scatter.points()[index]
     return scatter.mapToScene(spot.pos())

@@ -332,6 +332,10 @@ def drawn(view) -> list[tuple]:
     out = []
     for chart in view.charts:
         plot = chart.getPlotItem()
+        chart.grab()  # painted: the y auto-range is worked out as shown
+        # (The x-range is left out: x-linked charts of one column are lined up on screen,
+        # which depends on whether they were laid out yet when linked.)
+        _x, (y0, y1) = plot.viewRange()
         points = {name: [(round(p.pos().x(), 6), round(p.pos().y(), 6), p.data().session_id)
                          for p in scatter.points()]
                   for name, scatter in chart.scatters.items()}
@@ -339,7 +343,8 @@ def drawn(view) -> list[tuple]:
         out.append((chart.title_text, sorted(chart.labels), points, sorted(shown.items()),
                     plot.getAxis("left").labelText, plot.vb.toolTip(),
                     plot.getAxis("left")._tickSpacing, plot.vb.state["autoRange"][1],
-                    chart._open_session is view.charts[0]._open_session))
+                    chart._open_session is view.charts[0]._open_session,
+                    (round(y0, 3), round(y1, 3))))
     panel = view.summary  # the figures above the charts, as shown
     out.append(tuple((c.text(), c.accessibleName()) for c in panel.cards
                      if c.isVisibleTo(panel)))
@@ -401,4 +406,5 @@ def test_reset_sets_back_what_a_drawing_changed(qtbot, services, demo_patient, e
     assert chart.title_text == "PHQ-9 total" and "PHQ-9 total" in plot.titleLabel.text
     assert plot.getAxis("left")._tickSpacing is None
     assert plot.vb.state["autoRange"][1] and not plot.vb.toolTip()
+    chart.finish()  # a drawing of nothing: every kept item is hidden
     assert not chart.visible_items() and not chart.scatters and not chart.labels
