@@ -137,6 +137,9 @@ class DayAxis(_NoSIPrefix, pg.DateAxisItem):
         return out
 
 
+LEFT_AXIS_WIDTH = 58  # px: three-digit ticks ("130", "0.8") and the unit beside them
+
+
 class Chart(pg.PlotWidget):
     """One chart: a title, points that name their session on hover and open it on click."""
 
@@ -171,6 +174,9 @@ class Chart(pg.PlotWidget):
         plot.showGrid(x=False, y=False)
         font = QFont()
         font.setPointSizeF(10)
+        # One width for every chart's left axis, so that the plots of a column line up
+        # (the x-linked charts show the same range, session 50 above session 50).
+        plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         for name in ("left", "bottom"):
             item = plot.getAxis(name)
             item.setPen(_pen(theme.muted, 1))
@@ -316,13 +322,18 @@ class Chart(pg.PlotWidget):
         text.setZValue(-10)
         self._band_labels.append((text, (low + high) / 2))
 
-    def courses(self, spans: Sequence[CourseSpan], labelled: bool) -> None:
-        for span in spans:
-            if span.first_ordinal is None or span.first_at is None:
-                continue
-            x = (span.first_ordinal - 0.5 if self.axis == SESSION_AXIS
-                 else span.first_at.timestamp() - HALF_DAY)
-            label = f"{span.label} ▸" if labelled else None
+    def courses(self, spans: Sequence[CourseSpan], labelled: bool,
+                crowded: float = 0.0) -> None:
+        """A dashed line where each course starts; ``labelled``: with the course's name,
+        unless the next course starts closer than ``crowded`` (in x), where the two names
+        would overlap (the later one is kept: it names more of the chart)."""
+        starts = [(span, span.first_ordinal - 0.5 if self.axis == SESSION_AXIS
+                   else span.first_at.timestamp() - HALF_DAY)
+                  for span in spans
+                  if span.first_ordinal is not None and span.first_at is not None]
+        for index, (span, x) in enumerate(starts):
+            room = index + 1 == len(starts) or starts[index + 1][1] - x >= crowded
+            label = f"{span.label} ▸" if labelled and room else None
             line = None if label else self._reuse("course")
             if line is not None:
                 line.setPos(x)
@@ -411,6 +422,7 @@ class ChartBuilder:
                 self.reuse[chart.title_text] = chart
         self.open_session = open_session
         self.alert_hr = alert_hr  # the protocol's heart-rate alert, drawn for context
+        self._x_range = self.x_range()
 
     def _reusable(self, title: str) -> Chart | None:
         chart = self.reuse.pop(title, None)
@@ -436,7 +448,9 @@ class ChartBuilder:
             chart.reset(title, unit, self.open_session)
         else:
             chart = Chart(title, unit, self.theme, self.axis, self.open_session)
-        chart.courses(self.series.courses, labelled_courses)
+        low, high = self._x_range
+        # A course's name takes about a sixth of a chart's width.
+        chart.courses(self.series.courses, labelled_courses, crowded=(high - low) / 6)
         return chart
 
     def head(self, mark: SessionMark | None, when: datetime) -> str:
@@ -455,7 +469,7 @@ class ChartBuilder:
         if any(p.cadss_total is not None for p in self.series.dissociation):
             charts.append(self.cadss())
         charts += [self.heart_rate(), self.side_effects(), self.dose()]
-        low, high = self.x_range()
+        low, high = self._x_range
         for chart in charts:
             chart.finish()
             chart.getPlotItem().setXRange(low, high, padding=0)
@@ -507,10 +521,17 @@ class ChartBuilder:
                           for _, p, _ in flagged],
                          [r for _, _, r in flagged], symbol="t1", color=self.theme.warn,
                          size=16, line=None)
+            low, high = self._x_range
+            named = None  # every flagged point has its marker; a name only where it fits
             for x, p, _ in flagged:
+                if named is not None and x - named < (high - low) / 6:
+                    continue
+                named = x
+                # Right of the marker, or left of it near the right edge (the bands' names)
+                anchor = (1, 1) if x > low + 0.7 * (high - low) else (0, 1)
                 chart.text(label, x, min(p.total + 0.1 * (s.max_total - s.min_total),
                                          s.max_total),
-                           color=self.theme.warn, anchor=(0, 1))
+                           color=self.theme.warn, anchor=anchor)
         chart.getPlotItem().setYRange(s.min_total, s.max_total, padding=0.02)
         return chart
 

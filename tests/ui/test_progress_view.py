@@ -408,3 +408,27 @@ def test_reset_sets_back_what_a_drawing_changed(qtbot, services, demo_patient, e
     assert plot.vb.state["autoRange"][1] and not plot.vb.toolTip()
     chart.finish()  # a drawing of nothing: every kept item is hidden
     assert not chart.visible_items() and not chart.scatters and not chart.labels
+
+
+def test_names_that_would_overlap_are_left_out(qtbot):
+    """A short course right before the next, or item-9 positives close together: the
+    lines and markers are all drawn, the names only where they fit."""
+    from datetime import timedelta
+
+    from kapp.domain.series import CourseSpan
+    from kapp.ui.progress_charts import SESSION_AXIS, Chart, Theme
+
+    def span(kind: e.CourseKind, first: int, last: int) -> CourseSpan:
+        at = START + timedelta(days=first)
+        return CourseSpan(uuid.uuid4(), kind, 1, at.date(), None, 6, last - first + 1,
+                          last - first + 1, first, last, at, at)
+
+    chart = Chart("Dose per session", "mg/kg", Theme.of(QApplication.instance()), SESSION_AXIS,
+                  lambda _sid: None)
+    qtbot.addWidget(chart)
+    spans = [span(e.CourseKind.INDUCTION, 1, 6), span(e.CourseKind.MAINTENANCE, 7, 150),
+             span(e.CourseKind.MAINTENANCE, 151, 200)]
+    chart.courses(spans, labelled=True, crowded=200 / 6)
+    assert chart.labels == ["Maintenance ▸", "Maintenance ▸"]  # not the 6-session induction
+    assert sum(isinstance(i, type(chart.getPlotItem().items[0])) for i in
+               chart.getPlotItem().items) == 3  # a line for each course all the same
