@@ -39,9 +39,11 @@ from kapp.domain.series import (
 )
 from kapp.paths import instruments_dir
 from kapp.services.base import Service, get_or_404
+from kapp.services.changes import ChangeHub
 from kapp.services.protocol import load_protocol
 from kapp.storage import mappers
 from kapp.storage import models as m
+from kapp.storage.database import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +98,9 @@ class SeriesCache:
 
 
 class ProgressService(Service):
-    @cached_property
-    def cache(self) -> SeriesCache:
-        return SeriesCache()
+    def __init__(self, db: Database, hub: ChangeHub | None = None) -> None:
+        super().__init__(db, hub)
+        self.cache = SeriesCache()  # made here: the readers that use it run on threads
 
     @cached_property
     def definitions(self) -> dict[str, Instrument]:
