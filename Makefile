@@ -32,7 +32,6 @@ bench: $(STAMP)
 stress: $(STAMP)
 	$(BIN)/python -m kapp.devtools.crash stress --rounds $(or $(ROUNDS),1000)
 
-# A demo clinic to look around in: make demo, then make run ARGS="--db demo.db"
 # A demo clinic to look around in (encrypted; every demo account has DEMO_PASSWORD):
 # make demo, then KAPP_PASSWORD=kapp-demo make run ARGS="--db demo.db --user nurse1"
 DEMO_PASSWORD ?= kapp-demo
