@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, tzinfo
 from functools import cached_property
@@ -117,10 +117,10 @@ class ProgressService(Service):
         now = self.db.clock.now()
         with self.db.reading() as s:
             patient = mappers.patient(get_or_404(s, m.Patient, patient_id, "patient"))
-            courses = [mappers.course(r) for r in s.execute(
-                sa.select(m.Course).where(m.Course.patient_id == patient_id)).scalars()]
-            return self.progress_in(s, patient, courses, _sessions(s, patient_id),
-                                    now=now, today=today)
+            return self._progress(s, patient, lambda: (
+                [mappers.course(r) for r in s.execute(
+                    sa.select(m.Course).where(m.Course.patient_id == patient_id)).scalars()],
+                _sessions(s, patient_id)), now=now, today=today)
 
     def progress_in(self, s: OrmSession, patient: d.Patient, courses: list[d.Course],
                     sessions: list[d.TreatmentSession], *, now: datetime,
@@ -129,6 +129,13 @@ class ProgressService(Service):
         same transaction ``s`` (the patient page reads them once for its own use and
         this); computed again only when something it comes from changed (``SeriesCache``).
         """
+        return self._progress(s, patient, lambda: (courses, sessions), now=now, today=today)
+
+    def _progress(self, s: OrmSession, patient: d.Patient,
+                  read: Callable[[], tuple[list[d.Course], list[d.TreatmentSession]]], *,
+                  now: datetime, today: date | None) -> PatientProgress:
+        """The kept progress if it still holds, else computed (courses and sessions from
+        ``read``, called only then) and kept."""
         local = now.astimezone()
         day = today or local.date()
         protocol = load_protocol(s)
@@ -136,6 +143,7 @@ class ProgressService(Service):
         kept = self.cache.get(patient.id, key)
         if kept is not None:
             return replace(kept, patient=patient, now=now)
+        courses, sessions = read()
         progress, counts_to_now = _compute(s, patient, courses, sessions, self.definitions,
                                            protocol, now=now, today=day, tz=local.tzinfo)
         if not counts_to_now:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from kapp.domain.vitals import VitalsInput
 from kapp.services.facade import Services
@@ -25,10 +26,13 @@ def fresh(services: Services, patient_id):
     return services.progress.progress(patient_id)
 
 
-def test_an_unchanged_patient_is_not_computed_again(services, patient, done):
+def test_an_unchanged_patient_is_not_computed_again(services, patient, db, done):
     cache = services.progress.cache
     hits = cache.hits
+    sent: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
     again = services.progress.progress(patient.id)
+    assert not [x for x in sent if "FROM sessions" in x]  # nor the sessions read again
     opening = services.patient_view.opening(patient.id)  # the page shares the kept series
     assert cache.hits == hits + 2
     assert opening.progress.series is again.series
