@@ -28,10 +28,6 @@ class PaintHold:
     def __init__(self) -> None:
         self._area: QWidget | None = None
 
-    @property
-    def holding(self) -> bool:
-        return self._area is not None
-
     def hold(self, area: QWidget | None, limit_ms: int = HOLD_MS) -> None:
         if area is None or self._area is not None:
             return
