@@ -65,7 +65,7 @@ def _work(services, mrn: str) -> dict[str, Callable[[], object]]:
     patient_id = services.patients.by_mrn(mrn).id
 
     def open_records() -> None:
-        services.progress.cache.clear()  # read from the file each time, not kept series
+        services.patient_view.forget_kept()  # read from the file each time, nothing kept
         services.patient_view.overview(patient_id)
         services.progress.progress(patient_id)
 

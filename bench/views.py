@@ -7,7 +7,7 @@ window closes it, so the new page may draw into the charts the closed one kept. 
 alternate among the three heaviest patients (about 200 sessions each), never the same one
 twice in a row; the first open of each in the process is reported apart. Reopening a
 patient whose record has not changed uses the progress series kept from the last time
-(``SeriesCache``; three patients fit in it), so the opens are also timed with nothing kept,
+(``kapp.services.kept``; three patients fit in it), so the opens are also timed with nothing kept,
 as for a patient not opened lately, and reported apart too. Its baseline
 fetches the very rows that open read, with plain ``sqlite3``: the SELECT statements kapp
 sent during the first open of that patient are recorded from the engine and replayed, same
@@ -177,7 +177,7 @@ def open_patient(services, path: Path, runs: int, *, small: bool = False) -> lis
         base.append(plain(queries[patient_id]))
     computed = []  # a patient not opened lately: the series are computed, not kept
     for run in range(runs):
-        services.progress.cache.clear()
+        services.patient_view.forget_kept()
         computed.append(timed_open(patients[run % len(patients)]))
     close_last()
     conn.close()

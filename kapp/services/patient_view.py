@@ -8,6 +8,7 @@ these records carry the codes and the facts.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +22,7 @@ from kapp.domain.instruments import Instrument
 from kapp.domain.permissions import Permission, allowed
 from kapp.services.base import Service, get_or_404
 from kapp.services.changes import ChangeHub
+from kapp.services.kept import PatientCache, changes_of
 from kapp.services.progress import PatientProgress, ProgressService, read_sessions
 from kapp.storage import mappers
 from kapp.storage import models as m
@@ -126,10 +128,20 @@ class PatientViewService(Service):
         """``progress``: the service whose kept series the opening shares."""
         super().__init__(db, hub)
         self.progress = progress or ProgressService(db, self.hub)
+        # The courses, sessions and latest scores of the last patients shown, kept while
+        # their record has not changed (``kapp.services.kept``): a ten-year patient's
+        # sessions take most of the page's read. Names and the patient row are read fresh.
+        self.kept: PatientCache[_Record] = PatientCache()
 
     @property
     def instruments(self) -> dict[str, Instrument]:
         return self.progress.definitions
+
+    def forget_kept(self) -> None:
+        """Drop every patient's kept record and series: the next read of each is from the
+        database (benchmarks time a patient not opened lately so)."""
+        self.kept.clear()
+        self.progress.cache.clear()
 
     def overview(self, patient_id: uuid.UUID) -> PatientOverview:
         """Raises:
@@ -145,21 +157,39 @@ class PatientViewService(Service):
             NotFound: there is no such patient."""
         now = self.db.clock.now()
         with self.db.reading() as s:
-            overview = self._overview_in(s, patient_id)
+            patient = mappers.patient(get_or_404(s, m.Patient, patient_id, "patient"))
+            changes = changes_of(s, patient_id)
+            record = self._record(s, patient_id, changes)
+            overview = self._overview_of(s, patient, record)
             progress = self.progress.progress_in(
-                s, overview.patient, [c.course for c in overview.courses],
-                [row.session for row in reversed(overview.sessions)], now=now)
+                s, patient, list(record.courses), list(reversed(record.sessions)), now=now,
+                changes=changes)
         return PatientOpening(overview, progress)
 
     def _overview_in(self, s: OrmSession, patient_id: uuid.UUID) -> PatientOverview:
         patient = mappers.patient(get_or_404(s, m.Patient, patient_id, "patient"))
-        courses = [mappers.course(r) for r in s.execute(
-            sa.select(m.Course).where(m.Course.patient_id == patient_id)
-            .order_by(m.Course.started_on, m.Course.created_at)).scalars()]
-        sessions = _sessions(s, patient_id)
+        return self._overview_of(s, patient,
+                                 self._record(s, patient_id, changes_of(s, patient_id)))
+
+    def _record(self, s: OrmSession, patient_id: uuid.UUID, changes: int) -> _Record:
+        """The patient's courses, sessions and latest scores: kept ones if the record has
+        not changed since (``changes``: ``changes_of`` the patient), else read and kept."""
+        kept = self.kept.get(patient_id, changes)
+        if kept is not None:
+            return kept
+        record = _Record(
+            courses=tuple(mappers.course(r) for r in s.execute(
+                sa.select(m.Course).where(m.Course.patient_id == patient_id)
+                .order_by(m.Course.started_on, m.Course.created_at)).scalars()),
+            sessions=tuple(_sessions(s, patient_id)),
+            latest=tuple(self._latest_scores(s, patient_id)))
+        self.kept.put(patient_id, changes, record)
+        return record
+
+    def _overview_of(self, s: OrmSession, patient: Patient, record: _Record) -> PatientOverview:
+        courses, sessions, latest = record.courses, record.sessions, record.latest
         names = _names(s, {uid for t in sessions for uid in (
             t.nurse_id, t.prescriber_id, t.signed_by_id, t.dose_verified_by_id) if uid})
-        latest = self._latest_scores(s, patient_id)
         kinds = {c.id: c.kind for c in courses}
         history = tuple(SessionHistoryRow(
             session=t, course_kind=kinds[t.course_id], nurse_name=names.get(t.nurse_id),
@@ -206,7 +236,7 @@ class PatientViewService(Service):
         return [_Latest(x.instrument, x.taken_at, tuple(x.flags or ()), x.session_id)
                 for x in rows]
 
-    def _score_flags(self, latest: list[_Latest]) -> list[PatientFlag]:
+    def _score_flags(self, latest: tuple[_Latest, ...]) -> list[PatientFlag]:
         flags = []
         for row in latest:
             definition = self.instruments.get(row.instrument)
@@ -230,6 +260,15 @@ class _Latest:
     session_id: uuid.UUID | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """What the overview reads of a patient's record besides the patient row."""
+
+    courses: tuple[Course, ...]  # in the order they started
+    sessions: tuple[TreatmentSession, ...]  # newest first
+    latest: tuple[_Latest, ...]
+
+
 def _sessions(s: OrmSession, patient_id: uuid.UUID) -> list[TreatmentSession]:
     """The patient's sessions, newest first, read as columns (not ORM objects)."""
     return read_sessions(s, patient_id, m.Session.planned_start.desc(),
@@ -243,7 +282,7 @@ def _names(s: OrmSession, ids: set[uuid.UUID]) -> dict[uuid.UUID | None, str]:
     return {uid: name for uid, name in rows}
 
 
-def _summary(course: Course, sessions: list[TreatmentSession]) -> CourseSummary:
+def _summary(course: Course, sessions: Sequence[TreatmentSession]) -> CourseSummary:
     def count(*statuses: e.SessionStatus) -> int:
         return sum(1 for t in sessions if t.status in statuses)
 

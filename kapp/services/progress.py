@@ -10,9 +10,7 @@ times quicker than loading ORM objects, and struck-through entries are left out 
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, tzinfo
@@ -40,6 +38,7 @@ from kapp.domain.series import (
 from kapp.paths import instruments_dir
 from kapp.services.base import Service, get_or_404
 from kapp.services.changes import ChangeHub
+from kapp.services.kept import PatientCache, changes_of
 from kapp.services.protocol import load_protocol
 from kapp.storage import mappers
 from kapp.storage import models as m
@@ -57,50 +56,13 @@ class PatientProgress:
     now: datetime
 
 
-class SeriesCache:
-    """The progress of the last few patients shown, with what it was computed from.
-
-    Building a ten-year patient's series takes tens of milliseconds of Python (thousands
-    of entries read and folded into every chart), and reopening a patient whose record has
-    not changed needs none of it. Whether it changed is told by the audit log: every change
-    to a patient's record writes an entry naming the patient, in the same transaction, and
-    the log is append-only (triggers refuse UPDATE and DELETE), so the number of a
-    patient's entries grows with each change, made here or on another workstation sharing
-    the server. The key also holds the protocol, the calendar day and the time zone; a
-    progress whose dose counts up to now (a pump left running) is never kept."""
-
-    def __init__(self, size: int = 8) -> None:
-        self._size = size
-        self._kept: OrderedDict[uuid.UUID, tuple[object, PatientProgress]] = OrderedDict()
-        self._lock = threading.Lock()  # readers run on worker threads
-        self.hits = self.misses = 0
-
-    def get(self, patient_id: uuid.UUID, key: object) -> PatientProgress | None:
-        with self._lock:
-            kept = self._kept.get(patient_id)
-            if kept is None or kept[0] != key:
-                self.misses += 1
-                return None
-            self._kept.move_to_end(patient_id)
-            self.hits += 1
-            return kept[1]
-
-    def put(self, patient_id: uuid.UUID, key: object, progress: PatientProgress) -> None:
-        with self._lock:
-            self._kept[patient_id] = (key, progress)
-            self._kept.move_to_end(patient_id)
-            while len(self._kept) > self._size:
-                self._kept.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-
-
 class ProgressService(Service):
     def __init__(self, db: Database, hub: ChangeHub | None = None) -> None:
         super().__init__(db, hub)
-        self.cache = SeriesCache()  # made here: the readers that use it run on threads
+        # The series of the last patients shown (``kapp.services.kept``); a progress whose
+        # dose counts up to now (a pump left running) is never kept. Made here, up front:
+        # the readers that use it run on threads.
+        self.cache: PatientCache[PatientProgress] = PatientCache()
 
     @cached_property
     def definitions(self) -> dict[str, Instrument]:
@@ -124,22 +86,27 @@ class ProgressService(Service):
 
     def progress_in(self, s: OrmSession, patient: d.Patient, courses: list[d.Course],
                     sessions: list[d.TreatmentSession], *, now: datetime,
-                    today: date | None = None) -> PatientProgress:
+                    changes: int | None = None, today: date | None = None) -> PatientProgress:
         """The progress of a patient whose record, courses and sessions were read in this
         same transaction ``s`` (the patient page reads them once for its own use and
-        this); computed again only when something it comes from changed (``SeriesCache``).
+        this); computed again only when something it comes from changed (``self.cache``).
+        ``changes``: ``changes_of`` the patient, if the caller has counted them already.
         """
-        return self._progress(s, patient, lambda: (courses, sessions), now=now, today=today)
+        return self._progress(s, patient, lambda: (courses, sessions), now=now, today=today,
+                              changes=changes)
 
     def _progress(self, s: OrmSession, patient: d.Patient,
                   read: Callable[[], tuple[list[d.Course], list[d.TreatmentSession]]], *,
-                  now: datetime, today: date | None) -> PatientProgress:
+                  now: datetime, today: date | None,
+                  changes: int | None = None) -> PatientProgress:
         """The kept progress if it still holds, else computed (courses and sessions from
         ``read``, called only then) and kept."""
         local = now.astimezone()
         day = today or local.date()
         protocol = load_protocol(s)
-        key = (_changes_of(s, patient.id), protocol, day, local.utcoffset())
+        if changes is None:
+            changes = changes_of(s, patient.id)
+        key = (changes, protocol, day, local.utcoffset())
         kept = self.cache.get(patient.id, key)
         if kept is not None:
             return replace(kept, patient=patient, now=now)
@@ -149,14 +116,6 @@ class ProgressService(Service):
         if not counts_to_now:
             self.cache.put(patient.id, key, progress)
         return progress
-
-
-def _changes_of(s: OrmSession, patient_id: uuid.UUID) -> int:
-    """How many audit entries name the patient: it grows with every change to the record
-    (from the covering index on patient and time, not the table)."""
-    a = m.AuditEntry
-    return s.execute(sa.select(sa.func.count()).select_from(a)
-                     .where(a.patient_id == patient_id)).scalar_one()
 
 
 _RUNNING = frozenset({e.InfusionEventKind.START, e.InfusionEventKind.RESUME,

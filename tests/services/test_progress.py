@@ -158,7 +158,7 @@ def test_the_page_opening_reads_overview_and_progress_once_each(services, demo, 
         assert len(sessions_read) == 1, sessions_read
         sent = len(statements)
         assert opening.overview == services.patient_view.overview(pid)
-        services.progress.cache.clear()  # computed again, not the series kept by opening
+        services.patient_view.forget_kept()  # computed again, not kept by opening
         progress = services.progress.progress(pid)
         assert opening.progress.series == progress.series
         assert opening.progress.patient == progress.patient

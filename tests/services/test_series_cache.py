@@ -1,4 +1,5 @@
-"""The kept progress series: reused while nothing it comes from changed, and never after."""
+"""The kept progress series and page records: reused while nothing they come from changed,
+and never after."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ def done(services, staff, patient, course, planned, whole_session):
 
 def fresh(services: Services, patient_id):
     """The progress computed from scratch, as a reference."""
-    services.progress.cache.clear()
+    services.patient_view.forget_kept()
     return services.progress.progress(patient_id)
+
+
+def fresh_overview(services: Services, patient_id):
+    services.patient_view.forget_kept()
+    return services.patient_view.overview(patient_id)
 
 
 def test_an_unchanged_patient_is_not_computed_again(services, patient, db, done):
@@ -64,6 +70,38 @@ def test_every_change_to_the_record_is_seen(services, staff, patient, done, chan
     after = services.progress.progress(patient.id).series
     assert after != before
     assert after == fresh(services, patient.id).series
+
+
+def test_the_page_reads_an_unchanged_record_once(services, patient, db, done):
+    first = services.patient_view.overview(patient.id)
+    sent: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    again = services.patient_view.overview(patient.id)
+    assert not [x for x in sent if "FROM sessions" in x or "FROM courses" in x]
+    assert again == first == fresh_overview(services, patient.id)
+
+
+@pytest.mark.parametrize("change", [_strike_report, _score, _strike_side_effect])
+def test_the_page_sees_every_change_to_the_record(services, staff, patient, done, change):
+    before = services.patient_view.opening(patient.id)
+    change(services, staff, done)
+    after = services.patient_view.opening(patient.id)
+    assert after.progress.series != before.progress.series
+    assert after.overview == fresh_overview(services, patient.id)
+
+
+def test_a_session_planned_on_another_workstation_shows(services, staff, patient, course, db,
+                                                         done):
+    elsewhere = Services.for_database(db)
+    before = services.patient_view.overview(patient.id)
+    dose = DoseForm(route="iv", drug="ketamine", weight=80, weight_unit="kg", mg_per_kg=0.5,
+                    concentration_mg_per_ml=0.4, duration_min=40)
+    planned = elsewhere.sessions.plan_session(actor=staff.nurse, course_id=course.id,
+                                              planned_start=START, dose=dose)
+    after = services.patient_view.overview(patient.id)
+    assert len(after.sessions) == len(before.sessions) + 1
+    assert planned.id in {row.session.id for row in after.sessions}
+    assert after.courses[0].planned == before.courses[0].planned + 1
 
 
 def test_a_change_made_on_another_workstation_is_seen(services, staff, patient, db, done):
