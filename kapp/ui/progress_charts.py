@@ -1,7 +1,8 @@
 """The progress charts (pyqtgraph), drawn from ``kapp.domain.series``; no maths here.
 
 Colour is never the only signal: each line has its own dash pattern and marker, every
-line and band carries a text label, and hovering a point says what it is in words.
+line and band carries a text label, and hovering a point says what it is in words; so does
+stepping through the points from the keyboard (``kapp.ui.chart_keys``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from functools import partial
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QLocale, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPalette, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFocusEvent,
+    QFont,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from kapp.domain import enums as e
@@ -28,6 +38,7 @@ from kapp.domain.series import (
     SessionMark,
     percent_of,
 )
+from kapp.ui.chart_keys import PointCursor
 from kapp.ui.dates import day_text as day_text  # re-exported: it lived here first
 
 SESSION_AXIS = "session"
@@ -138,6 +149,7 @@ class DayAxis(_NoSIPrefix, pg.DateAxisItem):
 
 
 LEFT_AXIS_WIDTH = 58  # px: three-digit ticks ("130", "0.8") and the unit beside them
+FOCUS_FRAME = 2  # px: the frame of a chart that has the keyboard's focus
 
 
 class Chart(pg.PlotWidget):
@@ -191,6 +203,12 @@ class Chart(pg.PlotWidget):
         plot.setLabel("bottom", "Session number" if axis == SESSION_AXIS else "Date",
                       color=theme.text.name())
         self.setMouseEnabled(x=True, y=False)
+        # Tab reaches the chart and the arrow keys step through its points; while it has
+        # the focus a frame is drawn over its edge (``drawForeground``: a QFrame's frame
+        # would cut off pyqtgraph's scene, which is sized to the whole widget).
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.keys = PointCursor(plot, lambda: self.scatters, self._open_ref)
+        self.setAccessibleName(title)
 
     def reset(self, title: str, unit: str,
               open_session: Callable[[uuid.UUID], None] | None = None) -> None:
@@ -205,9 +223,11 @@ class Chart(pg.PlotWidget):
             plot.removeItem(item)
         self._in_use, self._made = {}, []
         self.scatters, self.labels, self._band_labels, self._bands = {}, [], [], []
+        self.keys.clear()
         if title != self.title_text:
             self.title_text = title
             plot.setTitle(f"<b>{title}</b>", color=self.theme.text.name(), size="12pt")
+            self.setAccessibleName(title)
         if open_session is not None:
             self._open_session = open_session
         plot.setLabel("left", unit, color=self.theme.text.name())
@@ -392,10 +412,42 @@ class Chart(pg.PlotWidget):
 
     def _clicked(self, _item: object, points: Sequence[object], _event: object) -> None:
         for point in points:
-            ref = point.data()  # type: ignore[attr-defined]
-            if isinstance(ref, PointRef) and ref.session_id is not None:
-                self._open_session(ref.session_id)
+            if self._open_ref(point.data()):  # type: ignore[attr-defined]
                 return
+
+    def _open_ref(self, ref: object) -> bool:
+        """Open the session a point stands for, if it stands for one."""
+        if isinstance(ref, PointRef) and ref.session_id is not None:
+            self._open_session(ref.session_id)
+            return True
+        return False
+
+    # -- the keyboard --------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.keys.key(event):
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.keys.start()
+        self.viewport().update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.keys.clear()
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        if self.hasFocus():
+            pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), FOCUS_FRAME)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            half = FOCUS_FRAME / 2
+            painter.drawRect(self.sceneRect().adjusted(half, half, -half, -half))
 
 
 # -- what each chart shows ------------------------------------------------------------------

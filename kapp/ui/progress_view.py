@@ -430,7 +430,7 @@ class ProgressView(QWidget):
         self.status.setText(
             f"{count} session{'s' if count != 1 else ''} · as of "
             f"{day_text(progress.series.today)} · hover a point for details, click it to "
-            "open the session")
+            "open the session (keyboard: Tab to a chart, ← → ↑ ↓, Enter)")
         self._draw()
 
     def _failed(self, error: object) -> None:

@@ -153,6 +153,48 @@ def test_hovering_a_point_names_the_session_and_clicking_opens_it(qtbot, service
     assert "mg/kg" in dose_tip and series.sessions[0].label in dose_tip
 
 
+def test_a_chart_is_read_and_its_sessions_opened_from_the_keyboard(qtbot, services,
+                                                                   demo_patient, english):
+    view, navigator = open_view(qtbot, services, demo_patient)
+    series = services.progress.progress(demo_patient).series
+    chart = view.chart("PHQ-9")
+    points = series.scores[0].points
+    chart.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(chart.hasFocus)
+    assert chart.keys.text.startswith(points[-1].session.label)  # the latest, at once
+    assert chart.accessibleDescription() == chart.keys.text
+    qtbot.keyClick(chart, Qt.Key.Key_Home)
+    assert chart.keys.text.startswith(points[0].session.label)
+    qtbot.keyClick(chart, Qt.Key.Key_Right)
+    assert chart.keys.text.startswith(points[1].session.label)
+    assert f"PHQ-9 {points[1].total:g}" in chart.keys.text
+    qtbot.keyClick(chart, Qt.Key.Key_Left)
+    qtbot.keyClick(chart, Qt.Key.Key_Left)  # stays on the first
+    assert chart.keys.text.startswith(points[0].session.label)
+    qtbot.keyClick(chart, Qt.Key.Key_Return)
+    assert navigator.calls == [("session", points[0].session.session_id)]
+
+    dose = view.chart("Dose")  # two lines: ↓ goes from prescribed to delivered
+    dose.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(dose.hasFocus)
+    assert dose.keys.line == "Prescribed"
+    qtbot.keyClick(dose, Qt.Key.Key_Down)
+    assert dose.keys.line == "Delivered"
+    assert "mg/kg" in dose.keys.text
+    qtbot.keyClick(dose, Qt.Key.Key_Escape)
+    assert dose.keys.text == ""
+
+
+def test_tab_reaches_the_charts(qtbot, services, demo_patient):
+    view, _ = open_view(qtbot, services, demo_patient)
+    view.by_session.setFocus()
+    reached = set()
+    for _ in range(30):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        reached.add(QApplication.focusWidget())
+    assert set(view.charts) <= reached
+
+
 def test_the_x_axis_switches_to_dates(qtbot, services, demo_patient, english):
     view, _ = open_view(qtbot, services, demo_patient)
     before = count(view, "PHQ-9", "PHQ-9")
