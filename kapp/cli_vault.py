@@ -128,7 +128,6 @@ def open_for_window(args: argparse.Namespace) -> vault.OpenedClinic:
 def engine_from_args(args: argparse.Namespace, *, create: bool = False) -> Engine:
     """A bare engine (for ``kapp db``), keyed when the database is encrypted."""
     from kapp.storage.engine import create_engine
-    from kapp.storage.keyfile import KeyFile, key_file_path
 
     path = local_path(args)
     if path is None:
@@ -141,8 +140,10 @@ def engine_from_args(args: argparse.Namespace, *, create: bool = False) -> Engin
             "development database add --no-encryption.")
     if state is vault.ClinicState.ENCRYPTED:
         name = username(args)
-        key = KeyFile.load(key_file_path(path)).unwrap_user(
-            name, read_password(f"Password for {name}: "))
+        from kapp.services import lockout
+
+        key = lockout.unwrap_counted(path.expanduser().resolve(), name,
+                                     read_password(f"Password for {name}: "))
         return create_engine(_url(args), key=key)
     if state in (vault.ClinicState.KEY_FILE_MISSING, vault.ClinicState.DATABASE_MISSING):
         vault.open_plain(path)  # raises with the reason

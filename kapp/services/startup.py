@@ -10,6 +10,7 @@ the same three methods around its key file.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from kapp.domain.clock import Clock
 from kapp.domain.entities import User
 from kapp.domain.errors import KappError
 from kapp.services import vault
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # imported when a clinic is opened: the sign-in window shows before
     from kapp.services.facade import Services
@@ -154,7 +157,29 @@ class VaultGate:
         services = Services.for_database(opened.database, opened.keyring)
         services.protocol.ensure_defaults()
         self.services = services
+        if opened.keyring.encrypted:  # the counts file follows the accounts' lockouts
+            services.hub.subscribe(self._mirror_on_change)
         return services
+
+    def _mirror_on_change(self, changes: frozenset) -> None:
+        from kapp.services.changes import Change
+
+        if Change.USERS in changes or Change.SETTINGS in changes:
+            self._mirror()
+
+    def _mirror(self) -> None:
+        """Copy the accounts' lockouts and the lockout settings into the file the closed
+        clinic counts failed sign-ins in (kapp/services/lockout.py)."""
+        services = self.services
+        if services is None or not services.keyring.encrypted:
+            return
+        from kapp.services import lockout
+
+        try:
+            lockout.mirror(services.db, Path(self.path).expanduser().resolve())
+        except Exception as exc:  # never fail what was done, nor the closing, for a copy
+            log.warning("The sign-in counts could not be brought in step with the accounts "
+                        "(%s).", type(exc).__name__)
 
     def accounts_known(self) -> bool | None:
         state = self._state()
@@ -224,6 +249,8 @@ class VaultGate:
             except BaseException:
                 self.close()  # the key opened the file, but this account may not enter
                 raise
+            finally:
+                self._mirror()  # this sign-in reset (or counted) the account's failures
         return SignedIn(self.services, self.services.users.authenticate(username, password))
 
     def can_recover(self) -> bool:
@@ -245,6 +272,7 @@ class VaultGate:
     def close(self) -> None:
         with self._preload_lock:  # a preload under way finishes first, then is closed
             if self.services is not None:
+                self._mirror()
                 self.services.db.dispose()
                 self.services = None
             self._preloaded = False

@@ -258,6 +258,8 @@ class UserService(Service):
                               entity_id=row.id)
                     user = mappers.user(row)
         if refused is not None:
+            if isinstance(refused, AccountLocked):  # the accounts list shows the lock;
+                self.hub.notify(Change.USERS)  # an encrypted clinic's counts file copies it
             raise refused
         return user
 

@@ -172,9 +172,11 @@ def open_clinic(path: Path | str, username: str, password: str, *,
     if state is ClinicState.PLAIN:
         return open_plain(path, clock=clock, migrate=migrate)
     _refuse(path, state)
-    from kapp.storage.keyfile import KeyFile
+    from kapp.services import lockout
 
-    data_key = KeyFile.load(key_file_path(path)).unwrap_user(username, password)
+    # Counted towards the user name's lockout while the database is closed; a locked name
+    # is refused before any key derivation (kapp/services/lockout.py).
+    data_key = lockout.unwrap_counted(path, username, password, clock=clock)
     return _open_encrypted(path, data_key, clock=clock, kdf=kdf, migrate=migrate)
 
 
@@ -188,9 +190,9 @@ def open_with_recovery_key(path: Path | str, recovery_key: str, *,
     if state is ClinicState.PLAIN:
         raise ClinicError(f"The database {path} is not encrypted; it has no recovery key.")
     _refuse(path, state)
-    from kapp.storage.keyfile import KeyFile
+    from kapp.services import lockout
 
-    data_key = KeyFile.load(key_file_path(path)).unwrap_recovery(recovery_key)
+    data_key = lockout.unwrap_recovery_counted(path, recovery_key, clock=clock)
     return _open_encrypted(path, data_key, clock=clock, kdf=kdf, migrate=migrate)
 
 
@@ -213,9 +215,16 @@ def open_plain(path: Path | str, *, create: bool = False, clock: Clock | None = 
 
 def _open_encrypted(path: Path, data_key: bytes, *, clock: Clock | None,
                     kdf: KdfParams | None, migrate: bool) -> OpenedClinic:
+    from kapp.services import lockout
     from kapp.storage.database import open_database
     from kapp.storage.engine import sqlite_url
     from kapp.storage.keyfile import DEFAULT_KDF, FileKeyRing
 
     opened = open_database(sqlite_url(path), clock=clock, key=data_key, migrate=migrate)
+    if migrate:  # (an older schema opened as it is is only looked at, then refused)
+        try:
+            lockout.after_open(opened.database, path)  # the failures counted while closed
+        except BaseException:
+            opened.database.dispose()
+            raise
     return OpenedClinic(opened.database, FileKeyRing(path, data_key, kdf=kdf or DEFAULT_KDF))

@@ -231,14 +231,25 @@ class KeyFile:
         name = normalise_username(username)
         entry = self.users.get(name)
         if entry is None:
-            # The same work as a real attempt, so that timing does not tell which user
-            # names exist.
-            _derive(password.encode("utf-8"), b"\0" * SALT_BYTES, DEFAULT_KDF)
+            # The same work as a real attempt (an account's own argon2 settings), so that
+            # timing does not tell which user names exist.
+            _derive(password.encode("utf-8"), b"\0" * SALT_BYTES, self._decoy_kdf())
             raise WrongPassword("The user name or password is not right.")
         key = unwrap(entry, password.encode("utf-8"), _user_label(name))
         if key is None:
             raise WrongPassword("The user name or password is not right.")
         return key
+
+    def _decoy_kdf(self) -> KdfParams:
+        for entry in [*self.users.values(), self.recovery]:
+            try:
+                kdf = KdfParams(int(entry["time_cost"]), int(entry["memory_cost"]),
+                                int(entry["parallelism"]))
+                kdf.check()
+                return kdf
+            except (KeyError, TypeError, ValueError, KeyFileError):
+                continue
+        return DEFAULT_KDF
 
     def unwrap_recovery(self, recovery_key: str) -> bytes:
         key = unwrap(self.recovery, parse_recovery_key(recovery_key), RECOVERY_LABEL)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -54,6 +54,7 @@ class Problem(QWidget):
         self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.label = _MeasuredLabel()
         self.label.setWordWrap(True)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setAccessibleName("Problem")
         layout.addWidget(self.icon)
@@ -143,8 +144,12 @@ class SignInForm(QWidget):
         self.button.setDefault(True)
         self.button.setAutoDefault(True)
         self.button.clicked.connect(self.submit)
-        self.username.returnPressed.connect(self._next_or_submit)
-        self.password.returnPressed.connect(self.submit)
+        # Enter in a field is handled here and goes no further: a line edit passes the key
+        # on to its dialog, whose default button would submit a second time with the
+        # password already cleared, replacing the refusal ("locked until HH:MM") with
+        # "Enter your password.".
+        self.username.installEventFilter(self)
+        self.password.installEventFilter(self)
         form = QFormLayout()
         form.addRow(buddy("&User name", self.username), self.username)
         form.addRow(buddy("&Password", self.password), self.password)
@@ -156,6 +161,17 @@ class SignInForm(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.button)
         layout.addLayout(buttons)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and watched in (self.username, self.password)):
+            if watched is self.username:
+                self._next_or_submit()
+            else:
+                self.submit()
+            return True
+        return super().eventFilter(watched, event)
 
     def focus(self) -> None:
         (self.password if self.username.text() else self.username).setFocus()
