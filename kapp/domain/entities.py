@@ -173,6 +173,19 @@ class InfusionEvent(_Recorded):
 
 
 @dataclass(frozen=True, slots=True)
+class NasalDevice(_Recorded):
+    """One intranasal esketamine device given, with the mg it held (the protocol's device
+    size when it was recorded) and, when it came sooner after the previous device than
+    the protocol's interval, why."""
+
+    entry: Entry
+    session_id: uuid.UUID
+    given_at: datetime
+    device_mg: float
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class VitalsReading(_Recorded):
     entry: Entry
     session_id: uuid.UUID

@@ -43,7 +43,7 @@ class RemsSummary:
 
     treatment_date: str
     dose_mg: float | None
-    devices: int | None  # 28 mg nasal devices
+    devices: int | None  # nasal devices: as recorded, else as the planned dose takes
     lot_number: str | None
     monitoring_minutes: float | None
     minimum_minutes: float
@@ -61,6 +61,8 @@ class RemsSummary:
     lowest_spo2: float | None
     serious_events: tuple[str, ...]
     is_esketamine: bool
+    device_mg: float | None = None  # mg in each device
+    devices_recorded: bool = False  # the devices given were recorded one by one
 
 
 def _standing(record: SessionRecord) -> list[VitalsReading]:
@@ -98,11 +100,17 @@ def rems_summary(record: SessionRecord) -> RemsSummary:
     peak = max((d.intensity for d in en.dissociation if not d.entry.is_struck), default=None)
     cadss = [r.total for r in en.instruments if not r.entry.is_struck
              and r.instrument in ("cadss", "cadss6")]
-    devices = None
-    if s.dose_mg and s.route is e.Route.INTRANASAL:
-        devices = math.ceil(s.dose_mg / proto.esketamine_device_mg - 1e-9)
+    devices, device_mg, dose_mg = None, None, s.dose_mg
+    given = [d for d in en.nasal_devices if not d.entry.is_struck]
+    if given:  # the dose given is what the devices add up to
+        devices, device_mg = len(given), given[0].device_mg
+        dose_mg = sum(d.device_mg for d in given)
+    elif s.dose_mg and s.route is e.Route.INTRANASAL:
+        device_mg = proto.esketamine_device_mg
+        devices = math.ceil(s.dose_mg / device_mg - 1e-9)
     return RemsSummary(
-        treatment_date=day(s.actual_start or s.planned_start), dose_mg=s.dose_mg,
+        device_mg=device_mg, devices_recorded=bool(given),
+        treatment_date=day(s.actual_start or s.planned_start), dose_mg=dose_mg,
         devices=devices, lot_number=s.lot_number, monitoring_minutes=s.monitoring_minutes,
         minimum_minutes=proto.esketamine_min_observation_min, bp_before=bp_before,
         bp_at_40=at_40, bp_before_discharge=discharge[-1] if discharge else None,
@@ -155,7 +163,10 @@ def story(record: SessionRecord) -> list[Flowable]:
     if r.monitoring_minutes is not None and r.monitoring_minutes < r.minimum_minutes:
         monitoring += (f' <font color="#b00020"><b>less than the {r.minimum_minutes:g} '
                        "minutes required</b></font>")
-    dose = num(r.dose_mg, "mg", 0) + (f" ({r.devices} devices of 28 mg)" if r.devices else "")
+    dose = num(r.dose_mg, "mg", 0)
+    if r.devices and r.device_mg:
+        how = " given, as recorded" if r.devices_recorded else ""
+        dose += f" ({r.devices} devices of {num(r.device_mg, 'mg', 0)}{how})"
     dissociation = "none reported" if r.dissociation_peak is None else (
         f"yes, peak intensity {r.dissociation_peak}/10")
     if r.cadss_total is not None:

@@ -136,6 +136,8 @@ def _timing_and_dose(record: SessionRecord) -> Flowable:
         ("Delivered (pump)", f"<b>{num(dl.dose_mg, 'mg', 2)}</b> in {num(dl.volume_ml, 'mL', 1)}"
          if dl is not None and record.entries.infusion_events else "not by pump"),
     ]
+    if s.route is e.Route.INTRANASAL:
+        dose.append(("Given (nasal devices)", _nasal_given(record)))
     if s.dose_override_reason:
         dose.append(("Outside protocol", f"{esc(s.dose_override_reason)} (verified by "
                      f"{esc(record.who(s.dose_verified_by_id))})"))
@@ -452,3 +454,13 @@ def write_session_pdf(record: SessionRecord, out: Path | str | IO[bytes]) -> Non
             f"printed {day_time(record.printed_at)} · {zone_note(record.printed_at)}")
     draw = footer(note)
     doc.build(story(record), onFirstPage=draw, onLaterPages=draw)
+
+
+def _nasal_given(record: SessionRecord) -> str:
+    """The dose given by nasal devices, counted from the devices recorded."""
+    given = [d for d in record.entries.nasal_devices if not d.entry.is_struck]
+    if not given:
+        return "no nasal devices recorded"
+    total = sum(d.device_mg for d in given)
+    times = ", ".join(f"{hm(d.given_at)} ({num(d.device_mg, 'mg', 0)})" for d in given)
+    return f"<b>{num(total, 'mg', 0)}</b> in {len(given)} device(s): {times}"

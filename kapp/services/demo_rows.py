@@ -23,7 +23,8 @@ from kapp.services.demo_plan import DEPRESSION, PAIN, CoursePlan, Traits, clip
 
 # Insert order: parents before children (foreign keys are checked per statement).
 TABLES = (
-    "patients", "courses", "sessions", "infusion_events", "vitals_readings", "alerts",
+    "patients", "courses", "sessions", "infusion_events", "nasal_devices", "vitals_readings",
+    "alerts",
     "side_effects", "interventions", "dissociation_reports", "instrument_responses", "notes",
 )
 SIGNATURE_MEANING = "reviewed and signed"

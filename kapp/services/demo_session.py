@@ -156,6 +156,12 @@ class SessionBuilder(Recorder):
         row["ready_to_leave_at"] = minutes(start, ready_m)
         row["left_at"] = row["ready_to_leave_at"] + timedelta(minutes=rng.randint(3, 20))
         result["left_at"] = row["left_at"]
+        if esk:  # each nasal device as the nurse records it (no random draws: same clinic)
+            for number in range(devices):
+                given = minutes(start, number * self.p.esketamine_device_interval_min)
+                self.entry("nasal_devices", given + timedelta(seconds=15), nurse,
+                           visit.patient_id, sid, given_at=given,
+                           device_mg=float(self.p.esketamine_device_mg), reason=None)
         for minute, kind, rate_now, reason in events:
             moment = minutes(start, minute)
             self.entry("infusion_events", moment + timedelta(seconds=20), nurse,

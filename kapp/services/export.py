@@ -161,7 +161,8 @@ TABLES: tuple[Table, ...] = (
         Col("created_by", m.Course.created_by_id, "user"),
     ), (P.mrn, m.Course.started_on), "patient_id"),
     Table("sessions", "One row per session: dose plan, controlled substance, checklists, "
-          "discharge times and signature. Delivered dose: see infusion_events.", S, (
+          "discharge times and signature. Delivered dose: see infusion_events (pump) or "
+          "nasal_devices (intranasal).", S, (
         Col("session_id", S.id), Col("course_id", S.course_id), Col("patient_id", S.patient_id),
         Col("patient_mrn", P.mrn), Col("number_in_course", S.number_in_course),
         Col("status", S.status), Col("planned_start", S.planned_start, "time"),
@@ -194,6 +195,15 @@ TABLES: tuple[Table, ...] = (
               Col("rate_ml_per_h", m.InfusionEvent.rate_ml_per_h),
               Col("reason", m.InfusionEvent.reason), *_entry_cols(m.InfusionEvent),
           ), (m.InfusionEvent.session_id, m.InfusionEvent.at), "session"),
+    Table("nasal_devices", "Intranasal esketamine: one row per nasal device given, with the "
+          "mg it held; the dose given is the sum of the devices not struck through.",
+          m.NasalDevice, (
+              *_session_keys(m.NasalDevice, "device_id"),
+              Col("given_at", m.NasalDevice.given_at, "time"),
+              Col("device_mg", m.NasalDevice.device_mg),
+              Col("reason_sooner_than_interval", m.NasalDevice.reason),
+              *_entry_cols(m.NasalDevice),
+          ), (m.NasalDevice.session_id, m.NasalDevice.given_at), "session"),
     Table("vitals", "One row per vitals reading; predose=true for the baseline before dosing.",
           m.VitalsReading, (
               *_session_keys(m.VitalsReading, "vitals_id"),

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from kapp.services.courses import CourseService
     from kapp.services.drafts import DraftService
     from kapp.services.entries import EntryService
+    from kapp.services.nasal import NasalService
     from kapp.services.overview import OverviewService
     from kapp.services.patient_view import PatientViewService
     from kapp.services.patients import PatientService
@@ -105,6 +106,12 @@ class Services:
         from kapp.services.entries import EntryService
 
         return EntryService(self.db, self.hub)
+
+    @_lazy
+    def nasal(self) -> NasalService:
+        from kapp.services.nasal import NasalService
+
+        return NasalService(self.db, self.hub)
 
     @_lazy
     def records(self) -> RecordService:

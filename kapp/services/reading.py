@@ -24,6 +24,7 @@ class SessionEntries:
     instruments: tuple[d.InstrumentResult, ...]
     notes: tuple[d.Note, ...]
     addenda: tuple[d.Addendum, ...]
+    nasal_devices: tuple[d.NasalDevice, ...] = ()  # intranasal sessions only
 
 
 def _rows(s: OrmSession, model: type, order: sa.ColumnElement, session_id: uuid.UUID) -> list:
@@ -54,4 +55,6 @@ def session_entries(s: OrmSession, session_id: uuid.UUID) -> SessionEntries:
         notes=tuple(map(mappers.note, _rows(s, m.Note, m.Note.written_at, session_id))),
         addenda=tuple(map(mappers.addendum, _rows(
             s, m.Addendum, m.Addendum.entered_at, session_id))),
+        nasal_devices=tuple(map(mappers.nasal_device, _rows(
+            s, m.NasalDevice, m.NasalDevice.given_at, session_id))),
     )

@@ -35,6 +35,7 @@ from kapp.storage import models as m
 # The tables whose rows can be struck through, by the name the UI and audit use.
 STRIKABLE: dict[str, type] = {
     "infusion_events": m.InfusionEvent,
+    "nasal_devices": m.NasalDevice,
     "vitals_readings": m.VitalsReading,
     "alerts": m.Alert,
     "side_effects": m.SideEffect,
@@ -204,7 +205,12 @@ class RecordService(Service):
                 patient_id = uow.session.get(m.Session, session_id).patient_id  # type: ignore[union-attr]
             strike_row(uow, user_id=user.id, table=table, row=row, reason=why,
                        patient_id=patient_id, session_id=session_id)
-        self.hub.notify(Change.ENTRIES, Change.ALERTS)
+            nasal = isinstance(row, m.NasalDevice)
+            if nasal:
+                from kapp.services.nasal import resync_after_strike
+
+                resync_after_strike(uow, user.id, editable_session(uow, row.session_id), row)
+        self.hub.notify(Change.ENTRIES, Change.ALERTS, *([Change.SESSIONS] if nasal else []))
 
     # -- reads for the step dialogs and session panels ------------------------------------
     def session_entries(self, session_id: uuid.UUID) -> SessionEntries:

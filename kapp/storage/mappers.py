@@ -73,6 +73,10 @@ def infusion_event(row: m.InfusionEvent) -> d.InfusionEvent:
     return _plain(row, d.InfusionEvent)
 
 
+def nasal_device(row: m.NasalDevice) -> d.NasalDevice:
+    return _plain(row, d.NasalDevice)
+
+
 def vitals(row: m.VitalsReading) -> d.VitalsReading:
     return _plain(row, d.VitalsReading)
 

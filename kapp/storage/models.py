@@ -187,6 +187,17 @@ class InfusionEvent(SessionEntryMixin, Base):
     reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
+class NasalDevice(SessionEntryMixin, Base):
+    """One intranasal esketamine device given. The mg it held is stored with it (the
+    protocol's device size may change later; the record keeps what was given)."""
+
+    __tablename__ = "nasal_devices"
+    __table_args__ = (sa.CheckConstraint("device_mg > 0", name="device_mg_positive"),)
+    given_at: Mapped[datetime]
+    device_mg: Mapped[float]
+    reason: Mapped[str | None] = mapped_column(sa.Text)  # why sooner than the interval
+
+
 class VitalsReading(SessionEntryMixin, Base):
     __tablename__ = "vitals_readings"
     __table_args__ = (

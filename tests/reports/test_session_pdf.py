@@ -94,3 +94,27 @@ def test_intranasal_esketamine_without_a_pump(services, staff, course, clock,
     session_report(services.db, session.id, out)
     text, _ = pdf_text(out)
     assert "Esketamine intranasal" in text and "not by pump" in text
+
+
+def test_intranasal_dose_given_comes_from_the_devices_recorded(services, staff, course, clock,
+                                                               tmp_path: Path) -> None:
+    from kapp.services.sessions import DoseForm
+
+    session = services.sessions.plan_session(
+        actor=staff.nurse, course_id=course.id, planned_start=clock.now(),
+        dose=DoseForm(route="intranasal", drug="esketamine", weight=70, dose_mg=84))
+    services.nasal.record_device(actor=staff.nurse, session_id=session.id)
+    clock.advance(minutes=5)
+    services.nasal.record_device(actor=staff.nurse, session_id=session.id)
+    clock.advance(minutes=5)
+    services.nasal.end_dosing(actor=staff.nurse, session_id=session.id,
+                              reason="Patient declined the third device")
+    summary = rems_summary(ReportReads(services.db).session_record(session.id))
+    assert (summary.devices, summary.dose_mg, summary.devices_recorded) == (2, 56, True)
+    out = tmp_path / "esk.pdf"
+    rems_report(services.db, session.id, out)
+    text, _ = pdf_text(out)
+    assert "56 mg (2 devices of 28 mg given, as recorded)" in text
+    session_report(services.db, session.id, out)
+    text, _ = pdf_text(out)
+    assert "Given (nasal devices)" in text and "56 mg in 2 device(s)" in text

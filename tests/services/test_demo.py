@@ -166,6 +166,9 @@ def test_sessions_are_consistent(session: OrmSession) -> None:
         for ev in rows(session, m.InfusionEvent)
         if ev.kind is e.InfusionEventKind.START
     }
+    devices: dict[object, list[m.NasalDevice]] = {}
+    for d in rows(session, m.NasalDevice):
+        devices.setdefault(d.session_id, []).append(d)
     for s in sessions:
         if s.status is e.SessionStatus.PLANNED:
             assert s.planned_start.date() >= TODAY and s.actual_start is None
@@ -189,6 +192,10 @@ def test_sessions_are_consistent(session: OrmSession) -> None:
             assert s.drug is e.Drug.ESKETAMINE and s.dose_mg in (56, 84)
             observed = (s.ready_to_leave_at - s.actual_start).total_seconds() / 60
             assert observed >= 120
+            given = sorted(devices[s.id], key=lambda d: d.given_at)  # each device recorded
+            assert sum(d.device_mg for d in given) == s.dose_mg
+            assert given[0].given_at == s.actual_start
+            assert given[-1].given_at == s.infusion_ended_at
 
 
 def test_alerts_side_effects_and_interventions(session: OrmSession) -> None:

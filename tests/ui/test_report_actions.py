@@ -109,7 +109,7 @@ def test_export_clinic_csv(qtbot, ctx, planned, whole_session, tmp_path, monkeyp
     finish(qtbot, ra.export_csv(ctx, None, None))
     assert (tmp_path / "csv" / "vitals.csv").is_file()
     ((text, error),) = messages
-    assert not error and "Exported the whole clinic: 15 files" in text
+    assert not error and "Exported the whole clinic: 16 files" in text
 
 
 def test_export_honours_cancel(qtbot, ctx, planned, whole_session, tmp_path, monkeypatch,

@@ -39,6 +39,7 @@ from kapp.ui.session.alerts import BLUE, AlertBanner, Banner
 from kapp.ui.session.chart import SessionChart
 from kapp.ui.session.dissociation import DissociationPanel
 from kapp.ui.session.models import ENTRY_ID_ROLE, TimelineModel, VitalsTableModel, clock_text
+from kapp.ui.session.nasal import NasalPanel
 from kapp.ui.session.notes import NotesPanel
 from kapp.ui.session.pump import PumpPanel
 from kapp.ui.session.side_effects import SideEffectsPanel
@@ -93,7 +94,10 @@ class SessionScreen(QWidget):
         self.peak_banner.hide()
         self.pre_panel = PrePanel()
         self.pre_panel.checklist_button.clicked.connect(self.open_checklist)
-        self.pump = PumpPanel(ctx, sid)
+        # An intranasal session is dosed by nasal devices, not by a pump.
+        self.pump: PumpPanel | NasalPanel = (
+            NasalPanel(ctx, sid) if self.session.route is e.Route.INTRANASAL
+            else PumpPanel(ctx, sid))
         self.pump.changed.connect(self.reload)
         self.pump.start_warnings = self._start_warnings
         self.closing = ClosingPanel()
@@ -262,7 +266,9 @@ class SessionScreen(QWidget):
         """Once a second: the clock, the countdown, the delivered dose, the 40-minute prompt."""
         now = self._ctx.clock.now()
         self.header.tick(self.session, now, self.next_vitals_due())
-        if self.session.status in (e.SessionStatus.IN_PROGRESS, e.SessionStatus.RECOVERY) \
+        if isinstance(self.pump, NasalPanel):
+            self.pump.tick()  # "next not before" counts down from the stored devices
+        elif self.session.status in (e.SessionStatus.IN_PROGRESS, e.SessionStatus.RECOVERY) \
                 and self.pump.state in ("running", "paused"):
             with contextlib.suppress(KappError, ValueError):  # shown again at the next tick
                 self.pump.refresh_delivery()

@@ -122,6 +122,9 @@ class SessionHeader(QFrame):
             f"MRN {html.escape(patient.mrn)} · session {session.number_in_course}")
         self.dose_label.setText(dose_text(session))
         text, colours = STATUS_WORDS[session.status]
+        if session.status is e.SessionStatus.IN_PROGRESS and \
+                session.route is e.Route.INTRANASAL:
+            text = "▶ DOSING (nasal)"
         if session.is_signed:
             text, colours = "SIGNED (locked)", BLUE
         self.status_badge.show_words(text, colours)
@@ -251,7 +254,8 @@ class ClosingPanel(QGroupBox):
         times = []
         if session.infusion_ended_at is not None and session.actual_start is not None:
             ran = minutes_since(session.actual_start, session.infusion_ended_at) or 0
-            times.append(f"■ Infusion {clock_text(session.actual_start)}–"
+            what = "Nasal devices" if session.route is e.Route.INTRANASAL else "Infusion"
+            times.append(f"■ {what} {clock_text(session.actual_start)}–"
                          f"{clock_text(session.infusion_ended_at)} ({int(ran)} min)")
         if given:
             times.append(given)

@@ -78,6 +78,16 @@ def timeline(entries: SessionEntries, names: Mapping[uuid.UUID, str]) -> list[Ti
     for p in entries.infusion_events:
         add(TimelineLine(p.at, "Pump", pump_text(p.kind, p.rate_ml_per_h, p.reason),
                          _struck(p.entry), "infusion_events", p.id))
+    standing = 0
+    for n in entries.nasal_devices:
+        if n.entry.is_struck:
+            text = f"Nasal device ({fmt(n.device_mg)} mg), struck through"
+        else:
+            standing += 1
+            text = f"Nasal device {standing} given ({fmt(n.device_mg)} mg)"
+        if n.reason:
+            text += f" — sooner than the interval: {n.reason}"
+        add(TimelineLine(n.given_at, "Device", text, _struck(n.entry), "nasal_devices", n.id))
     for v in entries.vitals:
         label = "Baseline vitals" if v.predose else "Vitals"
         add(TimelineLine(v.taken_at, label, vitals_text(v), _struck(v.entry),
