@@ -74,6 +74,9 @@ def test_a_nurse_records_each_nasal_device_by_keyboard(qtbot, services, staff, n
     qtbot.waitUntil(lambda: "Device 1 of 3 given" in bar.state_label.text())
     assert "next not before" in bar.state_label.text()
     assert bar.delivered_label.text() == "28 of 84 mg given (1 of 3 devices)"
+    axis = screen.chart.plot.getPlotItem().getAxis("bottom")
+    qtbot.waitUntil(lambda: axis.labelText == "Minutes since the first device")
+    assert [line.label.format for line in screen.chart.pump_markers] == ["device 1 (28 mg)"]
 
     # Too soon: refused next to the time, a reason field opens; with a reason it is kept.
     clock.advance(minutes=2)

@@ -176,3 +176,26 @@ def test_esketamine_signature_lists_unanswered_rems_questions(services, staff, c
 def test_open_discharge_modal(qtbot, ctx, planned):
     QTimer.singleShot(0, lambda: QApplication.activeModalWidget().reject())
     assert ui.open_discharge(ctx, planned.id) is False
+
+
+def test_the_rems_dose_is_what_the_nasal_devices_gave(qtbot, ctx, services, staff, course,
+                                                      clock):
+    nurse = staff.nurse
+    session = services.sessions.plan_session(
+        actor=nurse, course_id=course.id, planned_start=clock.now(),
+        dose=DoseForm(route="intranasal", drug="esketamine", weight=70, dose_mg=84),
+        prescriber_id=staff.prescriber.id)
+    services.sessions.set_checklist(actor=nurse, session_id=session.id, which="pre",
+                                    items={c.value: True for c in e.PreSessionCheck})
+    services.entries.record_vitals(actor=nurse, session_id=session.id,
+                                   values=VitalsInput(hr=72, systolic=124, diastolic=80,
+                                                      spo2=98, rr=14))
+    services.nasal.record_device(actor=nurse, session_id=session.id)
+    clock.advance(minutes=5)
+    services.nasal.record_device(actor=nurse, session_id=session.id)
+    clock.advance(minutes=5)
+    services.nasal.end_dosing(actor=nurse, session_id=session.id,
+                              reason="Patient declined the third device")
+    dialog = show(qtbot, ui.DischargeDialog(ctx, session.id))
+    dose = dialog.rems_facts["dose"].text()
+    assert dose == "56 mg given (2 devices, as recorded) of 84 mg planned"

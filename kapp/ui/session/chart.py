@@ -102,7 +102,19 @@ def pump_lines(session: TreatmentSession, entries: SessionEntries) -> list[tuple
         if p.rate_ml_per_h is not None and p.kind is not e.InfusionEventKind.STOP:
             label += f" {fmt(round(p.rate_ml_per_h, 1))} mL/h"
         lines.append((minutes_since(origin, p.at) or 0.0, label))
+    standing = [x for x in entries.nasal_devices if not x.entry.is_struck]
+    for number, device in enumerate(sorted(standing, key=lambda x: x.given_at), start=1):
+        lines.append((minutes_since(origin, device.given_at) or 0.0,
+                      f"device {number} ({fmt(device.device_mg)} mg)"))
     return lines
+
+
+def x_axis_words(session: TreatmentSession) -> str:
+    """What the x-axis counts from: the infusion's start, or an intranasal session's
+    first device."""
+    if session.route is e.Route.INTRANASAL:
+        return "Minutes since the first device"
+    return "Minutes since the infusion started"
 
 
 GLYPHS = {"o": "●", "t1": "▲", "t": "▼", "s": "■", "star": "★", "+": "✚", "d": "◆"}
@@ -118,7 +130,7 @@ def legend_html() -> str:
         line = "- -" if dashed else ""
         parts.append(f"<span style='color:{colour}'><b>{line}{GLYPHS[symbol]}</b></span>"
                      f"&nbsp;{label}")
-    return "&nbsp; ".join(parts) + "&nbsp; <b>┊</b>&nbsp;pump"
+    return "&nbsp; ".join(parts) + "&nbsp; <b>┊</b>&nbsp;pump or nasal device"
 
 
 class SessionChart(QWidget):
@@ -174,6 +186,9 @@ class SessionChart(QWidget):
     def show_entries(self, session: TreatmentSession, entries: SessionEntries,
                      protocol: Protocol | None = None) -> None:
         item = self.plot.getPlotItem()
+        words = x_axis_words(session)
+        if item.getAxis("bottom").labelText != words:
+            item.setLabel("bottom", words, color=self._foreground.name())
         series = vitals_series(session, entries)
         top = 200.0
         xs_all: list[float] = [0.0]

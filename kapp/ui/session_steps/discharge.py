@@ -109,6 +109,7 @@ class Findings:
     sedated: bool | None
     dissociated: bool | None
     respiratory_found: bool
+    nasal_given: str | None = None  # the devices recorded one by one, in words
 
     @classmethod
     def of(cls, s: TreatmentSession, entries: SessionEntries, protocol: Protocol,
@@ -153,6 +154,14 @@ class Findings:
                     else f"lowest MOAA/S {s.moaas} (5 = responds readily)")
         if sedated:
             sedation += "; sedation logged as a side effect"
+        devices = [x for x in entries.nasal_devices if not x.entry.is_struck]
+        nasal_given = None
+        if devices:
+            total = sum(x.device_mg for x in devices)
+            nasal_given = (f"{total:g} mg given ({len(devices)} device"
+                           f"{'s' if len(devices) != 1 else ''}, as recorded)")
+            if s.dose_mg is not None and total != s.dose_mg:
+                nasal_given += f" of {s.dose_mg:g} mg planned"
         return cls(
             baseline=baseline, latest=latest, at_40=at_40, problems=problems,
             spo2_readings=len(spo2), lowest_spo2=min(spo2) if spo2 else None,
@@ -168,6 +177,7 @@ class Findings:
                          or any(r.total > 0 for r in cadss)
                          else False if reports or cadss else None),
             respiratory_found=bool(respiratory),
+            nasal_given=nasal_given,
         )
 
     def suggestion(self, check: e.RemsCheck) -> tuple[bool | None, str]:
@@ -419,8 +429,9 @@ class DischargeDialog(QDialog):
         facts = self.rems_facts
         facts["date"].setText(day_and_time(s.actual_start)[:10] if s.actual_start
                               else f"{ICONS['warn']} not started")
-        facts["dose"].setText(f"{s.dose_mg:g} mg" if s.dose_mg is not None
-                              else f"{ICONS['warn']} no dose recorded")
+        facts["dose"].setText(found.nasal_given or (
+            f"{s.dose_mg:g} mg" if s.dose_mg is not None
+            else f"{ICONS['warn']} no dose recorded"))
         facts["lot"].setText(s.lot_number or f"{ICONS['warn']} not recorded (pre-session)")
         minutes = s.monitoring_minutes
         facts["minutes"].setText(f"{minutes:.0f} min" if minutes is not None
