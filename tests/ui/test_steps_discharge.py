@@ -199,3 +199,8 @@ def test_the_rems_dose_is_what_the_nasal_devices_gave(qtbot, ctx, services, staf
     dialog = show(qtbot, ui.DischargeDialog(ctx, session.id))
     dose = dialog.rems_facts["dose"].text()
     assert dose == "56 mg given (2 devices, as recorded) of 84 mg planned"
+    assert "observe until" in dialog.minutes.text()  # 120 min after the second device
+    assert "110 min" not in dialog.minutes.text()  # the first device's count: not as strict
+    assert "min after the last device" in dialog.minutes.text()
+    assert "115 min to go" in dialog.minutes.text()
+    shot(dialog, "steps_discharge_nasal")

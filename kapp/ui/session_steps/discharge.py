@@ -384,11 +384,13 @@ class DischargeDialog(QDialog):
                 f"{bp_words(latest)}, HR {fmt(latest.hr or 0)} /min, "
                 f"SpO2 {fmt(latest.spo2 or 0)} %.", "ok")
         self.checklist.load(s.discharge_checklist)
-        self._show_times(s, protocol)
+        self._show_times(s, protocol, devices=found.nasal_given is not None)
         if self.esketamine:
             self._show_rems(s, found)
 
-    def _show_times(self, s: TreatmentSession, protocol: Protocol) -> None:
+    def _show_times(self, s: TreatmentSession, protocol: Protocol, *,
+                    devices: bool = False) -> None:
+        """``devices``: nasal devices were recorded one by one."""
         for field, state, moment in ((self.ready_time, self.ready_state, s.ready_to_leave_at),
                                      (self.left_time, self.left_state, s.left_at)):
             state.setText(f"{ICONS['ok']} recorded {hhmm(moment)}" if moment else "not yet")
@@ -412,9 +414,21 @@ class DischargeDialog(QDialog):
             so_far = (self.ctx.clock.now() - s.actual_start).total_seconds() / 60
             text = (f"Monitoring so far: {so_far:.0f} min since dosing started at "
                     f"{hhmm(s.actual_start)}")
+        nasal = s.route is e.Route.INTRANASAL and devices
         if not ended and s.actual_start is not None:
-            text += ". Stop the infusion before discharging."
-        if floor is not None and s.actual_start is not None:
+            text += (". End the dosing before discharging." if nasal
+                     else ". Stop the infusion before discharging.")
+        last = s.infusion_ended_at
+        if floor is not None and nasal and last is not None and s.left_at is None:
+            # Counted from the last device, as the screen's recovery panel counts (the
+            # stricter reading of the label's "2 hours after administration"; the REMS
+            # form's total, from the first device, is then met too).
+            until = last + timedelta(minutes=floor)
+            to_go = (until - self.ctx.clock.now()).total_seconds() / 60
+            text += (f"\n{ICONS['warn' if to_go > 0 else 'ok']} Esketamine: observe until "
+                     f"{hhmm(until)}, {floor:g} min after the last device ({hhmm(last)})"
+                     + (f": {to_go:.0f} min to go." if to_go > 0 else "."))
+        elif floor is not None and s.actual_start is not None:
             minutes = s.monitoring_minutes
             if minutes is None:
                 minutes = (self.ctx.clock.now() - s.actual_start).total_seconds() / 60
