@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -74,6 +74,7 @@ SIDE_EFFECT_KEYS: dict[e.SideEffectKind, tuple[str, str]] = {
     K.URINARY_SYMPTOMS: ("U", "Urinary symptoms"),
     K.OTHER: ("O", "Other…"),
 }
+HOW_TO = "press its key, then 1 mild · 2 moderate · 3 severe"
 SEVERITY_KEYS = {"1": e.Severity.MILD, "2": e.Severity.MODERATE, "3": e.Severity.SEVERE}
 SEVERITY_MARK = {e.Severity.MILD: "▪ mild", e.Severity.MODERATE: "▲ moderate",
                  e.Severity.SEVERE: "⚠ SEVERE"}
@@ -100,6 +101,8 @@ def side_effect_words(effect: SideEffect) -> str:
 
 
 class SideEffectsPanel(QWidget):
+    asked = Signal(object)  # a side effect was picked; its severity is asked for next
+
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,18 +113,17 @@ class SideEffectsPanel(QWidget):
         self._while_pending: list[QShortcut] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        title = QLabel("<b>Side effects</b> — press its key, then 1 mild · 2 moderate · "
-                       "3 severe")
-        title.setWordWrap(True)
-        layout.addWidget(title)
+        self.title = QLabel(f"<b>Side effects</b> — {HOW_TO}")
+        self.title.setWordWrap(True)
+        layout.addWidget(self.title)
 
         grid = QGridLayout()
-        grid.setSpacing(3)
+        grid.setSpacing(2)
         self.buttons: dict[e.SideEffectKind, QPushButton] = {}
         for index, (kind, (key, text)) in enumerate(SIDE_EFFECT_KEYS.items()):
             button = QPushButton(f"{key}  {text}")
             button.setToolTip(f"{text}: key {key}")
-            button.setStyleSheet("text-align: left; padding: 3px 6px;")
+            button.setStyleSheet("text-align: left; padding: 2px 6px;")
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.clicked.connect(lambda _=False, k=kind: self.choose(k))
             grid.addWidget(button, index // 3, index % 3)
@@ -139,10 +141,15 @@ class SideEffectsPanel(QWidget):
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["Time", "Side effect", "Severity", "Status"])
         self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(90)
+        self.table.setMinimumHeight(self.fontMetrics().lineSpacing() * 4)
         self.table.itemDoubleClicked.connect(lambda *_: self.add_intervention())
-        layout.addWidget(self.table, 1)
-        actions = QHBoxLayout()
+        # The list with its actions beside it: one page of the session screen is short
+        # on a 1366x768 laptop.
+        listed = QHBoxLayout()
+        listed.addWidget(self.table, 1)
+        layout.addLayout(listed, 1)
+        actions = QVBoxLayout()
+        actions.setSpacing(2)
         self.resolve_button = QPushButton("Resol&ved now")
         self.intervention_button = QPushButton("&Intervention…")
         self.strike_button = QPushButton("Stri&ke…")
@@ -152,7 +159,7 @@ class SideEffectsPanel(QWidget):
         for button in (self.resolve_button, self.intervention_button, self.strike_button):
             actions.addWidget(button)
         actions.addStretch(1)
-        layout.addLayout(actions)
+        listed.addLayout(actions)
 
         self.bind_shortcuts_to(self)
         ctx.changes.changed.connect(self._on_changes)
@@ -209,6 +216,7 @@ class SideEffectsPanel(QWidget):
         self.pending_error.clear()
         self.strip.setVisible(True)
         self._pending_keys(True)
+        self.asked.emit(kind)  # the screen shows this panel's page
         if kind is e.SideEffectKind.OTHER:
             self.description.setFocus()
         else:
