@@ -1,7 +1,8 @@
 """Drafts: a half-typed form survives a crash, a power cut or the screen lock.
 
 A form saves what has been typed every few seconds under a key naming the form and what
-it is for (``"note:<session id>"``, ``"instrument:<patient id>:phq9"``); on opening, it
+it is for (``"note:<session id>"``, ``"instrument:<patient id>:phq9"``,
+``"intervention:<session id>:<side effect id>"``); on opening, it
 asks for its draft back; after the entry itself was saved, it discards the draft. The
 content is a small JSON object ``{field name: value}`` kept inside the database (so it is
 encrypted with it, and never written to a temporary file).
@@ -63,7 +64,7 @@ class DraftPlace:
     saved_at: datetime
 
 
-WHAT = {"note": "note", "dissociation": "patient's words"}
+WHAT = {"note": "note", "dissociation": "patient's words", "intervention": "intervention"}
 
 
 def _ids(form_key: str) -> tuple[str, uuid.UUID | None, uuid.UUID | None, str]:
@@ -71,6 +72,8 @@ def _ids(form_key: str) -> tuple[str, uuid.UUID | None, uuid.UUID | None, str]:
     parts = form_key.split(":")
     try:
         if parts[0] in WHAT and len(parts) == 2:
+            return parts[0], None, uuid.UUID(parts[1]), ""
+        if parts[0] == "intervention" and len(parts) == 3:  # intervention:<session>:<effect>
             return parts[0], None, uuid.UUID(parts[1]), ""
         if parts[0] == "instrument" and len(parts) == 5:
             session = uuid.UUID(parts[4]) if parts[4] != "-" else None

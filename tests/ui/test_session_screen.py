@@ -154,7 +154,7 @@ def test_a_nurse_runs_the_infusion_by_keyboard(qtbot, window, services, staff, p
     assert session.status is e.SessionStatus.RECOVERY
     assert screen.closing.isVisible() and screen.closing.discharge_button.isVisible()
     assert "discharge check" in screen.closing.missing_label.text()
-    assert "Recovery vitals" in screen.vitals_box.title()
+    assert "Recovery vitals" in screen.vitals_box.toolTip()
     assert "Next vitals in 15:00" in screen.header.countdown.text()  # the recovery interval
 
     clock.advance(minutes=15)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import uuid
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -75,6 +75,14 @@ def report_words(report: DissociationReport) -> str:
     return text
 
 
+class _Recent(QTextBrowser):
+    """The reports so far: asks for two lines (a scroll area gives a page the height its
+    layout prefers, so a taller wish would make the page scroll on a small laptop)."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self.minimumHeight())
+
+
 class DissociationPanel(QWidget):
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
                  parent: QWidget | None = None) -> None:
@@ -83,20 +91,18 @@ class DissociationPanel(QWidget):
         session = ctx.services.sessions.get(session_id)
         self.patient_id = session.patient_id
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(4)
-        head = QHBoxLayout()
-        head.addWidget(QLabel("<b>Dissociation</b>"))
-        head.addStretch(1)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
+        # Compact enough for one page of the session screen on a 1366x768 laptop: the
+        # tab names the panel, the time sits by the Add button, the two text fields share
+        # a row, and the reports so far sit beside MOAA/S.
         self.time = TimeField(ctx)
-        head.addWidget(self.time)
-        layout.addLayout(head)
 
         self.banner = Banner("danger")
         self.errors = ErrorRouter(self.banner)
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
-        form.setVerticalSpacing(3)
+        form.setVerticalSpacing(2)
         self.intensity = ScoreRow(range(11), {0: "0: none", 10: "10: the most imaginable"})
         self.intensity.setAccessibleName("Intensity 0 to 10")
         self.intensity_words = QLabel("–")
@@ -105,13 +111,15 @@ class DissociationPanel(QWidget):
         line.setSpacing(4)
         line.addWidget(self.intensity)
         line.addWidget(self.intensity_words)
+        line.addStretch(1)
+        line.addWidget(self.time)
         row = QVBoxLayout()
         row.setSpacing(0)
         row.addLayout(line)
         row.addWidget(self.errors.add("intensity", ErrorLabel()))
         form.addRow("Intensity", row)
         chips = QWidget()
-        flow = FlowLayout(chips, spacing=3)
+        flow = FlowLayout(chips, spacing=2)
         self.chips: dict[str, Chip] = {}
         for descriptor, text in DESCRIPTOR_WORDS.items():
             chip = Chip(text)
@@ -124,12 +132,20 @@ class DissociationPanel(QWidget):
                                                                           ErrorLabel())))
         self.words = QLineEdit()
         self.words.setPlaceholderText("in the patient's own words")
+        self.words.setAccessibleName("Patient said")
         self.words.returnPressed.connect(self.add_report)
-        form.addRow("Patient said", self.words)
         self.observation = QLineEdit()
         self.observation.setPlaceholderText("what you observe")
+        self.observation.setAccessibleName("Observed")
         self.observation.returnPressed.connect(self.add_report)
-        form.addRow("Observed", self.observation)
+        said = QHBoxLayout()
+        said.setSpacing(4)
+        said.addWidget(self.words, 1)
+        observed = QLabel("Observed")
+        observed.setBuddy(self.observation)
+        said.addWidget(observed)
+        said.addWidget(self.observation, 1)
+        form.addRow("Patient said", said)
         layout.addLayout(form)
         # What the patient said is kept word for word even through a crash or the lock.
         self.keeper = DraftKeeper(ctx, f"dissociation:{session_id}",
@@ -140,23 +156,34 @@ class DissociationPanel(QWidget):
         self.errors.add(("patient_words", "observation", "reported_at", "descriptors"),
                         ErrorLabel())
         buttons = QHBoxLayout()
-        self.add_button = QPushButton("Add report (Ctrl+Enter)")
+        self.add_button = QPushButton("Add (Ctrl+Enter)")
+        self.add_button.setToolTip("Add the dissociation report")
         self.add_button.clicked.connect(self.add_report)
-        self.cadss_button = QPushButton("CADSS at peak…")
-        self.cadss_button.setToolTip("The structured dissociation scale, about 40 minutes in")
+        self.cadss_button = QPushButton("CADSS…")
+        self.cadss_button.setToolTip("CADSS at peak: the structured dissociation scale, about 40 "
+                                     "minutes in")
         self.cadss_button.clicked.connect(self.open_cadss)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.cadss_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
         layout.addWidget(self.banner)
-        self.recent = QTextBrowser()
-        self.recent.setMaximumHeight(86)
+        self.recent = _Recent()
+        # The newest reports stay in view (it scrolls to the end): two lines, so that the
+        # panel is one whole page of the session screen on a 1366x768 laptop.
+        line = self.fontMetrics().lineSpacing()
+        self.recent.setMinimumHeight(line * 2 + 8)
+        self.recent.setMaximumHeight(line * (RECENT + 1) + 8)
         self.recent.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.recent.setAccessibleName("Reports so far")
-        layout.addWidget(self.recent)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.recent, 3)
+        side = QVBoxLayout()
+        side.setSpacing(2)
+        bottom.addLayout(side, 2)
+        layout.addLayout(bottom)
 
-        moaas = QHBoxLayout()
+        moaas = buttons  # MOAA/S sits on the row of the Add button, its words below it
         moaas.addWidget(QLabel("<b>MOAA/S</b>"))
         tips = {}
         definition = ctx.services.records.instruments.get("moaas")
@@ -166,12 +193,12 @@ class DissociationPanel(QWidget):
         self.moaas.setAccessibleName("MOAA/S sedation 0 to 5")
         self.moaas.chosen.connect(self.set_moaas)
         moaas.addWidget(self.moaas)
-        layout.addLayout(moaas)
         self.moaas_words = QLabel()
         self.moaas_words.setWordWrap(True)
-        layout.addWidget(self.moaas_words)
-        self._moaas_tips = tips
+        side.addWidget(self.moaas_words)
+        side.addStretch(1)
         layout.addStretch(1)
+        self._moaas_tips = tips
 
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)

@@ -15,14 +15,16 @@ from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
-    QGroupBox,
+    QHBoxLayout,
     QHeaderView,
+    QLabel,
     QMenu,
     QPushButton,
     QScrollArea,
     QSplitter,
     QStyle,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -42,7 +44,7 @@ from kapp.ui.session.models import ENTRY_ID_ROLE, TimelineModel, VitalsTableMode
 from kapp.ui.session.nasal import NasalPanel
 from kapp.ui.session.notes import NotesPanel
 from kapp.ui.session.pump import PumpPanel
-from kapp.ui.session.side_effects import SideEffectsPanel
+from kapp.ui.session.side_effects import HOW_TO, SideEffectsPanel
 from kapp.ui.session.stages import ClosingPanel, PrePanel, SessionHeader
 from kapp.ui.session.timeline import timeline, vitals_text
 from kapp.ui.session.vitals_entry import VitalsEntry
@@ -77,6 +79,10 @@ class SessionScreen(QWidget):
         self.timer.start()
         ctx.changes.changed.connect(self._on_changed)
         self.reload()
+        # Half-typed words put back from a draft are on the page the screen opens on.
+        for name, panel in (("dissociation", self.dissociation), ("notes", self.notes)):
+            if panel.keeper.restored_at is not None:
+                self.show_panel(name)
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -105,12 +111,18 @@ class SessionScreen(QWidget):
         self.closing.sign_button.clicked.connect(self.open_sign)
         self.closing.addendum_button.clicked.connect(self.open_addendum)
         self._build_record_menu()
-        self.vitals_box = QGroupBox("Vitals — Tab to move, Enter to record")
+        # Which vitals these are stands to the left of the row, not on a title line of its
+        # own: on a 1366x768 laptop every line above the panels is a line they lose.
+        self.vitals_box = QFrame()
+        self.vitals_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.vitals_stage = QLabel()
+        self.vitals_stage.setTextFormat(Qt.TextFormat.RichText)
         self.vitals_entry = VitalsEntry(ctx, sid)
         self.vitals_entry.recorded.connect(lambda _result: self.reload())
-        box = QVBoxLayout(self.vitals_box)
-        box.setContentsMargins(6, 0, 6, 2)
-        box.addWidget(self.vitals_entry)
+        box = QHBoxLayout(self.vitals_box)
+        box.setContentsMargins(6, 2, 6, 2)
+        box.addWidget(self.vitals_stage)
+        box.addWidget(self.vitals_entry, 1)
 
         self.vitals_model = VitalsTableModel(self)
         self.vitals_table = self._table(self.vitals_model, "Vitals readings")
@@ -136,36 +148,39 @@ class SessionScreen(QWidget):
         # The readings and their chart are what the nurse reads most: never let the
         # entry panels on the right squeeze them to a sliver on a 1366-wide laptop.
         left.setMinimumWidth(self.fontMetrics().averageCharWidth() * 40)
-        # Right: what the nurse logs (side effects, dissociation) above what was logged
-        # (notes, and the timeline of everything).
-        logging_row = QSplitter(Qt.Orientation.Horizontal)
-        logging_row.addWidget(self.side_effects)
-        logging_row.addWidget(self.dissociation)
-        record_row = QSplitter(Qt.Orientation.Horizontal)
-        record_row.addWidget(self.notes)
-        record_row.addWidget(self._titled("Timeline (newest first)", self.timeline_table))
-        record_row.setSizes([200, 420])
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(logging_row)
-        right.addWidget(record_row)
-        # On a 1366x768 laptop the entry panels do not all fit beside the readings: they
-        # scroll rather than push the window off the screen.
         left.setChildrenCollapsible(False)
-        right.setChildrenCollapsible(False)
-        right_scroll = QScrollArea()
-        right_scroll.setWidgetResizable(True)
-        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        right_scroll.setWidget(right)
+        # Right: one page at a time of what the nurse logs and what was logged. On a
+        # 1366x768 laptop, under the alert, the pump and the vitals row, there is room for
+        # one whole panel, not four squeezed ones that scroll: each page is whole, and its
+        # tab says what it holds ("2 ongoing", "3") so nothing recorded is out of sight.
+        # Alt+1..4 turn the pages; a side effect's key opens its page.
+        self.panels = QTabWidget()
+        self.panels.setDocumentMode(True)
+        self.panels.setUsesScrollButtons(False)
+        self.panel_pages: dict[str, QScrollArea] = {}
+        for name, widget in (("side_effects", self.side_effects),
+                             ("dissociation", self.dissociation), ("notes", self.notes),
+                             ("timeline", self.timeline_table)):
+            page = QScrollArea()  # only ever scrolls on a screen smaller than the laptop
+            page.setWidgetResizable(True)
+            page.setFrameShape(QFrame.Shape.NoFrame)
+            page.setWidget(widget)
+            self.panel_pages[name] = page
+            self.panels.addTab(page, "")
+        self.side_effects.asked.connect(lambda _kind: self.show_panel("side_effects"))
+        # The tab names the panel and the severity strip asks 1 / 2 / 3 once a key is
+        # pressed: the panel's own title line would only take a line of the short page.
+        self.side_effects.title.hide()
         self.body = QSplitter(Qt.Orientation.Horizontal)
-        for column, stretch in ((left, 4), (right_scroll, 5)):
+        for column, stretch in ((left, 1), (self.panels, 1)):
             self.body.addWidget(column)
             self.body.setStretchFactor(self.body.indexOf(column), stretch)
         self.body.setChildrenCollapsible(False)
-        self.body.setSizes([560, 600])
+        self.body.setSizes([560, 580])
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(4)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(3)
         for widget in (self.header, self.alert_banner, self.peak_banner, self.pre_panel,
                        self.pump, self.closing, self.vitals_box):
             layout.addWidget(widget)
@@ -203,13 +218,33 @@ class SessionScreen(QWidget):
         self.rems_action.setVisible(self.session.drug == e.Drug.ESKETAMINE)
         self.closing.record_button.setMenu(menu)
 
-    @staticmethod
-    def _titled(title: str, widget: QWidget) -> QGroupBox:
-        box = QGroupBox(title)
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(4, 2, 4, 4)
-        layout.addWidget(widget)
-        return box
+    def show_panel(self, name: str) -> None:
+        """Turn the right-hand pages to ``name`` (side_effects, dissociation, notes,
+        timeline)."""
+        self.panels.setCurrentWidget(self.panel_pages[name])
+
+    def _name_panels(self, entries: SessionEntries) -> None:
+        """Each tab says what its page holds, so a closed page hides nothing."""
+        effects = [x for x in entries.side_effects if not x.entry.is_struck]
+        ongoing = sum(1 for x in effects if not x.resolved_at)
+        reports = [x for x in entries.dissociation if not x.entry.is_struck]
+        notes = sum(1 for x in entries.notes if not x.entry.is_struck)
+        effects_text = (f"{ongoing} ongoing" if ongoing else
+                        f"{len(effects)} resolved" if effects else "none")
+        last = f" (last {reports[-1].intensity}/10)" if reports else ""
+        texts = {
+            "side_effects": f"&1 Side effects · {effects_text}",
+            "dissociation": f"&2 Dissociation · {len(reports)}{last}",
+            "notes": f"&3 Notes · {notes}",
+            "timeline": "&4 Timeline",
+        }
+        for name, text in texts.items():
+            index = self.panels.indexOf(self.panel_pages[name])
+            self.panels.setTabText(index, text)
+            tip = text.replace("&", "") + f" — Alt+{text[1]}"
+            if name == "side_effects":
+                tip += f"\nSide effects: {HOW_TO}"
+            self.panels.setTabToolTip(index, tip)
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -248,15 +283,19 @@ class SessionScreen(QWidget):
             self.closing.show_session(s, missing, entries.addenda, self._names,
                                       self.pump.delivered_label.text())
         self.vitals_box.setVisible(not self.read_only)
-        self.vitals_box.setTitle(
-            "Baseline vitals (before dosing) — Tab to move, Enter to record" if planned
-            else "Recovery vitals — Tab to move, Enter to record"
-            if status is e.SessionStatus.RECOVERY
-            else "Vitals — Tab to move, Enter to record")
+        stage, line = (("Baseline", "before dosing") if planned else
+                       ("Recovery", "vitals") if status is e.SessionStatus.RECOVERY
+                       else ("Vitals", "Tab · Enter"))
+        self.vitals_stage.setText(f"<b>{stage}</b><br>{line}")
+        title = ("Baseline vitals (before dosing)" if planned else "Recovery vitals"
+                 if status is e.SessionStatus.RECOVERY else "Vitals")
+        self.vitals_box.setToolTip(f"{title} — Tab to move, Enter to record")
+        self.vitals_box.setAccessibleName(title)
         self.vitals_model.set_readings(entries.vitals, entries.alerts, start)
         QTimer.singleShot(0, self.vitals_table, self.vitals_table.scrollToBottom)
         self.timeline_model.set_lines(timeline(entries, self._names), start)
         self.chart.show_entries(s, entries, self.protocol)
+        self._name_panels(entries)
         self.tick()
 
     def next_vitals_due(self) -> timing.VitalsDue | None:

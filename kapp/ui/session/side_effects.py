@@ -5,14 +5,21 @@ Keyboard: each side effect has a letter shown on its button (N nausea, V vomitin
 rise...). The letters work while focus is anywhere in the panel, or anywhere in a wider
 widget after ``bind_shortcuts_to(screen)``; never while typing in a text field. After the
 letter, 1 / 2 / 3 picks mild / moderate / severe and saves it; Esc cancels.
+
+The intervention form keeps what is typed as its author's draft
+(``intervention:<session id>:<side effect id or ->``), saved a second after the last key
+and at once when the screen locks or the window closes; opened again for the same side
+effect, it offers it back. Saving the intervention discards the draft; so does Cancel
+(after asking, when something was typed); closing the dialog's window keeps it.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTime, Signal
+from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +32,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -37,6 +45,7 @@ from kapp.domain.entities import SideEffect
 from kapp.domain.errors import KappError
 from kapp.services.changes import Change
 from kapp.ui.context import AppContext
+from kapp.ui.drafts import DraftHint, DraftKeeper
 from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
@@ -74,9 +83,18 @@ SIDE_EFFECT_KEYS: dict[e.SideEffectKind, tuple[str, str]] = {
     K.URINARY_SYMPTOMS: ("U", "Urinary symptoms"),
     K.OTHER: ("O", "Other…"),
 }
+HOW_TO = "press its key, then 1 mild · 2 moderate · 3 severe"
 SEVERITY_KEYS = {"1": e.Severity.MILD, "2": e.Severity.MODERATE, "3": e.Severity.SEVERE}
 SEVERITY_MARK = {e.Severity.MILD: "▪ mild", e.Severity.MODERATE: "▲ moderate",
                  e.Severity.SEVERE: "⚠ SEVERE"}
+
+DRAFT_DELAY_MS = 1000  # a second after the last key: a crash loses at most that much
+KEEP, DISCARD, BACK = "keep", "discard", "back"  # what Cancel with something typed means
+
+
+def intervention_draft_key(session_id: uuid.UUID, side_effect_id: uuid.UUID | None) -> str:
+    return f"intervention:{session_id}:{side_effect_id or '-'}"
+
 
 INTERVENTION_WORDS = {
     e.InterventionKind.MEDICATION: "Medication",
@@ -100,6 +118,8 @@ def side_effect_words(effect: SideEffect) -> str:
 
 
 class SideEffectsPanel(QWidget):
+    asked = Signal(object)  # a side effect was picked; its severity is asked for next
+
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,18 +130,17 @@ class SideEffectsPanel(QWidget):
         self._while_pending: list[QShortcut] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        title = QLabel("<b>Side effects</b> — press its key, then 1 mild · 2 moderate · "
-                       "3 severe")
-        title.setWordWrap(True)
-        layout.addWidget(title)
+        self.title = QLabel(f"<b>Side effects</b> — {HOW_TO}")
+        self.title.setWordWrap(True)
+        layout.addWidget(self.title)
 
         grid = QGridLayout()
-        grid.setSpacing(3)
+        grid.setSpacing(2)
         self.buttons: dict[e.SideEffectKind, QPushButton] = {}
         for index, (kind, (key, text)) in enumerate(SIDE_EFFECT_KEYS.items()):
             button = QPushButton(f"{key}  {text}")
             button.setToolTip(f"{text}: key {key}")
-            button.setStyleSheet("text-align: left; padding: 3px 6px;")
+            button.setStyleSheet("text-align: left; padding: 2px 6px;")
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.clicked.connect(lambda _=False, k=kind: self.choose(k))
             grid.addWidget(button, index // 3, index % 3)
@@ -139,10 +158,15 @@ class SideEffectsPanel(QWidget):
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["Time", "Side effect", "Severity", "Status"])
         self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(90)
+        self.table.setMinimumHeight(self.fontMetrics().lineSpacing() * 4)
         self.table.itemDoubleClicked.connect(lambda *_: self.add_intervention())
-        layout.addWidget(self.table, 1)
-        actions = QHBoxLayout()
+        # The list with its actions beside it: one page of the session screen is short
+        # on a 1366x768 laptop.
+        listed = QHBoxLayout()
+        listed.addWidget(self.table, 1)
+        layout.addLayout(listed, 1)
+        actions = QVBoxLayout()
+        actions.setSpacing(2)
         self.resolve_button = QPushButton("Resol&ved now")
         self.intervention_button = QPushButton("&Intervention…")
         self.strike_button = QPushButton("Stri&ke…")
@@ -152,7 +176,7 @@ class SideEffectsPanel(QWidget):
         for button in (self.resolve_button, self.intervention_button, self.strike_button):
             actions.addWidget(button)
         actions.addStretch(1)
-        layout.addLayout(actions)
+        listed.addLayout(actions)
 
         self.bind_shortcuts_to(self)
         ctx.changes.changed.connect(self._on_changes)
@@ -209,6 +233,7 @@ class SideEffectsPanel(QWidget):
         self.pending_error.clear()
         self.strip.setVisible(True)
         self._pending_keys(True)
+        self.asked.emit(kind)  # the screen shows this panel's page
         if kind is e.SideEffectKind.OTHER:
             self.description.setFocus()
         else:
@@ -420,7 +445,7 @@ class InterventionDialog(QDialog):
         layout.addStretch(1)
         buttons = QDialogButtonBox()
         save = buttons.addButton("Save intervention", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -429,7 +454,109 @@ class InterventionDialog(QDialog):
             QShortcut(QKeySequence(f"Alt+{index}"), self,
                       activated=lambda k=kind: (self.kind.set_value(k), self._kind_changed(k)))
         self._suggest_reason()
+        # What is typed here survives a crash or the screen lock, as the author's draft for
+        # this side effect; the form as it opened (suggested reason, default unit) is not
+        # a draft.
+        self._closing = False
+        self._untouched = self._form()
+        self.keeper = DraftKeeper(ctx, intervention_draft_key(session_id, side_effect_id),
+                                  getter=self._draft, setter=self._put_draft,
+                                  clear=self._clear_form, delay_ms=DRAFT_DELAY_MS,
+                                  parent=self)
+        for signal in (self.effect.currentIndexChanged, self.kind.chosen,
+                       self.drug.currentTextChanged, self.dose.textChanged,
+                       self.unit.currentTextChanged, self.route.currentTextChanged,
+                       self.reason.textChanged, self.given.changed):
+            signal.connect(self.keeper.changed)
+        self.draft_hint = DraftHint(self.keeper, "intervention")
+        layout.insertWidget(layout.indexOf(self.banner), self.draft_hint)
+        self.keeper.restore()
+        self.draft_hint.refresh()
         self.drug.setFocus()
+
+    # -- the draft --------------------------------------------------------------------------
+    def _form(self) -> dict[str, Any]:
+        kind = self.kind.value()
+        return {"side_effect": self.effect.currentData(),
+                "kind": kind.value if kind is not None else None,
+                "drug": self.drug.currentText(), "dose": self.dose.text(),
+                "unit": self.unit.currentText(), "route": self.route.currentText(),
+                "reason": self.reason.text(),
+                "given_at": None if self.given.is_now else self.given.edit.time().toString(
+                    "HH:mm")}
+
+    def _draft(self) -> dict[str, Any]:
+        form = self._form()
+        return {} if form == self._untouched else form  # nothing typed: nothing to keep
+
+    def _put_draft(self, draft: dict[str, Any]) -> None:
+        found = self.effect.findData(draft.get("side_effect"))
+        if found >= 0:
+            self.effect.setCurrentIndex(found)
+        try:
+            kind = e.InterventionKind(draft.get("kind"))
+        except ValueError:
+            kind = None
+        if kind is not None:
+            self.kind.set_value(kind)
+        self.drug.setCurrentText(str(draft.get("drug") or ""))
+        self.dose.setText(str(draft.get("dose") or ""))
+        for combo, name in ((self.unit, "unit"), (self.route, "route")):
+            if draft.get(name):
+                combo.setCurrentText(str(draft[name]))
+        self.reason.setText(str(draft.get("reason") or ""))
+        given = QTime.fromString(str(draft.get("given_at") or ""), "HH:mm")
+        if given.isValid():
+            self.given.edit.setTime(given)
+
+    def _clear_form(self) -> None:
+        self._put_draft(self._untouched)
+        self.given.reset()
+
+    def _typed(self) -> bool:
+        return self._form() != self._untouched
+
+    @staticmethod
+    def ask_cancel(parent: QWidget) -> str:
+        """Cancel with something typed: throw it away, keep it for later, or go back.
+        A modal box; tests replace this so that no dialog blocks them."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Intervention not saved",
+                          "The intervention is typed but not saved.", parent=parent)
+        box.setInformativeText("Discard what you typed, or keep it to finish later (it "
+                               "comes back when you open the intervention for this side "
+                               "effect again)?")
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep for later", QMessageBox.ButtonRole.AcceptRole)
+        back = box.addButton("Back to the form", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(back)
+        box.setEscapeButton(back)
+        box.exec()
+        clicked = box.clickedButton()
+        return DISCARD if clicked is discard else KEEP if clicked is keep else BACK
+
+    def reject(self) -> None:
+        """Cancel or Esc: the nurse means it, so the draft goes (asked first when something
+        was typed). Closing the window puts the form away with its draft kept."""
+        if self.keeper.active and self._typed():
+            choice = KEEP if self._closing else self.ask_cancel(self)
+            if choice == BACK:
+                self.drug.setFocus()
+                return
+            if choice == DISCARD:
+                self.keeper.discard()
+            else:
+                self.keeper.changed()  # the very last key is in the draft too
+                self.keeper.save_now()
+        elif self.keeper.active:
+            self.keeper.discard()  # nothing typed: no draft left from an earlier try
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closing = True
+        try:
+            super().closeEvent(event)  # calls reject()
+        finally:
+            self._closing = False
 
     def _kind_changed(self, kind: e.InterventionKind) -> None:
         self.drug.setFocus() if kind is e.InterventionKind.MEDICATION else self.reason.setFocus()
@@ -455,6 +582,7 @@ class InterventionDialog(QDialog):
 
         ok, _ = self.errors.call(call)
         if ok:
+            self.keeper.discard()  # saved: the intervention is a record now, not a draft
             self.saved = True
             super().accept()
 

@@ -1,0 +1,137 @@
+"""The live session screen on the smallest clinic laptop: during a running infusion with a
+realistic amount of entries, every panel the nurse needs is on screen without scrolling."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QLocale, Qt
+
+from kapp.domain import enums as e
+from kapp.domain.vitals import VitalsInput
+from kapp.ui.app import build_main_window, ensure_application
+from kapp.ui.session.pump import PumpPanel
+
+pytestmark = pytest.mark.gui
+
+ALL_PRE = {c.value: True for c in e.PreSessionCheck}
+# A maximised window on a 1366x768 laptop: the title bar and the taskbar take about 70 px.
+LAPTOP = (1366, 698)
+DESKTOP = (1920, 1010)
+
+
+@pytest.fixture(autouse=True)
+def _no_dialogs(monkeypatch):
+    monkeypatch.setattr(PumpPanel, "confirm", staticmethod(lambda *_a: True))
+
+
+def busy_infusion(services, staff, planned, clock):
+    """Forty minutes into an infusion: baseline and five readings, one open alert, two
+    side effects (one treated), two dissociation reports, three notes."""
+    nurse, sid = staff.nurse, planned.id
+    en, sv, rec = services.entries, services.sessions, services.records
+    sv.set_checklist(actor=nurse, session_id=sid, which="pre", items=ALL_PRE)
+    en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
+        hr=74, systolic=128, diastolic=80, spo2=98, rr=14), rhythm="sinus rhythm")
+    clock.advance(minutes=5)
+    sv.record_pump_event(actor=nurse, session_id=sid, kind="start", rate_ml_per_h=150)
+    rec.add_note(actor=nurse, patient_id=planned.patient_id, session_id=sid,
+                 text="Eye mask and music on at the patient's request.")
+    readings = [(80, 136, 84), (86, 150, 90), (92, 184, 104), (88, 168, 97), (84, 152, 92)]
+    for minute, (hr, sys_, dia) in enumerate(readings, start=1):
+        clock.advance(minutes=8)
+        en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
+            hr=hr, systolic=sys_, diastolic=dia, spo2=97, rr=14), rhythm="sinus rhythm")
+        if minute == 2:
+            effect = en.record_side_effect(actor=nurse, session_id=sid, kind="nausea",
+                                           severity="mild")
+            en.record_intervention(actor=nurse, session_id=sid, kind="medication",
+                                   drug="ondansetron", dose=4, dose_unit="mg", route="IV",
+                                   reason="nausea", side_effect_id=effect.id)
+            rec.add_note(actor=nurse, patient_id=planned.patient_id, session_id=sid,
+                         text="Nausea settled within ten minutes of ondansetron.")
+        if minute == 3:
+            en.record_side_effect(actor=nurse, session_id=sid, kind="dizziness",
+                                  severity="moderate")
+            en.record_dissociation(actor=nurse, session_id=sid, intensity=4,
+                                   valence="neutral", descriptors=["floating"],
+                                   patient_words="a bit floaty")
+        if minute == 5:
+            en.record_dissociation(actor=nurse, session_id=sid, intensity=7,
+                                   valence="pleasant", descriptors=["floating"],
+                                   patient_words="like floating above the chair, calm")
+            rec.add_note(actor=nurse, patient_id=planned.patient_id, session_id=sid,
+                         text="Talking calmly, asked for the lights to be dimmed.")
+    # One alert left open (the 184/104 reading); the others acknowledged.
+    open_alerts = [a for a in sv.entries(sid).alerts if a.is_open]
+    for alert in open_alerts[:-1]:
+        en.acknowledge_alert(actor=nurse, alert_id=alert.id, action="none", note="rechecked")
+    clock.advance(minutes=1)
+
+
+def open_busy_screen(qtbot, services, staff, planned, clock, size):
+    ensure_application()
+    busy_infusion(services, staff, planned, clock)
+    window = build_main_window(services, "/clinic/kapp-test.db", user=staff.nurse)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    window.open_session(planned.id)
+    screen = window.session_screens[planned.id]
+    screen.tick()
+    qtbot.wait(20)
+    return window, screen
+
+
+def save(window, name):
+    folder = os.environ.get("KAPP_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        assert window.grab().save(str(Path(folder) / f"{name}.png"))
+
+
+@pytest.mark.parametrize("size", [LAPTOP, DESKTOP], ids=["1366x768", "1920x1080"])
+def test_a_busy_infusion_needs_no_scrolling(qtbot, services, staff, planned, clock, size):
+    """Forty-one minutes in, with an open alert and the peak-scale reminder both across the
+    top: each right-hand page (side effects, dissociation, notes, timeline) is whole."""
+    locale = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+    try:
+        window, screen = open_busy_screen(qtbot, services, staff, planned, clock, size)
+        assert screen.alert_banner.isVisible() and screen.peak_banner.isVisible()
+        assert screen.panels.tabText(0) == "&1 Side effects · 2 ongoing"
+        assert screen.panels.tabText(1) == "&2 Dissociation · 2 (last 7/10)"
+        assert screen.panels.tabText(2) == "&3 Notes · 3"
+        for name, page in screen.panel_pages.items():
+            screen.show_panel(name)
+            qtbot.waitUntil(page.isVisible)
+            qtbot.waitUntil(lambda p=page: p.viewport().height() > 0)
+            qtbot.wait(10)  # the page's own layout settles
+            save(window, f"session_busy_{size[0]}x{size[1]}_{name}")
+            assert page.verticalScrollBar().maximum() == 0, name
+            assert page.horizontalScrollBar().maximum() == 0, name
+        # The readings beside them: every number column in view (rhythm and remarks may
+        # need a sideways scroll on the laptop).
+        table = screen.vitals_table
+        assert 0 < table.horizontalHeader().sectionViewportPosition(7) \
+            <= table.viewport().width()
+    finally:
+        QLocale.setDefault(locale)
+
+
+def test_a_side_effect_key_opens_its_page(qtbot, services, staff, planned, clock):
+    _window, screen = open_busy_screen(qtbot, services, staff, planned, clock, LAPTOP)
+    screen.show_panel("notes")
+    screen.vitals_entry.focus_first()
+    qtbot.waitUntil(lambda: screen.vitals_entry.edits["hr"].hasFocus())
+    qtbot.keyClick(screen.vitals_table, Qt.Key.Key_N)  # N: nausea, from the vitals table
+    assert screen.side_effects.pending is e.SideEffectKind.NAUSEA
+    assert screen.panels.currentWidget() is screen.panel_pages["side_effects"]
+    assert screen.side_effects.strip.isVisible()
+    qtbot.keyClick(screen.side_effects.strip, Qt.Key.Key_Escape)
+    # Alt+3 turns to the notes (the tab's mnemonic).
+    qtbot.keyClick(screen.vitals_table, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+    assert screen.panels.currentWidget() is screen.panel_pages["notes"]
