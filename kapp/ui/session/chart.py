@@ -117,6 +117,8 @@ def x_axis_words(session: TreatmentSession) -> str:
     return "Minutes since the infusion started"
 
 
+LABEL_GAP_MIN = 8  # minutes: lines closer than this have their names on separate lines
+
 GLYPHS = {"o": "●", "t1": "▲", "t": "▼", "s": "■", "star": "★", "+": "✚", "d": "◆"}
 
 
@@ -204,11 +206,16 @@ class SessionChart(QWidget):
         for line in self.pump_markers + self.threshold_lines:
             item.removeItem(line)
         self.pump_markers, self.threshold_lines = [], []
-        for x, label in pump_lines(session, entries):
+        step, last_x = 0, None
+        for x, label in sorted(pump_lines(session, entries)):
+            # Lines a few minutes apart (nasal devices 5 min apart, a pause and its
+            # resume) would write their names over one another: each steps down a line.
+            step = step + 1 if last_x is not None and x - last_x < LABEL_GAP_MIN else 0
+            last_x = x
             line = pg.InfiniteLine(pos=x, angle=90, movable=False,
                                    pen=pg.mkPen(self._foreground, width=1,
                                                 style=pg.QtCore.Qt.PenStyle.DotLine),
-                                   label=label, labelOpts={"position": 0.97,
+                                   label=label, labelOpts={"position": 0.97 - 0.08 * (step % 4),
                                                            "color": self._foreground,
                                                            "anchors": [(0, 0), (0, 0)]})
             item.addItem(line)
