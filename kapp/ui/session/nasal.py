@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QStyle,
     QTimeEdit,
@@ -31,8 +30,9 @@ from kapp.domain.errors import KappError, ValidationError
 from kapp.domain.nasal import NasalDosing
 from kapp.domain.vitals import fmt
 from kapp.ui.context import AppContext
+from kapp.ui.session.asking import ask_yes_no, say_problem
 from kapp.ui.session.models import clock_text
-from kapp.ui.session.vitals_entry import ERROR_STYLE, MESSAGE_STYLE, local_time_to_utc
+from kapp.ui.session.vitals_entry import MESSAGE_STYLE, local_time_to_utc
 
 
 def given_text(dosing: NasalDosing) -> str:
@@ -315,13 +315,7 @@ class NasalPanel(QFrame):
         self.reason_edit.setStyleSheet("")
 
     def _say(self, text: str, widget: QWidget | None = None) -> bool:
-        previous = self.message.text()
-        self.message.setText(f"{previous}\n⚠ {text}" if previous else f"⚠ {text}")
-        self.message.show()
-        if widget is not None:
-            widget.setStyleSheet(ERROR_STYLE)
-            widget.setFocus()
-        return False
+        return say_problem(self.message, text, widget)
 
 
 def _reason(parent: QWidget, title: str, text: str) -> str | None:
@@ -329,12 +323,5 @@ def _reason(parent: QWidget, title: str, text: str) -> str | None:
     return value if ok else None
 
 
-def _ask(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text,
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
-
-
 NasalPanel.ask_reason = staticmethod(_reason)  # type: ignore[assignment]
-NasalPanel.confirm = staticmethod(_ask)  # type: ignore[assignment]
+NasalPanel.confirm = staticmethod(ask_yes_no)  # type: ignore[assignment]

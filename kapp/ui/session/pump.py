@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QStyle,
     QVBoxLayout,
@@ -25,8 +24,9 @@ from kapp.domain.entities import TreatmentSession
 from kapp.domain.errors import KappError, ValidationError
 from kapp.domain.vitals import fmt, parse_number
 from kapp.ui.context import AppContext
+from kapp.ui.session.asking import ask_yes_no, say_problem
 from kapp.ui.session.timing import planned_rate_ml_per_h
-from kapp.ui.session.vitals_entry import ERROR_STYLE, MESSAGE_STYLE
+from kapp.ui.session.vitals_entry import MESSAGE_STYLE
 
 STATE_WORDS = {
     "not_started": "Pump: not started",
@@ -242,20 +242,7 @@ class PumpPanel(QFrame):
         self.reason_edit.setStyleSheet("")
 
     def _say(self, text: str, widget: QWidget | None = None) -> bool:
-        previous = self.message.text()
-        self.message.setText(f"{previous}\n⚠ {text}" if previous else f"⚠ {text}")
-        self.message.show()
-        if widget is not None:
-            widget.setStyleSheet(ERROR_STYLE)
-            widget.setFocus()
-        return False
+        return say_problem(self.message, text, widget)
 
 
-def _ask(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text,
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
-
-
-PumpPanel.confirm = staticmethod(_ask)  # type: ignore[assignment]
+PumpPanel.confirm = staticmethod(ask_yes_no)  # type: ignore[assignment]
