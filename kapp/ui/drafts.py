@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QSpinBox,
     QTextEdit,
@@ -340,3 +341,25 @@ class DraftHint(QLabel):
                          "and comes back when they sign in.")
         self.setText("\n".join(lines))
         self.setVisible(bool(lines))
+
+
+# -- Cancel with something typed -------------------------------------------------------------
+
+KEEP, DISCARD, BACK = "keep", "discard", "back"  # what Cancel with something typed means
+
+
+def ask_keep_or_discard(parent: QWidget, title: str, text: str, informative: str, *,
+                        discard_label: str = "Discard", keep_first: bool = False) -> str:
+    """Cancel on a form with something typed: keep it as a draft for later, throw it
+    away, or go back to the form (Esc). ``keep_first``: Enter keeps, else Enter goes back.
+    A modal box: forms wrap it in a method that tests replace."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    box.setInformativeText(informative)
+    keep = box.addButton("Keep for later", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton(discard_label, QMessageBox.ButtonRole.DestructiveRole)
+    back = box.addButton("Back to the form", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep if keep_first else back)
+    box.setEscapeButton(back)
+    box.exec()
+    clicked = box.clickedButton()
+    return DISCARD if clicked is discard else KEEP if clicked is keep else BACK

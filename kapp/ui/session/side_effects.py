@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -45,7 +44,7 @@ from kapp.domain.entities import SideEffect
 from kapp.domain.errors import KappError
 from kapp.services.changes import Change
 from kapp.ui.context import AppContext
-from kapp.ui.drafts import DraftHint, DraftKeeper
+from kapp.ui.drafts import BACK, DISCARD, KEEP, DraftHint, DraftKeeper, ask_keep_or_discard
 from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
@@ -89,7 +88,6 @@ SEVERITY_MARK = {e.Severity.MILD: "▪ mild", e.Severity.MODERATE: "▲ moderate
                  e.Severity.SEVERE: "⚠ SEVERE"}
 
 DRAFT_DELAY_MS = 1000  # a second after the last key: a crash loses at most that much
-KEEP, DISCARD, BACK = "keep", "discard", "back"  # what Cancel with something typed means
 
 
 def intervention_draft_key(session_id: uuid.UUID, side_effect_id: uuid.UUID | None) -> str:
@@ -520,19 +518,10 @@ class InterventionDialog(QDialog):
     def ask_cancel(parent: QWidget) -> str:
         """Cancel with something typed: throw it away, keep it for later, or go back.
         A modal box; tests replace this so that no dialog blocks them."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Intervention not saved",
-                          "The intervention is typed but not saved.", parent=parent)
-        box.setInformativeText("Discard what you typed, or keep it to finish later (it "
-                               "comes back when you open the intervention for this side "
-                               "effect again)?")
-        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton("Keep for later", QMessageBox.ButtonRole.AcceptRole)
-        back = box.addButton("Back to the form", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(back)
-        box.setEscapeButton(back)
-        box.exec()
-        clicked = box.clickedButton()
-        return DISCARD if clicked is discard else KEEP if clicked is keep else BACK
+        return ask_keep_or_discard(
+            parent, "Intervention not saved", "The intervention is typed but not saved.",
+            "Discard what you typed, or keep it to finish later (it comes back when you "
+            "open the intervention for this side effect again)?")
 
     def reject(self) -> None:
         """Cancel or Esc: the nurse means it, so the draft goes (asked first when something

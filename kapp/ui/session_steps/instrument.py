@@ -40,7 +40,7 @@ from kapp.domain.entities import InstrumentResult
 from kapp.domain.errors import KappError
 from kapp.domain.instruments import AnswerOption, Instrument, Item
 from kapp.ui.context import AppContext
-from kapp.ui.drafts import DraftHint, DraftKeeper
+from kapp.ui.drafts import BACK, DISCARD, KEEP, DraftHint, DraftKeeper, ask_keep_or_discard
 from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
@@ -67,7 +67,6 @@ TIME_POINT_WORDS = {
 ESCALATE = "Tell the prescriber now and follow the clinic's protocol."
 DRAFT_DELAY_MS = 1000
 
-KEEP, DISCARD, BACK = "keep", "discard", "back"  # what Cancel with answers given means
 
 
 def draft_key(patient_id: uuid.UUID, code: str, time_point: e.TimePoint,
@@ -427,19 +426,11 @@ class InstrumentDialog(QDialog):
     def ask_cancel(parent: QWidget, answered: int, count: int) -> str:
         """Cancel with answers given: keep them for later, throw them away, or go back.
         A modal box; tests replace this so that no dialog blocks them."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Answers not saved",
-                          f"{answered} of {count} items are answered but the score is not "
-                          "saved.", parent=parent)
-        box.setInformativeText("Keep the answers to finish later (they come back when you "
-                               "open this form again), or discard them?")
-        keep = box.addButton("Keep for later", QMessageBox.ButtonRole.AcceptRole)
-        discard = box.addButton("Discard answers", QMessageBox.ButtonRole.DestructiveRole)
-        back = box.addButton("Back to the form", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        box.setEscapeButton(back)
-        box.exec()
-        clicked = box.clickedButton()
-        return DISCARD if clicked is discard else KEEP if clicked is keep else BACK
+        return ask_keep_or_discard(
+            parent, "Answers not saved",
+            f"{answered} of {count} items are answered but the score is not saved.",
+            "Keep the answers to finish later (they come back when you open this form "
+            "again), or discard them?", discard_label="Discard answers", keep_first=True)
 
     def _update(self) -> None:
         self.total.setText(self.form.summary())
