@@ -109,28 +109,64 @@ def _tip(x: float, y: float, data: PointRef) -> str:
     return data.tip
 
 
+# Pens and brushes are made once per look and shared (never change one handed out): a
+# scatter keeps its rendered symbols under the very pen and brush objects it was given, so
+# a new but equal pen for each drawing would render every symbol again.
+_PENS: dict[tuple[int, float, Qt.PenStyle], QPen] = {}
+_BRUSHES: dict[tuple[int, Qt.BrushStyle], QBrush] = {}
+
+
 def _pen(color: QColor, width: float = 2, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
-    pen = QPen(color)
-    pen.setWidthF(width)
-    pen.setStyle(style)
-    pen.setCosmetic(True)
+    key = (color.rgba(), width, style)
+    pen = _PENS.get(key)
+    if pen is None:
+        pen = _PENS[key] = QPen(color)
+        pen.setWidthF(width)
+        pen.setStyle(style)
+        pen.setCosmetic(True)
     return pen
 
 
-class _NoSIPrefix:
+def _brush(color: QColor, style: Qt.BrushStyle = Qt.BrushStyle.SolidPattern) -> QBrush:
+    key = (color.rgba(), style)
+    brush = _BRUSHES.get(key)
+    if brush is None:
+        brush = _BRUSHES[key] = QBrush(color, style)
+    return brush
+
+
+class _KeptAxis:
     """An axis that never scales its unit ("mg/kg", never "mg/kg (x0.001)"): pyqtgraph
     would otherwise re-typeset the axis label on every range change, the largest single
-    cost of drawing a chart."""
+    cost of drawing a chart. And one that keeps its painted ticks when told the range or
+    tick spacing it has already: laying out the ticks is most of painting an axis, and
+    the next drawing into a kept chart (another patient's same score) often has the
+    same y-range."""
+
+    picture: object
+    range: list[float]
+    _tickSpacing: list[tuple[float, float]] | None  # noqa: N815 (pyqtgraph's name)
 
     def updateAutoSIPrefix(self) -> None:
         self.autoSIPrefixScale = 1.0
 
+    def setRange(self, mn: float, mx: float) -> None:
+        if self.picture is None or self.range != [mn, mx]:
+            super().setRange(mn, mx)  # type: ignore[misc]
 
-class PlainAxis(_NoSIPrefix, pg.AxisItem):
+    def setTickSpacing(self, major: float | None = None, minor: float | None = None,
+                       levels: list[tuple[float, float]] | None = None) -> None:
+        if levels is None and major is not None:
+            levels = [(major, 0.0), (minor, 0.0)]  # as pyqtgraph writes them
+        if self.picture is None or self._tickSpacing != levels:
+            super().setTickSpacing(levels=levels)  # type: ignore[misc]
+
+
+class PlainAxis(_KeptAxis, pg.AxisItem):
     pass
 
 
-class DayAxis(_NoSIPrefix, pg.DateAxisItem):
+class DayAxis(_KeptAxis, pg.DateAxisItem):
     """Dates as a clinician writes them: "8 Apr", with the year where it changes."""
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
@@ -163,7 +199,7 @@ class Chart(pg.PlotWidget):
         # No context menus (the charts are read, not configured): pyqtgraph builds two
         # menus of widgets per chart unless told not to.
         super().__init__(background=theme.background, axisItems=axis_items, enableMenu=False)
-        self.theme, self.axis, self.title_text = theme, axis, title
+        self.theme, self.axis, self.title_text, self.unit = theme, axis, title, unit
         self._open_session = open_session
         self.scatters: dict[str, pg.ScatterPlotItem] = {}
         self.labels: list[str] = []  # every text drawn on the chart, for tests and review
@@ -211,13 +247,15 @@ class Chart(pg.PlotWidget):
         self.setAccessibleName(title)
 
     def reset(self, title: str, unit: str,
-              open_session: Callable[[uuid.UUID], None] | None = None) -> None:
+              open_session: Callable[[uuid.UUID], None] | None = None,
+              y_range: tuple[float, float, float] | None = None) -> None:
         """Empty the chart for drawing again, perhaps as another chart of another patient:
         far quicker than making a new one. Every setting a drawing may change (title,
         unit, y-range, tick spacing, x-link, the tip shown, where a click goes) is set
         back; items made for one drawing only are removed. Kept items stay as they are
         until ``finish``, which hides those the new drawing did not use: hiding them all
-        here and showing most again costs more than the drawing's data."""
+        here and showing most again costs more than the drawing's data. ``y_range`` (low,
+        high, padding): the y-range, known before the data; otherwise it follows the data."""
         plot = self.getPlotItem()
         for item in self._made:
             plot.removeItem(item)
@@ -230,11 +268,24 @@ class Chart(pg.PlotWidget):
             self.setAccessibleName(title)
         if open_session is not None:
             self._open_session = open_session
-        plot.setLabel("left", unit, color=self.theme.text.name())
+        if unit != self.unit:
+            self.unit = unit
+            plot.setLabel("left", unit, color=self.theme.text.name())
         plot.getAxis("left").setTickSpacing()  # automatic again (side effects set it)
         plot.vb.setToolTip("")
         self.setXLink(None)
-        plot.vb.enableAutoRange(y=True)
+        self.set_y_range(y_range)
+
+    def set_y_range(self, y_range: tuple[float, float, float] | None) -> None:
+        """Fix the y-range before the data comes, or let it follow the data: with the
+        auto-range on, every item given data makes the view measure all its items again,
+        and fixing the range afterwards measures them once more."""
+        view = self.getPlotItem().vb
+        if y_range is None:
+            view.enableAutoRange(y=True)
+        else:
+            low, high, padding = y_range
+            view.setYRange(low, high, padding=padding)
 
     # -- drawing helpers ---------------------------------------------------------------
     def _reuse(self, kind: str):
@@ -281,7 +332,7 @@ class Chart(pg.PlotWidget):
         color = color or self.theme.main
         if line is not None and len(xs) > 1:
             self.curve(xs, ys, _pen(color, 2, line))
-        brush = QBrush(color) if filled else QBrush(self.theme.background)
+        brush = _brush(color if filled else self.theme.background)
         options = {"x": list(xs), "y": list(ys), "data": list(refs), "symbol": symbol,
                    "size": size, "pen": _pen(color, 1.5), "brush": brush, "hoverable": True,
                    "hoverSize": size + 5, "tip": _tip}
@@ -336,7 +387,7 @@ class Chart(pg.PlotWidget):
             region.setZValue(-20)
             self._keep("band", region, ignore_bounds=True)
         region.setRect(QRectF(0, low, 1, high - low))
-        region.setBrush(QBrush(color))
+        region.setBrush(_brush(color))
         self._bands.append(region)
         text = self.text(label, 0, (low + high) / 2, color=self.theme.muted, anchor=(1, 0.5))
         text.setZValue(-10)
@@ -372,8 +423,13 @@ class Chart(pg.PlotWidget):
                 self._keep("course", line)
 
     def empty(self, message: str) -> None:
-        self.getPlotItem().setRange(xRange=(0, 1), yRange=(0, 1))
-        self.text(message, 0.5, 0.5, color=self.theme.muted, anchor=(0.5, 0.5))
+        """Say so in the middle of the chart (of its y-range, if one was fixed)."""
+        view = self.getPlotItem().vb
+        if view.autoRangeEnabled()[1]:
+            view.setYRange(0, 1)
+        (x0, x1), (y0, y1) = view.viewRange()
+        self.text(message, (x0 + x1) / 2, (y0 + y1) / 2, color=self.theme.muted,
+                  anchor=(0.5, 0.5))
 
     def text(self, label: str, x: float, y: float, *, color: QColor | None = None,
              anchor: tuple[float, float] = (0, 0)) -> pg.TextItem:
@@ -494,13 +550,17 @@ class ChartBuilder:
     def x(self, mark: SessionMark) -> float:
         return float(mark.ordinal) if self.axis == SESSION_AXIS else mark.at.timestamp()
 
-    def chart(self, title: str, unit: str, labelled_courses: bool = False) -> Chart:
+    def chart(self, title: str, unit: str, labelled_courses: bool = False,
+              y_range: tuple[float, float, float] | None = None) -> Chart:
+        """A chart to draw into; ``y_range`` (low, high, padding) if known beforehand."""
         chart = self._reusable(title)
+        low, high = self._x_range
         if chart is not None:
-            chart.reset(title, unit, self.open_session)
+            chart.reset(title, unit, self.open_session, y_range)
         else:
             chart = Chart(title, unit, self.theme, self.axis, self.open_session)
-        low, high = self._x_range
+            chart.set_y_range(y_range)
+        chart.getPlotItem().setXRange(low, high, padding=0)  # before the data too
         # A course's name takes about a sixth of a chart's width.
         chart.courses(self.series.courses, labelled_courses, crowded=(high - low) / 6)
         return chart
@@ -521,10 +581,8 @@ class ChartBuilder:
         if any(p.cadss_total is not None for p in self.series.dissociation):
             charts.append(self.cadss())
         charts += [self.heart_rate(), self.side_effects(), self.dose()]
-        low, high = self._x_range
         for chart in charts:
             chart.finish()
-            chart.getPlotItem().setXRange(low, high, padding=0)
             chart.fit_to_view()
         for chart in charts[1:]:
             chart.setXLink(charts[0])  # zoom and pan one, all follow
@@ -542,7 +600,8 @@ class ChartBuilder:
 
     # -- scores ------------------------------------------------------------------------
     def scores(self, s: ScoreSeries) -> Chart:
-        chart = self.chart(f"{s.name} total", "score")  # the dose chart names the courses
+        chart = self.chart(f"{s.name} total", "score",  # the dose chart names the courses
+                           y_range=(s.min_total, s.max_total, 0.02))
         for index, band in enumerate(s.bands):
             low = band.min - 0.5 if index else band.min
             high = band.max + 0.5 if index < len(s.bands) - 1 else band.max
@@ -584,7 +643,6 @@ class ChartBuilder:
                 chart.text(label, x, min(p.total + 0.1 * (s.max_total - s.min_total),
                                          s.max_total),
                            color=self.theme.warn, anchor=anchor)
-        chart.getPlotItem().setYRange(s.min_total, s.max_total, padding=0.02)
         return chart
 
     def score_tip(self, s: ScoreSeries, p) -> str:
@@ -607,7 +665,8 @@ class ChartBuilder:
 
     # -- dissociation ------------------------------------------------------------------------
     def dissociation(self) -> Chart:
-        chart = self.chart("Dissociation: peak intensity", "intensity 0-10")
+        chart = self.chart("Dissociation: peak intensity", "intensity 0-10",
+                           y_range=(0, 10, 0.05))
         pts = [p for p in self.series.dissociation if p.peak_intensity is not None]
         chart.points("Peak intensity", [self.x(p.session) for p in pts],
                      [p.peak_intensity for p in pts],
@@ -623,7 +682,6 @@ class ChartBuilder:
                        color=self.theme.warn)
         if not pts:
             chart.empty("No dissociation reports yet")
-        chart.getPlotItem().setYRange(0, 10, padding=0.05)
         return chart
 
     def diss_tip(self, p: DissociationPoint) -> str:
@@ -642,11 +700,11 @@ class ChartBuilder:
     def cadss(self) -> Chart:
         pts = [p for p in self.series.dissociation if p.cadss_total is not None]
         top = max(p.cadss_max or 0 for p in pts) or 92
-        chart = self.chart("Dissociation: CADSS total at the peak", f"CADSS 0-{top}")
+        chart = self.chart("Dissociation: CADSS total at the peak", f"CADSS 0-{top}",
+                           y_range=(0, top, 0.05))
         chart.points("CADSS", [self.x(p.session) for p in pts], [p.cadss_total for p in pts],
                      [PointRef(p.session.session_id, partial(self.diss_tip, p)) for p in pts],
                      symbol="d", color=self.theme.second, line=Qt.PenStyle.DashLine)
-        chart.getPlotItem().setYRange(0, top, padding=0.05)
         return chart
 
     # -- safety ------------------------------------------------------------------------------
@@ -667,9 +725,10 @@ class ChartBuilder:
         return "\n".join(self.safety_head(p))
 
     def bp_rise(self) -> Chart:
-        chart = self.chart("Blood pressure rise per session (peak − before dosing)",
-                           "systolic rise, mmHg")
         pts = [p for p in self.series.safety if p.bp_rise is not None]
+        chart = self.chart("Blood pressure rise per session (peak − before dosing)",
+                           "systolic rise, mmHg",
+                           y_range=_span([p.bp_rise for p in pts], [0] if pts else []))
         chart.points("BP rise", [self.x(p.session) for p in pts], [p.bp_rise for p in pts],
                      [PointRef(p.session.session_id, partial(self.safety_tip, p))
                       for p in pts], symbol="s")
@@ -679,14 +738,16 @@ class ChartBuilder:
         return chart
 
     def heart_rate(self) -> Chart:
-        chart = self.chart("Peak heart rate per session", "/min")
         pts = [p for p in self.series.safety if p.peak_hr is not None]
+        limit = self.alert_hr
+        # The alert's line is always in view: how far below it the peaks stay is the point.
+        chart = self.chart("Peak heart rate per session", "/min", y_range=_span(
+            [p.peak_hr for p in pts], [limit] if limit is not None and pts else []))
         chart.points("Peak heart rate", [self.x(p.session) for p in pts],
                      [p.peak_hr for p in pts],
                      [PointRef(p.session.session_id, partial(self.safety_tip, p))
                       for p in pts], symbol="h", color=self.theme.second,
                      line=Qt.PenStyle.DashLine)
-        limit = self.alert_hr
         if limit is not None:
             chart.hline(limit, f"Alert at {limit:g} /min (protocol)", Qt.PenStyle.DashDotLine,
                         self.theme.warn, below=True)
@@ -695,8 +756,10 @@ class ChartBuilder:
         return chart
 
     def side_effects(self) -> Chart:
-        chart = self.chart("Side effects per session, by severity", "side effects")
         pts = list(self.series.safety)
+        top = max([p.mild + p.moderate + p.severe for p in pts] + [1])  # the stacks' tallest
+        chart = self.chart("Side effects per session, by severity", "side effects",
+                           y_range=(0, top + 1.4, 0))
         xs = [self.x(p.session) for p in pts]
         width = 0.6 if self.axis == SESSION_AXIS else 2 * HALF_DAY * 1.5
         base = [0.0] * len(pts)
@@ -709,10 +772,9 @@ class ChartBuilder:
                 continue
             color = QColor(self.theme.warn if name == "severe" else self.theme.main)
             color.setAlphaF(strength)
-            chart.bars(xs, heights, base, width, QBrush(color, pattern), _pen(color, 1))
+            chart.bars(xs, heights, base, width, _brush(color, pattern), _pen(color, 1))
             base = [b + h for b, h in zip(base, heights, strict=True)]
-        chart.text("▒ mild  ▓ moderate  █ severe  ★ serious", xs[0] if xs else 0,
-                   max([*base, 1]) + 0.9)
+        chart.text("▒ mild  ▓ moderate  █ severe  ★ serious", xs[0] if xs else 0, top + 0.9)
         refs = [PointRef(p.session.session_id, partial(self.effects_tip, p)) for p in pts]
         chart.points("Side effects", xs, [b + 0.15 for b in base], refs, symbol="o", size=7,
                      line=None, color=self.theme.muted)
@@ -722,7 +784,6 @@ class ChartBuilder:
             chart.points("Serious", [x for x, _, _ in serious], [b + 0.5 for _, b, _ in serious],
                          [r for _, _, r in serious], symbol="star", size=18,
                          color=self.theme.warn, line=None)
-        chart.getPlotItem().setYRange(0, max([*base, 1]) + 1.4, padding=0)
         chart.getPlotItem().getAxis("left").setTickSpacing(1, 1)  # whole side effects
         return chart
 
@@ -738,12 +799,15 @@ class ChartBuilder:
 
     # -- dose --------------------------------------------------------------------------------
     def dose(self) -> Chart:
-        chart = self.chart("Dose per session", "mg/kg", labelled_courses=True)
         pts = [p for p in self.series.dose if p.mg_per_kg is not None]
+        given = [p for p in self.series.dose if p.delivered_mg_per_kg is not None]
+        top = max([p.mg_per_kg or 0 for p in pts] + [p.delivered_mg_per_kg or 0 for p in given]
+                  + [0.5])
+        chart = self.chart("Dose per session", "mg/kg", labelled_courses=True,
+                           y_range=(0, top * 1.25, 0))
         chart.points("Prescribed", [self.x(p.session) for p in pts],
                      [p.mg_per_kg for p in pts],
                      [PointRef(p.session.session_id, partial(self.dose_tip, p)) for p in pts])
-        given = [p for p in self.series.dose if p.delivered_mg_per_kg is not None]
         if given:
             chart.points("Delivered", [self.x(p.session) for p in given],
                          [p.delivered_mg_per_kg for p in given],
@@ -753,9 +817,6 @@ class ChartBuilder:
                        self.x(pts[-1].session) if pts else 0, 0.02, anchor=(1, 1))
         if not pts:
             chart.empty("No doses recorded yet")
-        top = max([p.mg_per_kg or 0 for p in pts] + [p.delivered_mg_per_kg or 0 for p in given]
-                  + [0.5])
-        chart.getPlotItem().setYRange(0, top * 1.25, padding=0)
         return chart
 
     def dose_tip(self, p: DosePoint) -> str:
@@ -770,6 +831,21 @@ class ChartBuilder:
             lines.append(f"Delivered {p.delivered_mg:.1f} mg "
                          f"({number(p.delivered_mg_per_kg, 2)} mg/kg)")
         return "\n".join(lines)
+
+
+def _span(values: Sequence[float], also: Sequence[float] = (),
+          padding: float = 0.08) -> tuple[float, float, float] | None:
+    """A y-range (low, high, padding) showing every value and ``also`` (a line drawn for
+    context); None if there is nothing to show. Worked out here rather than left to
+    pyqtgraph's auto-range, which measures every item again after each change and pads by
+    the size the chart had when it last measured, so the same data could show differently."""
+    shown = [*values, *also]
+    if not values:
+        return None
+    low, high = min(shown), max(shown)
+    if high == low:
+        low, high = low - 1, high + 1
+    return (low, high, padding)
 
 
 def point_for(scatter: pg.ScatterPlotItem, index: int) -> QPointF:

@@ -244,14 +244,17 @@ class ChartPool:
     panel of six cards several ms). A chart is emptied of everything drawn
     (``Chart.reset``) and a panel given every text anew before either is shown again;
     both are put on screen only once filled. The last view's grid is kept whole, its
-    charts in their cells (``ChartGrid``); other charts wait hidden in a holder widget."""
+    charts in their cells (``ChartGrid``), in its scroll area: the next view puts that in
+    its layout at the same size, so no chart is resized (a pyqtgraph chart's resize costs
+    about a millisecond; a grid given to a new scroll area resized each chart twice). Other
+    charts wait hidden in a holder widget."""
 
     LIMIT = 24
 
     def __init__(self) -> None:
         self._charts: list[Chart] = []
         self._panels: list[SummaryPanel] = []
-        self._grid: ChartGrid | None = None
+        self._scroll: QScrollArea | None = None  # holding the last view's ChartGrid
         self._holder: QWidget | None = None
 
     def take_panel(self) -> SummaryPanel | None:
@@ -266,25 +269,27 @@ class ChartPool:
             panel.setParent(self.holder())
             self._panels.append(panel)
 
-    def take_grid(self) -> ChartGrid | None:
-        grid, self._grid = self._grid, None
-        if grid is not None and shiboken6.isValid(grid) \
-                and all(shiboken6.isValid(c) for c in grid.charts):
-            return grid
+    def take_scroll(self) -> QScrollArea | None:
+        """The kept scroll area with its grid (``_grid_of``), or None."""
+        scroll, self._scroll = self._scroll, None
+        if scroll is not None and shiboken6.isValid(scroll) and _grid_of(scroll) is not None:
+            return scroll
         return None
 
-    def give_grid(self, grid: ChartGrid) -> None:
-        """Keep a closed view's grid whole, or (one is kept already) its charts."""
-        if not shiboken6.isValid(grid):
+    def give_scroll(self, scroll: QScrollArea) -> None:
+        """Keep a closed view's scroll area and grid whole, or (one is kept already) the
+        grid's charts."""
+        grid = _grid_of(scroll)
+        if grid is None:
             return
-        if self._grid is None or not shiboken6.isValid(self._grid):
-            grid.setParent(self.holder())
-            self._grid = grid
+        if self._scroll is None or not shiboken6.isValid(self._scroll):
+            scroll.setParent(self.holder())
+            self._scroll = scroll
             return
         charts = grid.charts
         grid.place([])
         self.give(charts)
-        grid.deleteLater()
+        scroll.deleteLater()
 
     def take(self) -> list[Chart]:
         """Every loose kept chart still alive; they are the caller's now."""
@@ -314,9 +319,9 @@ class ChartPool:
             self._charts.append(chart)
 
     def clear(self) -> None:
-        grid = self.take_grid()
-        if grid is not None:
-            grid.deleteLater()  # and its charts with it
+        scroll = self.take_scroll()
+        if scroll is not None:
+            scroll.deleteLater()  # and its grid and charts with it
         for chart in self.take():
             chart.deleteLater()
         while (panel := self.take_panel()) is not None:
@@ -327,9 +332,19 @@ class ChartPool:
 
     def __len__(self) -> int:
         """Charts kept, loose or in the kept grid."""
-        grid = len(self._grid.charts) if self._grid is not None \
-            and shiboken6.isValid(self._grid) else 0
-        return len(self._charts) + grid
+        grid = _grid_of(self._scroll) if self._scroll is not None \
+            and shiboken6.isValid(self._scroll) else None
+        return len(self._charts) + (len(grid.charts) if grid is not None else 0)
+
+
+def _grid_of(scroll: QScrollArea) -> ChartGrid | None:
+    """The grid a scroll area holds, if it and all its charts are still alive."""
+    if not shiboken6.isValid(scroll):
+        return None
+    grid = scroll.widget()
+    if isinstance(grid, ChartGrid) and all(shiboken6.isValid(c) for c in grid.charts):
+        return grid
+    return None
 
 
 POOL = ChartPool()
@@ -394,8 +409,10 @@ class ProgressView(QWidget):
         self.banner.hide()
         layout.addWidget(self.banner)
         # The charts' grid, like the summary, comes with the first drawing: the last
-        # closed view's, charts and all, if there is one (``ChartPool``).
+        # closed view's, charts and all, in its scroll area, which takes this one's place
+        # (``ChartPool``); taken then, not now, as the last view closes after this opens.
         self.chart_grid: ChartGrid | None = None
+        self._scroll_kept = False  # given to the pool by ``release_charts``
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -454,7 +471,9 @@ class ProgressView(QWidget):
                 self.summary = summary
             else:
                 self.summary.show_summary(self.progress, theme)
-            grid = self.chart_grid or POOL.take_grid() or ChartGrid()
+            if self.chart_grid is None:
+                self._take_kept_scroll()
+            grid = self.chart_grid or _grid_of(self.scroll) or ChartGrid()
             builder = ChartBuilder(self.progress.series, theme, self.axis,
                                    self.navigator.open_session,
                                    self.progress.protocol.alert_hr_at_or_above,
@@ -464,10 +483,22 @@ class ProgressView(QWidget):
             POOL.give(builder.unused())  # kept for the next drawing or the next patient
             if self.chart_grid is None:
                 self.chart_grid = grid
-                self.scroll.setWidget(grid)
+                if self.scroll.widget() is not grid:
+                    self.scroll.setWidget(grid)
         finally:
             self.setUpdatesEnabled(True)
         self.loaded.emit()
+
+    def _take_kept_scroll(self) -> None:
+        """Put the last closed view's scroll area (and grid) in place of this one's."""
+        kept = POOL.take_scroll()
+        if kept is None:
+            return
+        own, self.scroll = self.scroll, kept
+        self.layout().replaceWidget(own, kept)
+        own.deleteLater()
+        kept.verticalScrollBar().setValue(0)  # the last patient's was scrolled
+        kept.setVisible(True)
 
     def set_axis(self, axis: str) -> None:
         if axis != self.axis:
@@ -485,10 +516,13 @@ class ProgressView(QWidget):
         """Give the charts to the pool for the next patient's view (the view is closing);
         called before the view is deleted."""
         self.charts = []
-        grid, self.chart_grid = self.chart_grid, None
-        if grid is not None:
-            self.scroll.takeWidget()
-            POOL.give_grid(grid)
+        self.chart_grid = None
+        if self._scroll_kept:
+            return
+        if _grid_of(self.scroll) is not None:  # drawn, or kept and not drawn yet
+            self._scroll_kept = True  # the pool's now (the view is closing)
+            self.layout().removeWidget(self.scroll)
+            POOL.give_scroll(self.scroll)
         if self.summary is not None:
             self._summary_slot.removeWidget(self.summary)
             POOL.give_panel(self.summary)
