@@ -147,10 +147,12 @@ def _carry(uow: UnitOfWork, counts: signin_counts.SignInCounts,
                 for row in uow.session.execute(sa.select(m.User)).scalars()}
     for key, entry in sorted(pending.items(), key=lambda item: item[1].failed_at[:1]):
         row = accounts.get(key)
-        other = _other_name(uow, key) if row is None and names and entry.failed_at else None
+        counted: m.User | m.SignInName | None = row
+        if row is None and names and entry.failed_at:
+            counted = _other_name(uow, key)
         for at in entry.failed_at:
-            if row is not None or other is not None:
-                _replay_failure(uow, row or other, at, settings)  # type: ignore[arg-type]
+            if counted is not None:
+                _replay_failure(uow, counted, at, settings)
             else:
                 uow.audit(user_id=None, action="user.sign_in.failed", entity="users",
                           entity_id=None, new={"attempted_at": at, "clinic_closed": True},
@@ -197,8 +199,8 @@ def _replay_failure(uow: UnitOfWork, row: m.User | m.SignInName, at: datetime,
                             attempts=settings.lockout_attempts,
                             minutes=settings.lockout_minutes)
     row.failed_logins, row.locked_until = counted.failures, counted.locked_until
-    if account is None:
-        row.last_at = max(row.last_at, at)  # type: ignore[union-attr]
+    if isinstance(row, m.SignInName):
+        row.last_at = max(row.last_at, at)
     uow.audit(user_id=user_id, action="user.sign_in.failed", entity="users",
               entity_id=user_id,
               new={"failed_attempts": counted.nth, "locked_until": row.locked_until,

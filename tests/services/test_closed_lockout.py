@@ -290,6 +290,12 @@ def test_an_unknown_name_counted_at_the_open_clinic_goes_on_counting_while_close
     closed = VaultGate(clinic, database_label=str(clinic), clock=clock)
     assert _attempt(closed, "no-such-person", "a wrong guess").startswith(
         "Too many failed attempts: this account is locked until")  # as nurse1 would be
+    services = _open(clinic, clock)  # ...and the open clinic, next time, keeps the lock
+    with pytest.raises(AccountLocked, match=r"^This account is locked until"):
+        services.users.authenticate("no-such-person", "a wrong guess")
+    failed = [a for a in _audit(services, "user.sign_in.failed") if a.user_id is None]
+    assert [a.new_values["failed_attempts"] for a in failed] == [1, 2, 3]
+    services.db.dispose()
 
 
 def test_an_unknown_name_counted_while_closed_goes_on_counting_at_the_open_clinic(
