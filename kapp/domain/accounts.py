@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kapp.domain.errors import FieldError, KappError
 
@@ -121,6 +121,32 @@ def checked_settings(values: dict[str, object]) -> tuple[dict[str, object], list
     return clean, errors
 
 
+@dataclass(frozen=True, slots=True)
+class CountedFailure:
+    """A name's lockout count after one more failed sign-in (see ``count_failure``)."""
+
+    failures: int  # failed sign-ins in a row now (back to 0 when this one locked the name)
+    locked_until: datetime | None  # set when this failure locked the name
+    nth: int  # which failure in a row this one was
+
+
+def count_failure(failures: int | None, locked_until: datetime | None, at: datetime, *,
+                  attempts: int, minutes: int) -> CountedFailure:
+    """One more failed sign-in at ``at`` for a name (an account, or a name typed that is no
+    account) whose count is ``failures`` and whose lock, if any, is over: the last of
+    ``attempts`` in a row locks it for ``minutes`` (the clinic's lockout settings).
+
+    The one arithmetic of the lockout, at the open clinic (``users.failed_logins``,
+    ``sign_in_names``) and the closed one (the ``.signin`` file); the caller refuses a
+    name still locked at ``at`` before any password is tried, and calls this only after."""
+    if locked_until is not None and locked_until <= at:
+        failures = 0  # the wait is over: count afresh
+    nth = (failures or 0) + 1
+    if nth >= attempts:
+        return CountedFailure(0, at + timedelta(minutes=minutes), nth)
+    return CountedFailure(nth, None, nth)
+
+
 class SignInRefused(KappError):
     """A sign-in (or a password re-entered to sign) was refused; the message says why in
     words fit for the person at the keyboard, never whether a user name exists."""
@@ -136,6 +162,7 @@ class WrongCredentials(SignInRefused):
 class AccountLocked(SignInRefused):
     def __init__(self, until: datetime, *, just_now: bool = False) -> None:
         self.until = until
+        self.just_now = just_now  # this failure locked it (it was counted)
         local = until.astimezone()
         first = ("Too many failed attempts: this account" if just_now
                  else "This account")

@@ -18,6 +18,7 @@ class Change(StrEnum):
     ENTRIES = "entries"  # vitals, events, side effects, reports, scores, notes
     ALERTS = "alerts"
     SETTINGS = "settings"  # clinic settings (name, lockout, idle lock)
+    SIGN_IN = "sign_in"  # a failed sign-in (or signing password) counted towards a lockout
 
 
 Listener = Callable[[frozenset[Change]], None]

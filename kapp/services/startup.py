@@ -157,14 +157,17 @@ class VaultGate:
         services = Services.for_database(opened.database, opened.keyring)
         services.protocol.ensure_defaults()
         self.services = services
-        if opened.keyring.encrypted:  # the counts file follows the accounts' lockouts
+        # The counts file follows the accounts' lockouts, each counted failure written
+        # (fsync) before its refusal is shown: a kapp killed while open leaves no guesses
+        # uncounted for the closed clinic.
+        if opened.keyring.encrypted:
             services.hub.subscribe(self._mirror_on_change)
         return services
 
     def _mirror_on_change(self, changes: frozenset) -> None:
         from kapp.services.changes import Change
 
-        if Change.USERS in changes or Change.SETTINGS in changes:
+        if changes & {Change.USERS, Change.SETTINGS, Change.SIGN_IN}:
             self._mirror()
 
     def _mirror(self) -> None:

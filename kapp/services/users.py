@@ -4,16 +4,25 @@ Every failed sign-in (and every wrong password typed to sign a record) is writte
 audit trail, without the password and without a user name that matches no account.
 After ``lockout_attempts`` failures in a row the account waits ``lockout_minutes`` (clinic
 settings); a locked account blocks only its own sign-in.
+
+A user name that is no account reads exactly like one: the same words, the same argon2
+work (a check against a dummy hash), and the same count and lockout, kept in
+``sign_in_names`` under a salted HMAC of the name (``check_unknown_name``); otherwise
+typing a name until it locks would tell which names are accounts.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
 
 from kapp.domain.accounts import (
     AccountDeactivated,
@@ -22,6 +31,7 @@ from kapp.domain.accounts import (
     SignInRefused,
     WrongCredentials,
     checked_settings,
+    count_failure,
     password_problems,
 )
 from kapp.domain.entities import User
@@ -37,8 +47,10 @@ from kapp.services.settings import load_settings, store_settings
 from kapp.storage import mappers
 from kapp.storage import models as m
 from kapp.storage.database import Database, UnitOfWork
+from kapp.storage.signin_counts import MAX_NAMES, SALT_BYTES, name_key
 
 _USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")
+SALT_KEY = "sign_in_salt"  # kapp_meta: the salt of the names counted in sign_in_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +81,17 @@ def check_password(uow: UnitOfWork, row: m.User, password: str, *, action: str,
     if row.locked_until is not None:  # the wait is over: start counting afresh
         row.locked_until, row.failed_logins = None, 0
     if not passwords.verify(row.password_hash, password if isinstance(password, str) else ""):
-        row.failed_logins = (row.failed_logins or 0) + 1
-        failures = row.failed_logins
-        locked = failures >= settings.lockout_attempts
-        if locked:
-            row.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            row.failed_logins = 0
+        counted = count_failure(row.failed_logins, row.locked_until, now,
+                                attempts=settings.lockout_attempts,
+                                minutes=settings.lockout_minutes)
+        row.failed_logins, row.locked_until = counted.failures, counted.locked_until
         uow.audit(user_id=row.id, action=f"{action}.failed", entity="users", entity_id=row.id,
-                  new={"failed_attempts": failures, "locked_until": row.locked_until},
+                  new={"failed_attempts": counted.nth, "locked_until": row.locked_until},
                   reason="wrong password" if row.password_hash else "account has no password")
         uow.session.flush()
-        return AccountLocked(row.locked_until, just_now=True) if locked else WrongCredentials(
+        if counted.locked_until is not None:
+            return AccountLocked(counted.locked_until, just_now=True)
+        return WrongCredentials(
             "Wrong password." if action != "user.sign_in" else "Wrong user name or password.")
     if not row.active:
         uow.audit(user_id=row.id, action=f"{action}.refused", entity="users",
@@ -91,6 +103,98 @@ def check_password(uow: UnitOfWork, row: m.User, password: str, *, action: str,
         row.password_hash = passwords.hash_password(password)
     uow.session.flush()
     return None
+
+
+def check_unknown_name(uow: UnitOfWork, username: str, password: str, *,
+                       settings: ClinicSettings | None = None) -> SignInRefused:
+    """A sign-in with a user name that is no account, refused as ``check_password`` refuses
+    a wrong password: the same words, the same argon2 work (a dummy hash is checked), and
+    counted towards the same lockout, so that the name locks after the clinic's
+    ``lockout_attempts`` with an account's "locked until HH:MM". Audited under the same
+    actions as an account's failure, without the name (people type passwords there)."""
+    settings = settings or load_settings(uow)
+    now = uow.now
+    key = name_key(sign_in_salt(uow), username)
+    row = uow.session.get(m.SignInName, key)
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        row.last_at = now
+        uow.audit(user_id=None, action="user.sign_in.refused", entity="users", entity_id=None,
+                  reason="user name locked")
+        return AccountLocked(row.locked_until)
+    passwords.verify(None, password if isinstance(password, str) else "")
+    added = row is None
+    if row is None:
+        row = m.SignInName(name_key=key, failed_logins=0, last_at=now)
+        uow.session.add(row)
+    counted = count_failure(row.failed_logins, row.locked_until, now,
+                            attempts=settings.lockout_attempts, minutes=settings.lockout_minutes)
+    row.failed_logins, row.locked_until, row.last_at = counted.failures, counted.locked_until, now
+    uow.audit(user_id=None, action="user.sign_in.failed", entity="users", entity_id=None,
+              new={"failed_attempts": counted.nth, "locked_until": counted.locked_until},
+              reason="unknown user name")
+    uow.session.flush()
+    if added:
+        _forget_quietest_names(uow)
+    if counted.locked_until is not None:
+        return AccountLocked(counted.locked_until, just_now=True)
+    return WrongCredentials()
+
+
+def stored_sign_in_salt(session: OrmSession) -> bytes | None:
+    """The salt the names in ``sign_in_names`` are keyed under, or None (none yet, or
+    unreadable)."""
+    row = session.get(m.Meta, SALT_KEY)
+    if row is None:
+        return None
+    try:
+        salt = base64.b64decode(row.value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return salt if len(salt) >= 8 else None
+
+
+def sign_in_salt(uow: UnitOfWork, *, adopt: bytes | None = None) -> bytes:
+    """The salt of ``sign_in_names``, made on first use: ``adopt`` (an encrypted clinic's
+    counts file's, so that the names it counted while closed keep their keys) or random.
+    An unreadable one is replaced (the names counted under it are then counted afresh)."""
+    salt = stored_sign_in_salt(uow.session)
+    if salt is not None:
+        return salt
+    salt = adopt or secrets.token_bytes(SALT_BYTES)
+    text = base64.b64encode(salt).decode("ascii")
+    row = uow.session.get(m.Meta, SALT_KEY)
+    if row is None:
+        uow.session.add(m.Meta(key=SALT_KEY, value=text))
+    else:
+        row.value = text
+        uow.session.execute(sa.delete(m.SignInName))
+    uow.session.flush()
+    return salt
+
+
+def _forget_quietest_names(uow: UnitOfWork) -> None:
+    """Bound ``sign_in_names`` as the counts file is bounded: beyond MAX_NAMES, the names
+    not locked with the oldest last attempt go first (pushing one out takes MAX_NAMES
+    wrong sign-ins, each a full argon2 run)."""
+    session = uow.session
+    excess = (session.execute(sa.select(sa.func.count()).select_from(m.SignInName))
+              .scalar() or 0) - MAX_NAMES
+    if excess <= 0:
+        return
+    quiet = (sa.select(m.SignInName.name_key)
+             .where(sa.or_(m.SignInName.locked_until.is_(None),
+                           m.SignInName.locked_until <= uow.now))
+             .order_by(m.SignInName.last_at).limit(excess))
+    keys = list(session.execute(quiet).scalars())
+    if keys:
+        session.execute(sa.delete(m.SignInName).where(m.SignInName.name_key.in_(keys)))
+
+
+def counted(refused: SignInRefused | None) -> bool:
+    """Did this refusal count a failure towards a lockout (not a name already locked, nor
+    a deactivated account)?"""
+    return isinstance(refused, WrongCredentials) or (
+        isinstance(refused, AccountLocked) and refused.just_now)
 
 
 class UserService(Service):
@@ -234,6 +338,7 @@ class UserService(Service):
                           entity_id=user.id)
                 self.keyring.rewrap(user.username, old_password, new_password)
         if refused is not None:
+            self._counted(refused)
             refused.field = "old_password"
             raise refused
         self.hub.notify(Change.USERS)
@@ -247,10 +352,7 @@ class UserService(Service):
             row = uow.session.execute(
                 sa.select(m.User).where(m.User.username == name)).scalar_one_or_none()
             if row is None:
-                passwords.verify(None, password if isinstance(password, str) else "")
-                uow.audit(user_id=None, action="user.sign_in.failed", entity="users",
-                          entity_id=None, reason="unknown user name")
-                refused = WrongCredentials()
+                refused = check_unknown_name(uow, name, password)
             else:
                 refused = check_password(uow, row, password, action="user.sign_in")
                 if refused is None:
@@ -258,8 +360,7 @@ class UserService(Service):
                               entity_id=row.id)
                     user = mappers.user(row)
         if refused is not None:
-            if isinstance(refused, AccountLocked):  # the accounts list shows the lock;
-                self.hub.notify(Change.USERS)  # an encrypted clinic's counts file copies it
+            self._counted(refused)
             raise refused
         return user
 
@@ -273,6 +374,7 @@ class UserService(Service):
             if row is None:
                 return False
             refused = check_password(uow, row, password, action=purpose)
+        self._counted(refused)
         return refused is None
 
     # -- reading --------------------------------------------------------------------------
@@ -310,6 +412,15 @@ class UserService(Service):
             return mappers.user(get_or_404(s, m.User, user_id, "user"))
 
     # -- shared ---------------------------------------------------------------------------
+    def _counted(self, refused: SignInRefused | None) -> None:
+        """Tell who keeps a copy of the lockout counts (an encrypted clinic's counts file,
+        kapp/services/lockout.py) before the refusal is shown: each counted failure, and
+        a lock (which the accounts list shows too)."""
+        changes = [Change.SIGN_IN] if counted(refused) else []
+        if isinstance(refused, AccountLocked):
+            changes.append(Change.USERS)
+        self.hub.notify(*changes)
+
     @staticmethod
     def _active_admins(uow: UnitOfWork) -> int:
         return uow.session.execute(

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0007_nasal_devices"
+HEAD_REVISION = "0008_sign_in_names"
 """The newest schema revision this kapp ships (a test holds it to the migration scripts).
 An up-to-date database is recognised from it with one query, without loading Alembic,
 which would otherwise be a good part of start-up."""

@@ -41,6 +41,23 @@ class User(IdMixin, Base):
     locked_until: Mapped[datetime | None]
 
 
+class SignInName(Base):
+    """A user name typed at sign-in that is no account, counted as an account's failed
+    sign-ins are (``User.failed_logins``, ``locked_until``), so that from the keyboard an
+    unknown name reads exactly like an account: same words, same work, same lockout.
+
+    Keyed by an HMAC of the name as typed (``kapp.storage.signin_counts.name_key``) under
+    the salt in ``kapp_meta`` (``sign_in_salt``), never the name in clear: people type
+    passwords into the user-name box. An encrypted clinic's ``.signin`` file counts the
+    same names under the same keys while the clinic is closed (kapp/services/lockout.py)."""
+
+    __tablename__ = "sign_in_names"
+    name_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    last_at: Mapped[datetime]  # the last attempt (the quietest are forgotten first)
+
+
 class ClinicSetting(Base):
     """One clinic setting (name, lockout, idle lock; see ``kapp.domain.accounts``).
     Administrative, not clinical: the protocol's thresholds live in ``protocol_settings``."""

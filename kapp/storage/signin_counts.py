@@ -35,11 +35,11 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kapp.domain.accounts import ClinicSettings
+from kapp.domain.accounts import ClinicSettings, count_failure
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,15 @@ T = TypeVar("T")
 def counts_path(db_path: Path | str) -> Path:
     db_path = Path(db_path)
     return db_path.with_name(db_path.name + SUFFIX)
+
+
+def name_key(salt: bytes, username: str) -> str:
+    """The key a typed user name is counted under: an HMAC-SHA-256 of the name as the
+    sign-in reads it (trimmed, lower case) under ``salt``, never the name in clear (people
+    type passwords into the user-name box). The same key in this file and in the open
+    clinic's ``sign_in_names`` table, which share the salt (kapp/services/lockout.py)."""
+    name = (username or "").strip().lower() if isinstance(username, str) else ""
+    return hmac.new(salt, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 def _when(text: Any) -> datetime | None:
@@ -179,8 +188,7 @@ class SignInCounts:
 
     # -- names ----------------------------------------------------------------------------
     def key(self, username: str) -> str:
-        name = (username or "").strip().lower()
-        return hmac.new(self.salt, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        return name_key(self.salt, username)
 
     def locked_until(self, username: str, now: datetime) -> datetime | None:
         entry = self.names.get(self.key(username))
@@ -192,20 +200,16 @@ class SignInCounts:
         """Count a wrong password; returns the time the name is locked until when this
         failure locked it (as ``check_password`` does), else None."""
         entry = self.names.setdefault(self.key(username), NameCount())
-        if entry.locked_until is not None and entry.locked_until <= now:
-            entry.locked_until, entry.failures = None, 0  # the wait is over
-        entry.failures += 1
+        counted = count_failure(entry.failures, entry.locked_until, now,
+                                attempts=self.lockout_attempts, minutes=self.lockout_minutes)
+        entry.failures, entry.locked_until = counted.failures, counted.locked_until
         entry.last = now
         if len(entry.failed_at) < MAX_TIMES:
             entry.failed_at.append(now)
         else:
             entry.dropped += 1
-        locked = None
-        if entry.failures >= self.lockout_attempts:
-            locked = entry.locked_until = now + timedelta(minutes=self.lockout_minutes)
-            entry.failures = 0
         self._forget_quietest()
-        return locked
+        return counted.locked_until
 
     def refuse(self, username: str, now: datetime) -> None:
         """An attempt refused because the name is locked (no password was tried)."""
@@ -246,13 +250,24 @@ class SignInCounts:
         return pending, recovery
 
     def mirror(self, settings: ClinicSettings,
-               accounts: dict[str, tuple[int, datetime | None]], now: datetime) -> None:
+               accounts: dict[str, tuple[int, datetime | None]], now: datetime, *,
+               salt: bytes | None = None,
+               others: dict[str, tuple[int, datetime | None]] | None = None) -> None:
         """Copy the clinic's lockout settings and each account's state (user name ->
-        failed_logins, locked_until) from the open database. Names that are no account
-        keep their count (from outside they must behave as accounts do); names with
-        nothing left to tell are forgotten."""
+        failed_logins, locked_until) from the open database, and the count of each name
+        typed there that is no account (its ``sign_in_names`` table: key -> failures,
+        locked_until), keyed under the database's ``salt``: a file counting under another
+        salt (new, or replaced) takes it and forgets its old keys, but those with failures
+        still to carry. Names that are no account keep their count (from outside they must
+        behave as accounts do); names with nothing left to tell are forgotten."""
+        if salt is not None and salt != self.salt:
+            self.salt = salt
+            self.names = {k: v for k, v in self.names.items() if v.pending}
         self.lockout_attempts = settings.lockout_attempts
         self.lockout_minutes = settings.lockout_minutes
+        for key, (failures, locked_until) in (others or {}).items():
+            entry = self.names.setdefault(key, NameCount())
+            entry.failures, entry.locked_until = failures or 0, locked_until
         for username, (failures, locked_until) in accounts.items():
             entry = self.names.setdefault(self.key(username), NameCount())
             entry.failures, entry.locked_until = failures or 0, locked_until

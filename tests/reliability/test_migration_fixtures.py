@@ -43,6 +43,7 @@ def _snapshot(path: Path) -> dict[str, object]:
     ("kapp-rev0004.db", "0004_drafts", {"patients": 6, "sessions": 100}),
     ("kapp-rev0005.db", "0005_search", {"patients": 6, "sessions": 100}),
     ("kapp-rev0006.db", "0006_vitals_values", {"patients": 6, "sessions": 100}),
+    ("kapp-rev0007.db", "0007_nasal_devices", {"patients": 6, "sessions": 100}),
 ])
 def test_each_revision_upgrades_to_head_keeping_its_data(tmp_path: Path, fixture: str,
                                                          revision: str,
@@ -70,6 +71,7 @@ def test_each_revision_upgrades_to_head_keeping_its_data(tmp_path: Path, fixture
         assert conn.execute("pragma foreign_key_check").fetchall() == []
         assert conn.execute("select count(*) from drafts").fetchone()[0] == 0
         assert conn.execute("select count(*) from nasal_devices").fetchone()[0] == 0
+        assert conn.execute("select count(*) from sign_in_names").fetchone()[0] == 0
         triggers = {r[0] for r in conn.execute(
             "select name from sqlite_master where type = 'trigger'")}
         indexes = {r[0] for r in conn.execute(

@@ -20,7 +20,7 @@ from kapp.domain.enums import Role
 from kapp.services import vault
 from kapp.services.facade import Services
 from kapp.services.startup import VaultGate
-from kapp.storage import keyfile
+from kapp.storage import keyfile, signin_counts
 from kapp.storage import models as m
 from kapp.storage.keyfile import KdfParams
 from kapp.storage.signin_counts import counts_path
@@ -270,3 +270,80 @@ def test_wrong_recovery_keys_are_audited_not_locked_out(
     failed = _audit(services, "user.recover.failed")
     assert len(failed) == 8 and all("wrong recovery key" in a.reason for a in failed)
     opened.database.dispose()
+
+
+def _in_file(clinic: Path, name: str) -> tuple[int, bool]:
+    """The counts file as a kapp started afresh would read it: the name's failures in a
+    row, and whether it is locked now (by then ``clock`` has not moved)."""
+    counts = signin_counts.load(clinic)
+    entry = counts.names.get(counts.key(name))
+    return (entry.failures, entry.locked_until is not None) if entry else (0, False)
+
+
+def test_an_unknown_name_counted_at_the_open_clinic_goes_on_counting_while_closed(
+        gate: VaultGate, clinic: Path, clock: FixedClock) -> None:
+    gate.try_sign_in("admin", PASSWORDS["admin"])  # the clinic is open
+    for _ in range(ATTEMPTS - 1):
+        with pytest.raises(WrongCredentials):
+            gate.try_sign_in("no-such-person", "a wrong guess")
+    gate.close()
+    closed = VaultGate(clinic, database_label=str(clinic), clock=clock)
+    assert _attempt(closed, "no-such-person", "a wrong guess").startswith(
+        "Too many failed attempts: this account is locked until")  # as nurse1 would be
+    services = _open(clinic, clock)  # ...and the open clinic, next time, keeps the lock
+    with pytest.raises(AccountLocked, match=r"^This account is locked until"):
+        services.users.authenticate("no-such-person", "a wrong guess")
+    failed = [a for a in _audit(services, "user.sign_in.failed") if a.user_id is None]
+    assert [a.new_values["failed_attempts"] for a in failed] == [1, 2, 3]
+    services.db.dispose()
+
+
+def test_an_unknown_name_counted_while_closed_goes_on_counting_at_the_open_clinic(
+        gate: VaultGate, clinic: Path, clock: FixedClock) -> None:
+    for _ in range(ATTEMPTS - 1):
+        _attempt(gate, "no-such-person", "a wrong guess")
+    services = _open(clinic, clock)  # carried into sign_in_names, under the file's salt
+    with pytest.raises(AccountLocked) as caught:
+        services.users.authenticate("no-such-person", "a wrong guess")
+    assert caught.value.until == clock.now() + timedelta(minutes=MINUTES)
+    failed = [a for a in _audit(services, "user.sign_in.failed") if a.user_id is None]
+    assert [a.new_values["failed_attempts"] for a in failed] == [1, 2, 3]
+    assert [bool(a.new_values.get("clinic_closed")) for a in failed] == [True, True, False]
+    services.db.dispose()
+
+
+def test_each_failure_while_closed_is_in_the_counts_file_before_its_refusal(
+        gate: VaultGate, clinic: Path) -> None:
+    for n in range(1, ATTEMPTS):
+        for name in ("nurse1", "no-such-person"):
+            _attempt(gate, name, "a wrong guess")
+            assert _in_file(clinic, name) == (n, False)
+    for name in ("nurse1", "no-such-person"):
+        _attempt(gate, name, "a wrong guess")
+        assert _in_file(clinic, name) == (0, True)
+
+
+def test_each_failure_at_the_open_clinic_is_in_the_counts_file_before_its_refusal(
+        clinic: Path, clock: FixedClock) -> None:
+    """A kapp killed while the clinic is open leaves no guesses uncounted for the closed
+    clinic: each one counted at the open clinic (a sign-in, or a password typed to sign)
+    is in the file (written whole, fsync'd) before its refusal is shown."""
+    gate = VaultGate(clinic, database_label=str(clinic), clock=clock)
+    signed = gate.try_sign_in("admin", PASSWORDS["admin"])
+    nurse = _account(signed.services, "nurse1")
+    for n in range(1, ATTEMPTS):
+        with pytest.raises(WrongCredentials):
+            gate.try_sign_in("nurse1", "a wrong guess")
+        assert _in_file(clinic, "nurse1") == (n, False)
+        with pytest.raises(WrongCredentials):
+            gate.try_sign_in("no-such-person", "a wrong guess")
+        assert _in_file(clinic, "no-such-person") == (n, False)
+    assert not signed.services.users.verify_password(nurse.id, "a wrong guess")
+    assert _in_file(clinic, "nurse1") == (0, True)
+    gate.services.db.dispose()  # killed, not closed
+    gate.services = None
+    closed = VaultGate(clinic, database_label=str(clinic), clock=clock)
+    assert _attempt(closed, "nurse1", PASSWORDS["nurse1"]).startswith(
+        "This account is locked until")
+    assert _attempt(closed, "no-such-person", "a wrong guess").startswith(
+        "Too many failed attempts")

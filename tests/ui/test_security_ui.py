@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from kapp.ui.first_run import FirstRunDialog
 from kapp.ui.idle_lock import LOCKED_TITLE, LockPage, State
 from kapp.ui.session_steps.sign import SignDialog
 from kapp.ui.sign_in import SignInDialog
+from tests.gui_helpers import shot
 
 pytestmark = pytest.mark.gui
 
@@ -116,6 +118,41 @@ def test_sign_in_names_a_lockout_and_a_deactivated_account(qtbot, services, staf
         _type(qtbot, form.password, staff.password("nurse1"))
         qtbot.keyClick(form.password, Qt.Key.Key_Return)
     assert dialog.result_value.user == staff.nurse
+
+
+def test_an_unknown_name_typed_until_it_locks_reads_exactly_like_an_account(
+        qtbot, services, staff, clock):
+    """Someone at the keyboard cannot tell which names are accounts by typing one until
+    it locks: an unknown name is refused, locked and then refused with the same words."""
+    dialog = SignInDialog(OpenGate(services, LABEL).try_sign_in, database_label=LABEL)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    form = dialog.form
+
+    def typed_until_locked(name: str) -> list[str]:
+        _type(qtbot, form.username, name)
+        qtbot.keyClick(form.username, Qt.Key.Key_Return)
+        said = []
+        for password in ["wrong password!"] * 6 + [staff.password("nurse1")]:
+            qtbot.keyClicks(form.password, password)
+            qtbot.keyClick(form.password, Qt.Key.Key_Return)
+            said.append(form.problem.label.text())
+        return said
+
+    account = typed_until_locked("nurse1")
+    unknown = typed_until_locked("no-such-person")
+    assert unknown == account
+    until = (clock.now() + timedelta(minutes=5)).astimezone()
+    assert unknown[4].startswith(f"Too many failed attempts: this account is locked until "
+                                 f"{until:%H:%M}")
+    assert unknown[5:] == [f"This account is locked until {until:%H:%M}. Try again then, "
+                           "or ask an administrator."] * 2
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    label = form.problem.label  # the whole message shows (the window grows to fit it)
+    qtbot.waitUntil(lambda: form.problem.height() >= label.minimumHeight() > 0
+                    and dialog.height() >= dialog.layout().totalHeightForWidth(dialog.width()))
+    shot(dialog, "sign_in_unknown_name_locked")
 
 
 # -- first run -------------------------------------------------------------------------------
