@@ -22,6 +22,7 @@ from kapp.domain.errors import KappError, ValidationError
 from kapp.domain.vitals import WHOLE_READING, VitalsInput, parse_number
 from kapp.services.entries import RecordedVitals
 from kapp.ui.context import AppContext
+from kapp.ui.session.models import RHYTHM_SHORT
 from kapp.ui.time_field import TimeField
 
 # field, label, unit, width in characters
@@ -34,8 +35,7 @@ FIELDS = [
     ("rhythm", "Rhythm", "", 14),
 ]
 NUMERIC = [f for f, *_ in FIELDS if f != "rhythm"]
-RHYTHMS = ["sinus rhythm", "sinus tachycardia", "sinus bradycardia", "atrial fibrillation",
-           "irregular", "ectopic beats"]
+RHYTHMS = list(RHYTHM_SHORT)
 ERROR_STYLE = "QLineEdit, QTimeEdit { border: 2px solid #c62828; }"
 MESSAGE_STYLE = "color: #c62828; font-weight: bold;"
 
