@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTime, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTimeEdit, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTimeEdit,
+    QWidget,
+)
 
 from kapp.ui.context import AppContext
 from kapp.ui.qt_compat import emit
@@ -56,6 +63,8 @@ class TimeField(QWidget):
         layout.addWidget(self.now_button)
         if caption:
             self.state.setBuddy(self.edit)
+            # In a row of other controls: as wide as the time and its button, no wider.
+            self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         else:
             layout.addWidget(self.state)
             layout.addStretch(1)

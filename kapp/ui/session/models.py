@@ -131,17 +131,19 @@ class VitalsTableModel(QAbstractTableModel):
                 if (f := alert_field(a.rule)) is not None}
 
     def _remarks(self, v: VitalsReading) -> str:
+        # What matters most first: a narrow column shows the start of it (the whole
+        # text is in the tooltip).
         parts = []
         if v.entry.strike is not None:
             parts.append(f"Struck through: {v.entry.strike.reason}")
-        if v.predose:
-            parts.append("baseline")
-        if v.entry.supersedes_id is not None:
-            parts.append("correction")
         for alert in self._alerts.get(v.id, []):
             word = {"hold": "HOLD", "warn": "warning"}.get(alert.severity.value, "alert")
             done = " (acknowledged)" if alert.acknowledged_at else ""
             parts.append(f"⚠ {word}{done}")
+        if v.predose:
+            parts.append("baseline")
+        if v.entry.supersedes_id is not None:
+            parts.append("correction")
         return "; ".join(dict.fromkeys(parts))
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
