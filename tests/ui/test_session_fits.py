@@ -113,11 +113,19 @@ def test_a_busy_infusion_needs_no_scrolling(qtbot, services, staff, planned, clo
             save(window, f"session_busy_{size[0]}x{size[1]}_{name}")
             assert page.verticalScrollBar().maximum() == 0, name
             assert page.horizontalScrollBar().maximum() == 0, name
-        # The readings beside them: every number column in view (rhythm and remarks may
-        # need a sideways scroll on the laptop).
+        # The readings beside them: every column in view, rhythm and remarks included,
+        # with no sideways scrolling, even on the laptop.
         table = screen.vitals_table
-        assert 0 < table.horizontalHeader().sectionViewportPosition(7) \
+        header = table.horizontalHeader()
+        assert table.horizontalScrollBar().maximum() == 0
+        last = header.count() - 1
+        assert header.sectionViewportPosition(0) == 0
+        assert header.sectionViewportPosition(last) + header.sectionSize(last) \
             <= table.viewport().width()
+        # The remarks keep room for a word ("baseline", "⚠ alert") and their title.
+        words = header.fontMetrics()
+        assert header.sectionSize(last) > max(words.horizontalAdvance(w)
+                                              for w in ("Remarks", "baseline", "⚠ alert"))
     finally:
         QLocale.setDefault(locale)
 
@@ -135,3 +143,23 @@ def test_a_side_effect_key_opens_its_page(qtbot, services, staff, planned, clock
     # Alt+3 turns to the notes (the tab's mnemonic).
     qtbot.keyClick(screen.vitals_table, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
     assert screen.panels.currentWidget() is screen.panel_pages["notes"]
+
+
+def test_the_compact_vitals_table_says_the_rest_in_tooltips(qtbot, services, staff, planned,
+                                                          clock):
+    """Short titles and codes keep every column in view on the laptop; the units, the
+    rhythm's words and the whole remark are one hover away (and read by screen readers)."""
+    _window, screen = open_busy_screen(qtbot, services, staff, planned, clock, LAPTOP)
+    model = screen.vitals_model
+    tip = Qt.ItemDataRole.ToolTipRole
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(9)]
+    assert titles == ["Time", "Min", "HR", "SYS", "DIA", "SpO₂", "RR", "ECG", "Remarks"]
+    assert "mmHg" in model.headerData(3, Qt.Orientation.Horizontal, tip)
+    assert "/min" in model.headerData(2, Qt.Orientation.Horizontal, tip)
+    assert "%" in model.headerData(5, Qt.Orientation.Horizontal, tip)
+    rhythm = model.index(0, 7)
+    assert rhythm.data() == "SR" and rhythm.data(tip) == "sinus rhythm"
+    assert rhythm.data(Qt.ItemDataRole.AccessibleTextRole) == "sinus rhythm"
+    assert model.index(0, 8).data(tip) == "baseline"
+    flagged = next(r for r in range(model.rowCount()) if "⚠" in model.index(r, 8).data())
+    assert model.index(flagged, 8).data(tip) == model.index(flagged, 8).data()

@@ -135,3 +135,28 @@ def test_an_iv_session_keeps_its_pump(qtbot, services, staff, planned):
     window, screen = _screen(qtbot, services, staff, planned.id)
     assert isinstance(screen.pump, PumpPanel)
     window.close()
+
+
+def test_the_header_counts_minutes_since_the_first_device(qtbot, services, staff, nasal,
+                                                          clock, asked):
+    """An intranasal session has no infusion: the header's minutes (words and accessible
+    name) count from the first device, as the chart's x-axis does."""
+    _window, screen = _screen(qtbot, services, staff, nasal.id)
+    since = screen.header.since_label
+    assert since.text() == "no device yet"
+    assert since.accessibleName() == "Minutes since the first device"
+    assert "infusion" not in since.accessibleName()
+    screen.pump.give()
+    qtbot.waitUntil(lambda: services.nasal.dosing(nasal.id).given_count == 1)
+    clock.advance(minutes=7)
+    screen.tick()
+    assert since.text() == "7 min since first device"
+    axis = screen.chart.plot.getPlotItem().getAxis("bottom")
+    qtbot.waitUntil(lambda: axis.labelText == since.accessibleName())
+
+
+def test_an_infusion_header_still_counts_since_the_infusion_started(qtbot, services, staff,
+                                                                    planned):
+    _window, screen = _screen(qtbot, services, staff, planned.id)
+    assert screen.header.since_label.text() == "not started"
+    assert screen.header.since_label.accessibleName() == "Minutes since the infusion started"

@@ -18,7 +18,7 @@ from kapp.domain.protocol import Protocol
 from kapp.domain.vitals import fmt
 from kapp.services.reading import SessionEntries
 from kapp.ui.session.timeline import words
-from kapp.ui.session.timing import minutes_since
+from kapp.ui.session.timing import minutes_since, x_axis_words
 
 # name, attribute, legend label, colour, symbol, dashed: each series differs in symbol and
 # line style as well as colour, so it reads in greyscale and for colour-blind eyes.
@@ -107,14 +107,6 @@ def pump_lines(session: TreatmentSession, entries: SessionEntries) -> list[tuple
         lines.append((minutes_since(origin, device.given_at) or 0.0,
                       f"device {number} ({fmt(device.device_mg)} mg)"))
     return lines
-
-
-def x_axis_words(session: TreatmentSession) -> str:
-    """What the x-axis counts from: the infusion's start, or an intranasal session's
-    first device."""
-    if session.route is e.Route.INTRANASAL:
-        return "Minutes since the first device"
-    return "Minutes since the infusion started"
 
 
 LABEL_GAP_MIN = 8  # minutes: lines closer than this have their names on separate lines

@@ -37,11 +37,11 @@ from kapp.ui.session_steps._forms import (
     ErrorRouter,
     FlowLayout,
     ScoreRow,
-    TimeField,
     field_row,
     hhmm,
 )
 from kapp.ui.session_steps.instrument import open_instrument
+from kapp.ui.time_field import TimeField
 
 D = e.DissociationDescriptor
 DESCRIPTOR_WORDS = {

@@ -40,13 +40,40 @@ def _bold_font() -> QFont:
     return font
 
 
-# (header, attribute, unit) of the value columns
-VITALS_COLUMNS: list[tuple[str, str | None]] = [
-    ("Time", None), ("Min", None), ("HR\n/min", "hr"), ("SYS\nmmHg", "systolic"),
-    ("DIA\nmmHg", "diastolic"), ("SpO2\n%", "spo2"), ("RR\n/min", "rr"),
-    ("Rhythm", "rhythm"), ("Remarks", None),
+# (header, attribute, header tooltip) of the columns. The headers are one short line so
+# that every column fits beside the side-effect keys on a 1366-wide laptop; the units stand
+# in the vitals entry row just above the table and in each header's tooltip.
+VITALS_COLUMNS: list[tuple[str, str | None, str]] = [
+    ("Time", None, "Time of the reading (24-hour clock)"),
+    ("Min", None, "Minutes since the start (negative: before it, such as the baseline)"),
+    ("HR", "hr", "Heart rate, beats /min"),
+    ("SYS", "systolic", "Systolic blood pressure, mmHg"),
+    ("DIA", "diastolic", "Diastolic blood pressure, mmHg"),
+    ("SpO₂", "spo2", "Oxygen saturation (SpO2), %"),
+    ("RR", "rr", "Respiratory rate, breaths /min"),
+    ("ECG", "rhythm", "Heart rhythm on the ECG: SR sinus rhythm, ST sinus tachycardia, "
+                      "SB sinus bradycardia, AF atrial fibrillation, Irr irregular, Ect ectopic "
+                      "beats (each cell's tooltip has the words)"),
+    ("Remarks", None, "Baseline, correction, alerts, struck through (each cell's tooltip "
+                      "has the whole text)"),
 ]
 COL_TIME, COL_MIN, COL_REMARKS = 0, 1, len(VITALS_COLUMNS) - 1
+COL_RHYTHM = COL_REMARKS - 1
+
+# The rhythms offered in the vitals entry, and how the table abbreviates them (as on a
+# monitor strip); a rhythm typed in other words is shown as typed.
+RHYTHM_SHORT = {
+    "sinus rhythm": "SR",
+    "sinus tachycardia": "ST",
+    "sinus bradycardia": "SB",
+    "atrial fibrillation": "AF",
+    "irregular": "Irr",
+    "ectopic beats": "Ect",
+}
+
+
+def rhythm_short(rhythm: str) -> str:
+    return RHYTHM_SHORT.get(rhythm.strip().lower(), rhythm)
 
 
 def alert_field(rule: str) -> str | None:
@@ -88,9 +115,15 @@ class VitalsTableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(VITALS_COLUMNS)):
+        if orientation is not Qt.Orientation.Horizontal or \
+                not 0 <= section < len(VITALS_COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return VITALS_COLUMNS[section][0]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return VITALS_COLUMNS[section][2]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section == COL_REMARKS:
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def _flagged(self, reading: VitalsReading) -> dict[str, Alert]:
@@ -98,17 +131,19 @@ class VitalsTableModel(QAbstractTableModel):
                 if (f := alert_field(a.rule)) is not None}
 
     def _remarks(self, v: VitalsReading) -> str:
+        # What matters most first: a narrow column shows the start of it (the whole
+        # text is in the tooltip).
         parts = []
         if v.entry.strike is not None:
             parts.append(f"Struck through: {v.entry.strike.reason}")
-        if v.predose:
-            parts.append("baseline")
-        if v.entry.supersedes_id is not None:
-            parts.append("correction")
         for alert in self._alerts.get(v.id, []):
             word = {"hold": "HOLD", "warn": "warning"}.get(alert.severity.value, "alert")
             done = " (acknowledged)" if alert.acknowledged_at else ""
             parts.append(f"⚠ {word}{done}")
+        if v.predose:
+            parts.append("baseline")
+        if v.entry.supersedes_id is not None:
+            parts.append("correction")
         return "; ".join(dict.fromkeys(parts))
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -127,8 +162,10 @@ class VitalsTableModel(QAbstractTableModel):
             value = getattr(v, attr) if attr else None
             if value is None:
                 return ""
-            text = value if isinstance(value, str) else fmt(value)
+            text = rhythm_short(value) if isinstance(value, str) else fmt(value)
             return f"⚠ {text}" if attr in self._flagged(v) else text
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == COL_RHYTHM:
+            return v.rhythm or ""  # a screen reader says the words, not "SR"
         if role == SORT_ROLE:
             if column in (COL_TIME, COL_MIN):
                 return v.taken_at.timestamp()
@@ -147,11 +184,18 @@ class VitalsTableModel(QAbstractTableModel):
             flagged = self._flagged(v)
             if attr in flagged:
                 return flagged[attr].message
+            if column == COL_REMARKS:  # elided in a narrow column: the whole text here
+                return self._remarks(v) or None
+            if column == COL_RHYTHM and v.rhythm:
+                return v.rhythm
             if v.entry.strike is not None:
                 return f"Struck through: {v.entry.strike.reason}"
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and attr not in (None, "rhythm"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column == COL_RHYTHM:  # a short code between two columns of numbers
+                return int(Qt.AlignmentFlag.AlignCenter)
+            if attr is not None or column == COL_MIN:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == ENTRY_ID_ROLE:
             return v.id
         if role == STRUCK_ROLE:

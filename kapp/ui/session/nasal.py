@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTime, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QStyle,
-    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +31,8 @@ from kapp.domain.vitals import fmt
 from kapp.ui.context import AppContext
 from kapp.ui.session.asking import ask_yes_no, say_problem
 from kapp.ui.session.models import clock_text
-from kapp.ui.session.vitals_entry import MESSAGE_STYLE, local_time_to_utc
+from kapp.ui.session.vitals_entry import MESSAGE_STYLE
+from kapp.ui.time_field import TimeField
 
 
 def given_text(dosing: NasalDosing) -> str:
@@ -89,7 +89,6 @@ class NasalPanel(QFrame):
         self._session: TreatmentSession | None = None
         self._dosing: NasalDosing | None = None
         self._read_only = False
-        self._time_touched = False
         self._needs_reason = False
         self.start_warnings: Callable[[], list[str]] = list
         big = self.font()
@@ -99,17 +98,13 @@ class NasalPanel(QFrame):
         self.delivered_label = QLabel()
         self.delivered_label.setFont(big)
         self.delivered_label.setAccessibleName("Given so far")
-        self.time_edit = QTimeEdit()
-        self.time_edit.setDisplayFormat("HH:mm")
+        self.time = TimeField(ctx, caption="Time")
+        self.time_edit = self.time.edit
         self.time_edit.setAccessibleName("Time the device was given")
+        self.time_edit.setToolTip("Time the device was given; leave it to mean now")
         self.time_edit.setMinimumHeight(int(self.fontMetrics().height() * 2))
-        self.time_edit.timeChanged.connect(self._time_changed)
-        self.time_caption = QLabel("<b>Time</b> (now)")
-        self.time_caption.setBuddy(self.time_edit)
-        self.now_button = QPushButton("Now")
-        self.now_button.setToolTip("Set the time back to now")
-        self.now_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.now_button.clicked.connect(self.follow_now)
+        self.time.now_button.setToolTip("Set the time back to now")
+        self.time_caption = self.time.state
         self.reason_edit = QLineEdit()
         self.reason_edit.setAccessibleName("Reason the device was given sooner")
         self.reason_edit.setPlaceholderText("why sooner than the protocol's interval")
@@ -142,8 +137,7 @@ class NasalPanel(QFrame):
         row.setContentsMargins(8, 2, 8, 2)
         row.addLayout(status, 2)
         row.addWidget(self.time_caption)
-        row.addWidget(self.time_edit)
-        row.addWidget(self.now_button)
+        row.addWidget(self.time)
         row.addWidget(self.reason_edit, 1)
         row.addWidget(self.give_button)
         row.addWidget(self.end_button)
@@ -155,29 +149,11 @@ class NasalPanel(QFrame):
         QWidget.setTabOrder(self.time_edit, self.reason_edit)
         QWidget.setTabOrder(self.reason_edit, self.give_button)
         QWidget.setTabOrder(self.give_button, self.end_button)
-        self.follow_now()
 
     # -- time -------------------------------------------------------------------------
-    def follow_now(self) -> None:
-        self._time_touched = False
-        self.time_caption.setText("<b>Time</b> (now)")
-        self._show_now()
-
-    def _show_now(self) -> None:
-        if not self._time_touched:
-            local = self._ctx.clock.now().astimezone()
-            with QSignalBlocker(self.time_edit):
-                self.time_edit.setTime(QTime(local.hour, local.minute))
-
-    def _time_changed(self, _time: QTime) -> None:
-        self._time_touched = True
-        self.time_caption.setText("<b>Time</b> (changed)")
-
     def given_at(self) -> datetime | None:
-        """None means "now" (the service stamps it); otherwise the typed time in UTC."""
-        if not self._time_touched:
-            return None
-        return local_time_to_utc(self.time_edit.time(), self._ctx.clock.now())
+        """None means "now" (the service stamps it); otherwise the typed time."""
+        return self.time.value()
 
     # -- showing ------------------------------------------------------------------------
     def set_session(self, session: TreatmentSession) -> None:
@@ -223,9 +199,9 @@ class NasalPanel(QFrame):
             given += (f" · observe until {clock_text(dosing.observe_until)} at least "
                       f"({fmt(dosing.observation_min)} min after the last device)")
         self.delivered_label.setText(given)
-        self._show_now()
+        self.time.tick()
         editable = not self._read_only and state != "stopped"
-        for widget in (self.time_caption, self.time_edit, self.now_button, self.give_button):
+        for widget in (self.time_caption, self.time, self.give_button):
             widget.setVisible(editable)
         self.end_button.setVisible(editable and state == "running")
         self.reason_edit.setVisible(editable and self._needs_reason)
@@ -275,7 +251,7 @@ class NasalPanel(QFrame):
         self.reason_edit.clear()
         self.reason_edit.hide()
         self._needs_reason = False
-        self.follow_now()
+        self.time.reset()
         self.changed.emit()
         return True
 

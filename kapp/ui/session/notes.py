@@ -31,11 +31,11 @@ from kapp.ui.session_steps._forms import (
     ErrorLabel,
     ErrorRouter,
     SubmitTextEdit,
-    TimeField,
     hhmm,
     staff_names,
 )
 from kapp.ui.session_steps.correction import strike_entry
+from kapp.ui.time_field import TimeField
 
 DRAFT_DELAY_MS = 1000  # a second after the last key: a crash loses at most that much
 

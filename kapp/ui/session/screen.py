@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,7 +40,15 @@ from kapp.ui.session import timing
 from kapp.ui.session.alerts import BLUE, AlertBanner, Banner
 from kapp.ui.session.chart import SessionChart
 from kapp.ui.session.dissociation import DissociationPanel
-from kapp.ui.session.models import ENTRY_ID_ROLE, TimelineModel, VitalsTableModel, clock_text
+from kapp.ui.session.models import (
+    COL_REMARKS,
+    COL_RHYTHM,
+    ENTRY_ID_ROLE,
+    RHYTHM_SHORT,
+    TimelineModel,
+    VitalsTableModel,
+    clock_text,
+)
 from kapp.ui.session.nasal import NasalPanel
 from kapp.ui.session.notes import NotesPanel
 from kapp.ui.session.pump import PumpPanel
@@ -52,6 +60,31 @@ from kapp.ui.session_steps import addendum, correction, discharge, instrument, p
 
 TICK_MS = 1000
 _RELOAD_ON = {Change.SESSIONS, Change.ENTRIES, Change.ALERTS, Change.PROTOCOL, Change.PATIENTS}
+
+
+
+class CompactHeader(QHeaderView):
+    """A table header whose sections are as wide as their words.
+
+    QHeaderView sizes each section for its title in bold (the look of a highlighted
+    section), which on a 1366-wide laptop costs the vitals table a whole column; this
+    header does not highlight, so it can measure the words as they are drawn."""
+
+    PADDING = 8  # pixels beside the words, both sides together
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setHighlightSections(False)
+        self.setSectionsClickable(True)
+
+    def sectionSizeFromContents(self, logical_index: int) -> QSize:
+        size = super().sectionSizeFromContents(logical_index)
+        model = self.model()
+        if model is None:
+            return size
+        text = str(model.headerData(logical_index, self.orientation()) or "")
+        width = max(self.fontMetrics().horizontalAdvance(line) for line in text.split("\n"))
+        return QSize(width + self.PADDING, size.height())
 
 
 class SessionScreen(QWidget):
@@ -127,6 +160,7 @@ class SessionScreen(QWidget):
         self.vitals_model = VitalsTableModel(self)
         self.vitals_table = self._table(self.vitals_model, "Vitals readings")
         self.vitals_table.customContextMenuRequested.connect(self._vitals_menu)
+        self._fit_vitals_columns()
         self.timeline_model = TimelineModel(self)
         self.timeline_table = self._table(self.timeline_model, "Timeline, newest first")
         self.timeline_table.customContextMenuRequested.connect(self._timeline_menu)
@@ -201,6 +235,23 @@ class SessionScreen(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         return table
+
+    def _fit_vitals_columns(self) -> None:
+        """Every column in view beside the side-effect keys on a 1366-wide laptop, with no
+        sideways scrolling: the numbers take what they need, the rhythm a short fixed
+        column (SR, ST, AF... the words in the tooltip), the remarks the rest, elided with
+        the whole text in the tooltip."""
+        table = self.vitals_table
+        header = CompactHeader(table)
+        table.setHorizontalHeader(header)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_RHYTHM, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_REMARKS, QHeaderView.ResizeMode.Stretch)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header.setMinimumSectionSize(table.fontMetrics().horizontalAdvance("88") + 8)
+        widest = max(table.fontMetrics().horizontalAdvance(short)
+                     for short in RHYTHM_SHORT.values()) + CompactHeader.PADDING
+        header.resizeSection(COL_RHYTHM, max(widest, header.sectionSizeHint(COL_RHYTHM)))
 
     def _build_record_menu(self) -> None:
         ctx, sid = self._ctx, self.session_id

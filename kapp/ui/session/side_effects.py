@@ -52,13 +52,13 @@ from kapp.ui.session_steps._forms import (
     ChoiceRow,
     ErrorLabel,
     ErrorRouter,
-    TimeField,
     field_row,
     hhmm,
     make_default,
     read_numbers,
 )
 from kapp.ui.session_steps.correction import strike_entry
+from kapp.ui.time_field import TimeField
 
 K = e.SideEffectKind
 #: Each side effect's key and its words on the button.

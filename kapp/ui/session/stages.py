@@ -26,7 +26,13 @@ from kapp.domain.vitals import fmt
 from kapp.ui.session.alerts import AMBER, BLUE, GREEN, RED
 from kapp.ui.session.models import clock_text
 from kapp.ui.session.timeline import vitals_text, words
-from kapp.ui.session.timing import VitalsDue, countdown_text, minutes_since
+from kapp.ui.session.timing import (
+    VitalsDue,
+    countdown_text,
+    minutes_since,
+    since_text,
+    x_axis_words,
+)
 
 STATUS_WORDS = {
     e.SessionStatus.PLANNED: ("PLANNED", BLUE),
@@ -131,11 +137,10 @@ class SessionHeader(QFrame):
 
     def tick(self, session: TreatmentSession, now: datetime, due: VitalsDue | None) -> None:
         self.clock_label.setText(clock_text(now))
-        minutes = minutes_since(session.actual_start, now)
-        if minutes is None:
-            self.since_label.setText("not started")
-        else:
-            self.since_label.setText(f"{int(minutes)} min since start")
+        self.since_label.setText(since_text(session, minutes_since(session.actual_start, now)))
+        name = x_axis_words(session)  # the chart's x-axis says the same
+        if self.since_label.accessibleName() != name:
+            self.since_label.setAccessibleName(name)
         text, overdue = countdown_text(due, now)
         if overdue:
             self.countdown.show_words(f"⚠ {text}", RED)

@@ -22,6 +22,23 @@ def minutes_since(start: datetime | None, now: datetime) -> float | None:
     return (now - start).total_seconds() / 60
 
 
+def x_axis_words(session: TreatmentSession) -> str:
+    """What the minutes count from, in the chart's x-axis and the header's accessible name:
+    the infusion's start, or an intranasal session's first device (its start)."""
+    if session.route is e.Route.INTRANASAL:
+        return "Minutes since the first device"
+    return "Minutes since the infusion started"
+
+
+def since_text(session: TreatmentSession, minutes: float | None) -> str:
+    """The header's short words: ``12 min since start`` (an infusion) or ``12 min since
+    first device`` (intranasal); before then ``not started`` or ``no device yet``."""
+    nasal = session.route is e.Route.INTRANASAL
+    if minutes is None:
+        return "no device yet" if nasal else "not started"
+    return f"{int(minutes)} min since {'first device' if nasal else 'start'}"
+
+
 def minutes_label(minutes: float | None) -> str:
     """``+35 min`` after the start, ``-5 min`` before it (a baseline reading)."""
     if minutes is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTime, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter,
@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTimeEdit,
     QWidget,
 )
 
@@ -23,6 +22,8 @@ from kapp.domain.errors import KappError, ValidationError
 from kapp.domain.vitals import WHOLE_READING, VitalsInput, parse_number
 from kapp.services.entries import RecordedVitals
 from kapp.ui.context import AppContext
+from kapp.ui.session.models import RHYTHM_SHORT
+from kapp.ui.time_field import TimeField
 
 # field, label, unit, width in characters
 FIELDS = [
@@ -34,21 +35,9 @@ FIELDS = [
     ("rhythm", "Rhythm", "", 14),
 ]
 NUMERIC = [f for f, *_ in FIELDS if f != "rhythm"]
-RHYTHMS = ["sinus rhythm", "sinus tachycardia", "sinus bradycardia", "atrial fibrillation",
-           "irregular", "ectopic beats"]
+RHYTHMS = list(RHYTHM_SHORT)
 ERROR_STYLE = "QLineEdit, QTimeEdit { border: 2px solid #c62828; }"
 MESSAGE_STYLE = "color: #c62828; font-weight: bold;"
-
-
-def local_time_to_utc(chosen: QTime, now: datetime) -> datetime:
-    """The wall-clock time typed by the nurse, on today's date, or yesterday's when it
-    would otherwise lie in the future (a reading written down just before midnight)."""
-    local_now = now.astimezone()
-    when = local_now.replace(hour=chosen.hour(), minute=chosen.minute(), second=0,
-                             microsecond=0)
-    if when > local_now + timedelta(minutes=1):
-        when -= timedelta(days=1)
-    return when.astimezone(UTC)
 
 
 class VitalsEntry(QWidget):
@@ -62,7 +51,6 @@ class VitalsEntry(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.session_id = session_id
-        self._time_touched = False
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
@@ -94,26 +82,22 @@ class VitalsEntry(QWidget):
             grid.addWidget(edit, 1, column)
             self.edits[field] = edit
         column = len(FIELDS)
-        self.time_edit = QTimeEdit()
-        self.time_edit.setDisplayFormat("HH:mm")
+        self.time = TimeField(ctx, caption="Time")
+        self.time_edit = self.time.edit
         self.time_edit.setFont(big)
         self.time_edit.setAccessibleName("Time of reading")
+        self.time_edit.setToolTip("Time of the reading; leave it to mean now")
         self.time_edit.setMinimumHeight(int(self.fontMetrics().height() * 1.8))
-        self.time_edit.timeChanged.connect(self._time_changed)
-        self.time_caption = QLabel("<b>Time</b> (now)")
-        self.time_caption.setBuddy(self.time_edit)
+        self.time.now_button.setToolTip("Set the time of the reading back to now")
+        self.time.now_button.setMinimumHeight(int(self.fontMetrics().height() * 1.8))
+        self.time_caption = self.time.state
         grid.addWidget(self.time_caption, 0, column)
-        grid.addWidget(self.time_edit, 1, column)
+        grid.addWidget(self.time, 1, column)
         self.record_button = QPushButton("Record vitals ⏎")
         self.record_button.setMinimumHeight(int(self.fontMetrics().height() * 1.8))
         self.record_button.setToolTip("Enter in any field records the vitals")
         self.record_button.clicked.connect(self.submit)
         grid.addWidget(self.record_button, 1, column + 1)
-        self.now_button = QPushButton("Now")
-        self.now_button.setToolTip("Set the time of the reading back to now")
-        self.now_button.clicked.connect(self.follow_now)
-        self.now_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        grid.addWidget(self.now_button, 0, column + 1)
         # One message line per field, starting under its field: "next to the field", and
         # long sentences still fit.
         keys = [f for f, *_ in FIELDS] + ["taken_at"]
@@ -134,30 +118,14 @@ class VitalsEntry(QWidget):
         chain = [*self.edits.values(), self.time_edit, self.record_button]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
-        self.follow_now()
 
     # -- time -------------------------------------------------------------------------
-    def follow_now(self) -> None:
-        """Back to "now": the time follows the clock until the nurse changes it."""
-        self._time_touched = False
-        self.time_caption.setText("<b>Time</b> (now)")
-        self.tick()
-
     def tick(self) -> None:
-        if not self._time_touched:
-            local = self._ctx.clock.now().astimezone()
-            with QSignalBlocker(self.time_edit):
-                self.time_edit.setTime(QTime(local.hour, local.minute))
-
-    def _time_changed(self, _time: QTime) -> None:
-        self._time_touched = True
-        self.time_caption.setText("<b>Time</b> (changed)")
+        self.time.tick()
 
     def taken_at(self) -> datetime | None:
-        """None means "now" (the service stamps it); otherwise the typed time in UTC."""
-        if not self._time_touched:
-            return None
-        return local_time_to_utc(self.time_edit.time(), self._ctx.clock.now())
+        """None means "now" (the service stamps it); otherwise the typed time."""
+        return self.time.value()
 
     # -- recording --------------------------------------------------------------------
     def focus_first(self) -> None:
@@ -209,7 +177,7 @@ class VitalsEntry(QWidget):
             return False
         for edit in self.edits.values():
             edit.clear()
-        self.follow_now()
+        self.time.reset()
         self.focus_first()
         self.recorded.emit(result)
         return True

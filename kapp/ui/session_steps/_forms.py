@@ -1,16 +1,16 @@
 """Pieces the step dialogs and the session panels share: errors shown next to their field,
-banners that say what is wrong in words and with an icon, times that default to now, chips,
-and checklists that commit each tick."""
+banners that say what is wrong in words and with an icon, chips, and checklists that commit
+each tick. The time that defaults to now is kapp.ui.time_field.TimeField."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTime, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
-    QTimeEdit,
     QVBoxLayout,
     QWidget,
     QWidgetItem,
@@ -202,85 +201,6 @@ class ErrorRouter:
             return False, None
         self.clear()
         return True, result
-
-
-# -- times ------------------------------------------------------------------------------------
-
-
-class TimeField(QWidget):
-    """A time that means "now" until the nurse changes it (a reading written down a few
-    minutes ago is entered with its own time). ``value()`` is None while it means now, so
-    the service stamps the moment the entry is accepted."""
-
-    changed = Signal()
-
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
-        self._touched = False
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.edit = QTimeEdit()
-        self.edit.setDisplayFormat("HH:mm")
-        self.edit.setToolTip("Time of the entry; leave it to mean now")
-        self.now_button = QPushButton("Now")
-        self.now_button.setToolTip("Back to the current time")
-        self.now_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.state = QLabel()
-        layout.addWidget(self.edit)
-        layout.addWidget(self.now_button)
-        layout.addWidget(self.state)
-        layout.addStretch(1)
-        self.edit.timeChanged.connect(self._on_edit)
-        self.now_button.clicked.connect(self.reset)
-        self._timer = QTimer(self)
-        self._timer.setInterval(15_000)
-        self._timer.timeout.connect(self._follow_now)
-        self._timer.start()
-        self.reset()
-
-    def _now_local(self) -> datetime:
-        return local(self._ctx.clock.now())
-
-    def _follow_now(self) -> None:
-        if not self._touched:
-            now = self._now_local()
-            self.edit.blockSignals(True)
-            self.edit.setTime(QTime(now.hour, now.minute))
-            self.edit.blockSignals(False)
-
-    def _on_edit(self) -> None:
-        self._touched = True
-        self.state.setText("(changed)")
-        self.now_button.setEnabled(True)
-        emit(self.changed)
-
-    def reset(self) -> None:
-        self._touched = False
-        self._follow_now()
-        self.state.setText("(now)")
-        self.now_button.setEnabled(False)
-        emit(self.changed)
-
-    def set_moment(self, moment: datetime) -> None:
-        moment = local(moment)
-        self.edit.setTime(QTime(moment.hour, moment.minute))  # marks it touched
-
-    @property
-    def is_now(self) -> bool:
-        return not self._touched
-
-    def value(self) -> datetime | None:
-        """The chosen moment (timezone-aware), or None for now. A time later than now
-        means yesterday (an entry typed after midnight)."""
-        if not self._touched:
-            return None
-        now = self._now_local()
-        t = self.edit.time()
-        moment = now.replace(hour=t.hour(), minute=t.minute(), second=0, microsecond=0)
-        if moment > now + timedelta(minutes=5):
-            moment -= timedelta(days=1)
-        return moment
 
 
 # -- chips and flowing rows ---------------------------------------------------------------

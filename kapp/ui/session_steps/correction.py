@@ -32,12 +32,12 @@ from kapp.ui.session_steps._forms import (
     ErrorLabel,
     ErrorRouter,
     FlowLayout,
-    TimeField,
     field_row,
     hhmm,
     make_default,
     read_numbers,
 )
+from kapp.ui.time_field import TimeField
 
 QUICK_REASONS = ("Typed in error", "Wrong patient", "Entered twice", "Wrong time")
 

@@ -45,13 +45,13 @@ from kapp.ui.session_steps._forms import (
     ChoiceRow,
     ErrorLabel,
     ErrorRouter,
-    TimeField,
     day_and_time,
     hhmm,
     make_default,
     words,
 )
 from kapp.ui.session_steps.pre_session import session_heading
+from kapp.ui.time_field import TimeField
 
 DISCHARGE_CHECK_WORDS = {
     e.DischargeCheck.VITALS_NEAR_BASELINE: "&Vitals near baseline",

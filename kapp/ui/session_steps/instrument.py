@@ -46,12 +46,12 @@ from kapp.ui.session_steps._forms import (
     ICONS,
     Banner,
     ErrorRouter,
-    TimeField,
     emit,
     make_default,
     style_choice,
     tone,
 )
+from kapp.ui.time_field import TimeField
 
 TIME_POINT_WORDS = {
     e.TimePoint.BASELINE: "Baseline (the course's starting score)",
