@@ -136,6 +136,7 @@ class NasalPanel(QFrame):
         row = QHBoxLayout()
         row.setContentsMargins(8, 2, 8, 2)
         row.addLayout(status, 2)
+        row.addSpacing(16)  # the state's words end where the time's caption starts
         row.addWidget(self.time_caption)
         row.addWidget(self.time)
         row.addWidget(self.reason_edit, 1)
