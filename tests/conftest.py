@@ -26,6 +26,7 @@ from kapp.services.patients import PatientForm
 from kapp.services.sessions import DoseForm
 from kapp.storage.database import Database, open_database
 from kapp.storage.engine import sqlite_url
+from kapp.storage.keyfile import KdfParams
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -179,3 +180,22 @@ def _run_whole_session(services, staff, planned, clock):
 def whole_session(services: Services, staff: Staff, clock: FixedClock):
     """Runs a planned IV session from checklist to patient left, as a nurse would."""
     return lambda planned: _run_whole_session(services, staff, planned, clock)
+
+
+@pytest.fixture
+def encrypted_clinic(tmp_path: Path) -> tuple[Path, str]:
+    """An encrypted clinic file, closed, with an administrator (admin / admin-pass-1) and a
+    nurse (nurse1 / nurse-pass-1); and its recovery key. Key derivation at its cheapest
+    (the real default is slow on purpose)."""
+    from kapp.services import vault
+
+    path = tmp_path / "clinic.db"
+    made = vault.create_clinic(path, kdf=KdfParams(time_cost=1, memory_cost=1024,
+                                                   parallelism=1))
+    services = Services.for_database(made.database, made.keyring)
+    admin = services.users.create_first_admin(username="admin", full_name="Ada Admin",
+                                              password="admin-pass-1")
+    services.users.create_user(actor=admin, username="nurse1", full_name="Nia Nurse",
+                               role=Role.NURSE, password="nurse-pass-1")
+    made.database.dispose()
+    return path, made.recovery_key

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kapp.cli import main
-from kapp.domain.enums import Role
 from kapp.services import vault
-from kapp.services.facade import Services
-from kapp.storage.keyfile import KdfParams, WrongPassword
-
-FAST = KdfParams(time_cost=1, memory_cost=1024, parallelism=1)
+from kapp.storage.keyfile import WrongPassword
 
 
-@pytest.fixture
-def clinic(tmp_path: Path) -> tuple[Path, str]:
-    path = tmp_path / "clinic.db"
-    made = vault.create_clinic(path, kdf=FAST)
-    services = Services.for_database(made.database, made.keyring)
-    admin = services.users.create_first_admin(username="admin", full_name="Ada Admin",
-                                              password="admin-pass-1")
-    services.users.create_user(actor=admin, username="nurse1", full_name="Nia Nurse",
-                               role=Role.NURSE, password="nurse-pass-1")
-    made.database.dispose()
-    return path, made.recovery_key
-
-
-def test_recover_sets_a_new_administrator_password(clinic, monkeypatch, capsys) -> None:
-    path, key = clinic
+def test_recover_sets_a_new_administrator_password(encrypted_clinic, monkeypatch,
+                                                   capsys) -> None:
+    path, key = encrypted_clinic
     monkeypatch.setenv("KAPP_PASSWORD", "a brand new passphrase")
     monkeypatch.setenv("KAPP_RECOVERY_KEY", key)
     assert main(["recover", "--db", str(path), "--user", "nurse1"]) == 2
@@ -41,9 +23,9 @@ def test_recover_sets_a_new_administrator_password(clinic, monkeypatch, capsys) 
     vault.open_clinic(path, "admin", "a brand new passphrase").database.dispose()
 
 
-def test_recover_refuses_a_wrong_key_and_a_plain_database(clinic, db_path, monkeypatch,
-                                                          capsys) -> None:
-    path, _ = clinic
+def test_recover_refuses_a_wrong_key_and_a_plain_database(encrypted_clinic, db_path,
+                                                          monkeypatch, capsys) -> None:
+    path, _ = encrypted_clinic
     monkeypatch.setenv("KAPP_PASSWORD", "a brand new passphrase")
     monkeypatch.setenv("KAPP_RECOVERY_KEY", "AAAA-" * 7 + "AAAA")
     assert main(["recover", "--db", str(path), "--user", "admin"]) == 2

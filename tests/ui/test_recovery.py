@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from gui_helpers import shot
 
-from kapp.domain.enums import Role
 from kapp.services import vault
-from kapp.services.facade import Services
 from kapp.services.startup import OpenGate, VaultGate
-from kapp.storage.keyfile import KdfParams
 from kapp.ui.recovery import RecoveryDialog
 from kapp.ui.sign_in import SignInDialog
 
 pytestmark = pytest.mark.gui
 
-FAST = KdfParams(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture
-def locked_clinic(tmp_path: Path) -> tuple[Path, str]:
-    path = tmp_path / "clinic.db"
-    made = vault.create_clinic(path, kdf=FAST)
-    services = Services.for_database(made.database, made.keyring)
-    admin = services.users.create_first_admin(username="admin", full_name="Ada Admin",
-                                              password="admin-pass-1")
-    services.users.create_user(actor=admin, username="nurse1", full_name="Nia Nurse",
-                               role=Role.NURSE, password="nurse-pass-1")
-    made.database.dispose()
-    return path, made.recovery_key
 
 
 def _fill(qtbot, dialog: RecoveryDialog, key: str, user: str, password: str,
@@ -43,8 +24,8 @@ def _fill(qtbot, dialog: RecoveryDialog, key: str, user: str, password: str,
 
 
 def test_the_recovery_key_signs_an_administrator_in_with_a_new_password(
-        qtbot, locked_clinic) -> None:
-    path, key = locked_clinic
+        qtbot, encrypted_clinic) -> None:
+    path, key = encrypted_clinic
     gate = VaultGate(path, database_label=str(path))
     sign_in = SignInDialog(gate.try_sign_in, database_label=str(path), recover=gate.recover)
     qtbot.addWidget(sign_in)
