@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QObject, QTimer, Signal
-from PySide6.QtGui import QTextCursor
+from PySide6.QtGui import QCloseEvent, QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -257,6 +257,23 @@ class DraftKeeper(QObject):
         """Keep drafts again (a form reused for the next entry after a save)."""
         self._active = True
 
+    def put_away(self, typed: bool, ask: Callable[[], str], closing: bool) -> bool:
+        """Cancel, Esc or closing the window on a form with this draft. Something typed:
+        closing keeps it; otherwise ``ask`` says what to do (KEEP, DISCARD or BACK).
+        Nothing typed: no draft is left from an earlier try. False: go back to the form."""
+        if self.active and typed:
+            choice = KEEP if closing else ask()
+            if choice == BACK:
+                return False
+            if choice == DISCARD:
+                self.discard()
+            else:
+                self.changed()  # the very last key is in the draft too
+                self.save_now()
+        elif self.active:
+            self.discard()
+        return True
+
     def _empty_form(self) -> None:
         self._restoring = True
         try:
@@ -344,6 +361,21 @@ class DraftHint(QLabel):
 
 
 # -- Cancel with something typed -------------------------------------------------------------
+
+
+class ClosingKnown:
+    """Mixed into a dialog with a draft (before QDialog): ``closing`` is true while the
+    window's close button, not Cancel or Esc, rejects it, so that ``reject`` puts the form
+    away with its draft kept instead of asking (see ``DraftKeeper.put_away``)."""
+
+    closing = False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.closing = True
+        try:
+            super().closeEvent(event)  # type: ignore[misc]  # calls reject()
+        finally:
+            self.closing = False
 
 KEEP, DISCARD, BACK = "keep", "discard", "back"  # what Cancel with something typed means
 

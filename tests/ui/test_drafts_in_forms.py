@@ -15,6 +15,7 @@ from kapp.domain.clock import FixedClock
 from kapp.services.facade import Services
 from kapp.storage.database import open_database
 from kapp.storage.engine import sqlite_url
+from kapp.ui import drafts
 from kapp.ui.app import build_main_window
 from kapp.ui.context import AppContext
 from kapp.ui.session_steps import instrument as ui
@@ -248,7 +249,7 @@ def test_a_half_filled_phq9_survives_a_crash_and_goes_once_saved(
     assert ctx2.services.records.scores_for_patient(patient.id, "phq9")[0].total == 6
 
 
-@pytest.mark.parametrize("choice", [ui.KEEP, ui.DISCARD, ui.BACK])
+@pytest.mark.parametrize("choice", [drafts.KEEP, drafts.DISCARD, drafts.BACK])
 def test_cancel_with_answers_asks_what_to_do(qtbot, ctx, services, staff, patient, planned,
                                              monkeypatch, choice):
     key = phq9_key(patient, planned)
@@ -260,10 +261,10 @@ def test_cancel_with_answers_asks_what_to_do(qtbot, ctx, services, staff, patien
     type_answers(qtbot, dialog, "12")
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     assert asked == [(2, 9)]
-    if choice == ui.BACK:
+    if choice == drafts.BACK:
         assert dialog.isVisible() and dialog.form.answers() == {1: 1, 2: 2}
         assert draft(services, staff.nurse, key) is None  # not yet: still typing
-    elif choice == ui.KEEP:
+    elif choice == drafts.KEEP:
         assert not dialog.isVisible()
         assert draft(services, staff.nurse, key)["answers"] == {"1": 1, "2": 2}
     else:

@@ -9,8 +9,8 @@ from gui_helpers import shot, show
 from PySide6.QtCore import Qt
 
 from kapp.domain import enums as e
+from kapp.ui import drafts
 from kapp.ui.drafts import save_all
-from kapp.ui.session import side_effects as se_ui
 from kapp.ui.session.side_effects import InterventionDialog, intervention_draft_key
 
 pytestmark = pytest.mark.gui
@@ -99,7 +99,7 @@ def test_a_crash_mid_typing_brings_it_back(qtbot, ctx, services, staff, planned,
     assert restored.given.edit.time() == dialog.given.edit.time()
 
 
-@pytest.mark.parametrize("choice", [se_ui.DISCARD, se_ui.KEEP, se_ui.BACK])
+@pytest.mark.parametrize("choice", [drafts.DISCARD, drafts.KEEP, drafts.BACK])
 def test_cancel_asks_and_then_discards_or_keeps(qtbot, ctx, services, staff, planned,
                                                 effects, monkeypatch, choice):
     nausea, _ = effects
@@ -111,9 +111,9 @@ def test_cancel_asks_and_then_discards_or_keeps(qtbot, ctx, services, staff, pla
     dialog.cancel_button.click()
     assert asked == [1]
     kept = draft(services, staff, planned, nausea)
-    if choice == se_ui.DISCARD:
+    if choice == drafts.DISCARD:
         assert kept is None and not dialog.isVisible()
-    elif choice == se_ui.KEEP:
+    elif choice == drafts.KEEP:
         assert kept["drug"] == "ondansetron" and not dialog.isVisible()
     else:  # back to the form, nothing lost
         assert dialog.isVisible() and dialog.drug.currentText() == "ondansetron"

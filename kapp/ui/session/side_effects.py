@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from PySide6.QtCore import Qt, QTime, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,7 +44,7 @@ from kapp.domain.entities import SideEffect
 from kapp.domain.errors import KappError
 from kapp.services.changes import Change
 from kapp.ui.context import AppContext
-from kapp.ui.drafts import BACK, DISCARD, KEEP, DraftHint, DraftKeeper, ask_keep_or_discard
+from kapp.ui.drafts import ClosingKnown, DraftHint, DraftKeeper, ask_keep_or_discard
 from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
@@ -378,7 +378,7 @@ class SideEffectsPanel(QWidget):
         return saved
 
 
-class InterventionDialog(QDialog):
+class InterventionDialog(ClosingKnown, QDialog):
     """What was done about a side effect: drug, dose, unit, route or a non-drug action."""
 
     def __init__(self, ctx: AppContext, session_id: uuid.UUID, effects: list[SideEffect],
@@ -455,7 +455,6 @@ class InterventionDialog(QDialog):
         # What is typed here survives a crash or the screen lock, as the author's draft for
         # this side effect; the form as it opened (suggested reason, default unit) is not
         # a draft.
-        self._closing = False
         self._untouched = self._form()
         self.keeper = DraftKeeper(ctx, intervention_draft_key(session_id, side_effect_id),
                                   getter=self._draft, setter=self._put_draft,
@@ -526,26 +525,11 @@ class InterventionDialog(QDialog):
     def reject(self) -> None:
         """Cancel or Esc: the nurse means it, so the draft goes (asked first when something
         was typed). Closing the window puts the form away with its draft kept."""
-        if self.keeper.active and self._typed():
-            choice = KEEP if self._closing else self.ask_cancel(self)
-            if choice == BACK:
-                self.drug.setFocus()
-                return
-            if choice == DISCARD:
-                self.keeper.discard()
-            else:
-                self.keeper.changed()  # the very last key is in the draft too
-                self.keeper.save_now()
-        elif self.keeper.active:
-            self.keeper.discard()  # nothing typed: no draft left from an earlier try
+        if not self.keeper.put_away(self._typed(), lambda: self.ask_cancel(self),
+                                    self.closing):
+            self.drug.setFocus()
+            return
         super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self._closing = True
-        try:
-            super().closeEvent(event)  # calls reject()
-        finally:
-            self._closing = False
 
     def _kind_changed(self, kind: e.InterventionKind) -> None:
         self.drug.setFocus() if kind is e.InterventionKind.MEDICATION else self.reason.setFocus()

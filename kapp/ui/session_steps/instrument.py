@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, QTime, Signal
-from PySide6.QtGui import QCloseEvent, QFocusEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QBoxLayout,
     QDialog,
@@ -40,7 +40,7 @@ from kapp.domain.entities import InstrumentResult
 from kapp.domain.errors import KappError
 from kapp.domain.instruments import AnswerOption, Instrument, Item
 from kapp.ui.context import AppContext
-from kapp.ui.drafts import BACK, DISCARD, KEEP, DraftHint, DraftKeeper, ask_keep_or_discard
+from kapp.ui.drafts import ClosingKnown, DraftHint, DraftKeeper, ask_keep_or_discard
 from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
     ICONS,
@@ -316,7 +316,7 @@ class InstrumentForm(QWidget):
             self.rows[numbers[i]].setFocus()
 
 
-class InstrumentDialog(QDialog):
+class InstrumentDialog(ClosingKnown, QDialog):
     """Enter one completed instrument; committed on Save. A positive flag (PHQ-9 item 9)
     shows at once while typing, and again after saving, until the nurse confirms."""
 
@@ -328,7 +328,6 @@ class InstrumentDialog(QDialog):
         self.instrument = instrument
         self.time_point = e.TimePoint(time_point)
         self.saved: InstrumentResult | None = None
-        self._closing = False
         self.setWindowTitle(f"{instrument.name} — {TIME_POINT_WORDS[self.time_point]}")
         self.resize(1160, 720)
         layout = QVBoxLayout(self)
@@ -483,28 +482,14 @@ class InstrumentDialog(QDialog):
         if self.saved is not None:
             super().accept()  # already saved: closing is not cancelling
             return
-        if self.keeper.active and self._has_answers():
-            # Cancel or Escape asks; closing the window puts the form away, answers kept.
-            choice = KEEP if self._closing else self.ask_cancel(
-                self, len(self.form.answers()), len(self.form.rows))
-            if choice == BACK:
-                self.form.focus_first()
-                return
-            if choice == DISCARD:
-                self.keeper.discard()
-            else:
-                self.keeper.changed()  # make sure the very last answer is in the draft
-                self.keeper.save_now()
-        elif self.keeper.active:
-            self.keeper.discard()  # nothing answered: nothing to keep
+        # Cancel or Escape asks; closing the window puts the form away, answers kept.
+        if not self.keeper.put_away(
+                self._has_answers(),
+                lambda: self.ask_cancel(self, len(self.form.answers()), len(self.form.rows)),
+                self.closing):
+            self.form.focus_first()
+            return
         super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self._closing = True
-        try:
-            super().closeEvent(event)  # calls reject()
-        finally:
-            self._closing = False
 
     def _route_item_errors(self) -> None:
         text = self.banner.label.text()
