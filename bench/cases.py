@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -37,16 +38,20 @@ def _ms(t: Timing) -> str:
 
 def _child(args: list[str]) -> tuple[float, str]:
     """Run a child python; wall-clock ms until it printed its one line, and the line."""
+    from bench.coldstart import child_errors
+
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    elapsed = (time.perf_counter() - started) * 1000
-    proc.wait(timeout=120)
-    if proc.returncode != 0 or not line:
-        raise RuntimeError(f"benchmark child {args} failed (exit {proc.returncode})")
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
+                                stderr=errors, text=True, env=env, cwd=ROOT)
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        elapsed = (time.perf_counter() - started) * 1000
+        proc.wait(timeout=120)
+        if proc.returncode != 0 or not line:
+            raise RuntimeError(f"benchmark child {args} failed (exit {proc.returncode})"
+                               + child_errors(errors))
     return elapsed, line
 
 

@@ -18,8 +18,21 @@ import itertools
 import json
 import os
 import sys
+import tempfile
+from typing import IO
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# A child normally ends within seconds. One that does not (a deadlock once seen in CI,
+# not reproduced since) prints where each thread stands and exits, rather than leaving
+# the benchmark waiting for ever for its output.
+CHILD_LIMIT_S = 90
+
+
+def limit_child() -> None:
+    import faulthandler
+
+    faulthandler.dump_traceback_later(CHILD_LIMIT_S, exit=True)
 
 
 def _shown(window) -> None:
@@ -160,21 +173,30 @@ def run_child(args: list[str], *, root: str | None = None,
     root = root or str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": root}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.coldstart", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env=env, cwd=root)
-    assert proc.stdout is not None
     seen: dict[str, float] = {}
-    for line in proc.stdout:
-        word, _, number = line.strip().partition(" ")
-        seen.setdefault(f"{word}@", (time.perf_counter() - started) * 1000)
-        if number:
-            with contextlib.suppress(ValueError):
-                seen[word] = float(number)
-    proc.wait(timeout=timeout)
-    if proc.returncode != 0:
-        raise RuntimeError(f"cold-start child {args} failed (exit {proc.returncode})")
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen([sys.executable, "-m", "bench.coldstart", *args],
+                                stdout=subprocess.PIPE, stderr=errors, text=True,
+                                env=env, cwd=root)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            word, _, number = line.strip().partition(" ")
+            seen.setdefault(f"{word}@", (time.perf_counter() - started) * 1000)
+            if number:
+                with contextlib.suppress(ValueError):
+                    seen[word] = float(number)
+        proc.wait(timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"cold-start child {args} failed (exit {proc.returncode})"
+                               + child_errors(errors))
     return seen
+
+
+def child_errors(errors: IO[str]) -> str:
+    """The end of what a failed child wrote to stderr (its traceback), for the message."""
+    errors.seek(0)
+    text = errors.read().strip()
+    return f":\n{text[-4000:]}" if text else ""
 
 
 def report(path: str, runs: int, before: str | None) -> None:
@@ -211,6 +233,8 @@ def report(path: str, runs: int, before: str | None) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1] != "report":
+        limit_child()
     if sys.argv[1] == "bare":
         bare()
     elif sys.argv[1] == "stack":

@@ -36,4 +36,7 @@ def main(path: str, mrn: str) -> None:
 
 
 if __name__ == "__main__":
+    from bench.coldstart import limit_child
+
+    limit_child()
     main(sys.argv[1], sys.argv[2])
