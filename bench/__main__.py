@@ -19,6 +19,9 @@ from bench.encryption import encryption
 CASES = ("start", "search", "open", "pdf", "vitals", "encryption", "memory", "size")
 
 
+SMALL_LIMIT_S = 300  # make test waits 600 s for the small mode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--small", action="store_true",
@@ -32,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="repeats of the timed cases (default 40; 3 with --small)")
     args = parser.parse_args(argv)
     wanted = set(args.only or CASES)
+    if args.small:  # it takes well under a minute: past this, say where it stands and stop
+        import faulthandler
+
+        faulthandler.dump_traceback_later(SMALL_LIMIT_S, exit=True)
     runs = args.runs or (3 if args.small else 40)
     starts = 2 if args.small else 10
     clinic = build(args.cache, small=args.small)
