@@ -224,53 +224,58 @@ def _usable(value: Any) -> float | None:
     return value if is_number(value) else None
 
 
+@dataclass(frozen=True, slots=True)
+class _SessionRule:
+    rule: str
+    field: str
+    label: str
+    unit: str
+    level: str  # the protocol setting that holds the alert level
+    relation: str  # in words, for the alert's message
+    sign: str  # the same, short, for a line that lists several alerts
+
+    def broken_by(self, value: float, level: float) -> bool:
+        return {"≥": value >= level, "≤": value <= level, "<": value < level}[self.sign]
+
+
+_SESSION_RULES = (
+    _SessionRule("systolic_high", "systolic", "Systolic", "mmHg",
+                 "alert_systolic_at_or_above", "at or above", "≥"),
+    _SessionRule("diastolic_high", "diastolic", "Diastolic", "mmHg",
+                 "alert_diastolic_at_or_above", "at or above", "≥"),
+    _SessionRule("hr_high", "hr", "Heart rate", "/min", "alert_hr_at_or_above",
+                 "at or above", "≥"),
+    _SessionRule("hr_low", "hr", "Heart rate", "/min", "alert_hr_at_or_below",
+                 "at or below", "≤"),
+    _SessionRule("spo2_low", "spo2", "SpO2", "%", "alert_spo2_below", "below", "<"),
+    _SessionRule("rr_low", "rr", "Respiratory rate", "/min", "alert_rr_below", "below", "<"),
+)
+
+
 def session_alerts(v: VitalsInput, protocol: Protocol) -> list[AlertFinding]:
     """Alarms for a reading taken during the session.
 
     Values that are missing or not numbers are skipped: ``vitals_problems`` refuses those
     before a reading is saved, and an alarm must never crash on a half-filled reading.
     """
-    p = protocol
-    rules: list[tuple[str, str, str, str, float, bool]] = [
-        # rule, field, label, unit, threshold, True = at or above / False = below
-        ("systolic_high", "systolic", "Systolic", "mmHg", p.alert_systolic_at_or_above, True),
-        ("diastolic_high", "diastolic", "Diastolic", "mmHg", p.alert_diastolic_at_or_above, True),
-        ("hr_high", "hr", "Heart rate", "/min", p.alert_hr_at_or_above, True),
-    ]
     findings: list[AlertFinding] = []
-    for rule, field, label, unit, threshold, _ in rules:
-        value = _usable(getattr(v, field))
-        if value is not None and value >= threshold:
-            message = (
-                f"{label} {fmt(value)} {unit} is at or above the alert level of "
-                f"{fmt(threshold)} {unit}"
-            )
+    for r in _SESSION_RULES:
+        value, level = _usable(getattr(v, r.field)), getattr(protocol, r.level)
+        if value is not None and r.broken_by(value, level):
+            message = (f"{r.label} {fmt(value)} {r.unit} is {r.relation} the alert level of "
+                       f"{fmt(level)} {r.unit}")
             findings.append(
-                AlertFinding(rule, field, value, threshold, AlertSeverity.ALERT, message)
-            )
-    hr = _usable(v.hr)
-    if hr is not None and hr <= p.alert_hr_at_or_below:
-        message = (
-            f"Heart rate {fmt(hr)} /min is at or below the alert level of "
-            f"{fmt(p.alert_hr_at_or_below)} /min"
-        )
-        findings.append(
-            AlertFinding("hr_low", "hr", hr, p.alert_hr_at_or_below, AlertSeverity.ALERT, message)
-        )
-    below: list[tuple[str, str, str, str, float]] = [
-        ("spo2_low", "spo2", "SpO2", "%", p.alert_spo2_below),
-        ("rr_low", "rr", "Respiratory rate", "/min", p.alert_rr_below),
-    ]
-    for rule, field, label, unit, threshold in below:
-        value = _usable(getattr(v, field))
-        if value is not None and value < threshold:
-            message = (
-                f"{label} {fmt(value)} {unit} is below the alert level of {fmt(threshold)} {unit}"
-            )
-            findings.append(
-                AlertFinding(rule, field, value, threshold, AlertSeverity.ALERT, message)
-            )
+                AlertFinding(r.rule, r.field, value, level, AlertSeverity.ALERT, message))
     return findings
+
+
+def alert_brief(rule: str, value: float | None, threshold: float | None) -> str | None:
+    """An alert in a few words, for a line that lists all a reading raised ("Systolic
+    196 mmHg (≥ 180)"); None for a rule with no short form (say its message instead)."""
+    found = next((r for r in _SESSION_RULES if r.rule == rule), None)
+    if found is None or value is None or threshold is None:
+        return None
+    return f"{found.label} {fmt(value)} {found.unit} ({found.sign} {fmt(threshold)})"
 
 
 def predose_findings(v: VitalsInput, protocol: Protocol) -> list[AlertFinding]:

@@ -4,7 +4,7 @@ effects, interventions and dissociation reports."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Protocol as Shape
@@ -221,22 +221,37 @@ class EntryService(Service):
 
     def acknowledge_alert(self, *, actor: Actor, alert_id: uuid.UUID,
                           action: e.AlertAction | str, note: str = "") -> d.Alert:
+        (result,) = self.acknowledge_alerts(actor=actor, alert_ids=[alert_id], action=action,
+                                            note=note)
+        return result
+
+    def acknowledge_alerts(self, *, actor: Actor, alert_ids: Sequence[uuid.UUID],
+                           action: e.AlertAction | str, note: str = "") -> list[d.Alert]:
+        """Acknowledge the alerts one reading raised with the one action the nurse took
+        (five vitals past their lines at once are one event at the bedside): all or none,
+        one audit entry each."""
         with self.db.unit_of_work() as uow:
             user = self._user(uow, actor, Permission.RECORD)
-            alert = get_or_404(uow.session, m.Alert, alert_id, "alert")
-            session = editable_session(uow, alert.session_id)
             errors: list[FieldError] = []
             coded_action = coded(errors, "action", "Action taken", action, e.AlertAction)
             text = optional_text(errors, "action_note", "Note", note, 2000)
-            if alert.acknowledged_at is not None:
+            if not alert_ids:
+                errors.append(FieldError("action", "No alert was chosen to acknowledge"))
+            alerts = [get_or_404(uow.session, m.Alert, alert_id, "alert")
+                      for alert_id in dict.fromkeys(alert_ids)]
+            sessions = {alert.session_id: editable_session(uow, alert.session_id)
+                        for alert in alerts}
+            if any(alert.acknowledged_at is not None for alert in alerts):
                 errors.append(FieldError("action", "This alert was already acknowledged"))
             raise_if(errors)
-            alert.acknowledged_at, alert.acknowledged_by_id = uow.now, user.id
-            alert.action, alert.action_note = coded_action, text or None
-            uow.audit(user_id=user.id, action="alert.acknowledge", entity="alerts",
-                      entity_id=alert.id, patient_id=session.patient_id, session_id=session.id,
-                      new={"action": coded_action, "note": text})
-            result = mappers.alert(alert)
+            for alert in alerts:
+                session = sessions[alert.session_id]
+                alert.acknowledged_at, alert.acknowledged_by_id = uow.now, user.id
+                alert.action, alert.action_note = coded_action, text or None
+                uow.audit(user_id=user.id, action="alert.acknowledge", entity="alerts",
+                          entity_id=alert.id, patient_id=session.patient_id,
+                          session_id=session.id, new={"action": coded_action, "note": text})
+            result = [mappers.alert(alert) for alert in alerts]
         self.hub.notify(Change.ALERTS)
         return result
 

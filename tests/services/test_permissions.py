@@ -124,6 +124,9 @@ def _calls(services: Services, staff, w: dict[str, Any], clock) -> dict[
         "entries.acknowledge_alert": (
             Permission.RECORD, lambda a: services.entries.acknowledge_alert(
                 actor=a, alert_id=w["alert"].entry.id, action="observed")),
+        "entries.acknowledge_alerts": (
+            Permission.RECORD, lambda a: services.entries.acknowledge_alerts(
+                actor=a, alert_ids=[w["alert"].entry.id], action="observed")),
         "entries.record_side_effect": (
             Permission.RECORD, lambda a: services.entries.record_side_effect(
                 actor=a, session_id=sid, kind="nausea", severity="mild")),

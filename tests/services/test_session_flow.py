@@ -283,3 +283,48 @@ def test_recording_vitals_checks_who_and_where_as_before(services, staff, planne
     services.sessions.abort(actor=staff.nurse, session_id=planned.id, reason="patient unwell")
     with pytest.raises(RecordLocked, match="ended"):
         record(actor=staff.nurse, session_id=planned.id, values=values)
+
+
+def _every_vital_flagged(services, staff, planned):
+    services.sessions.set_checklist(actor=staff.nurse, session_id=planned.id, which="pre",
+                                    items={c.value: True for c in e.PreSessionCheck})
+    services.sessions.record_pump_event(actor=staff.nurse, session_id=planned.id,
+                                        kind="start", rate_ml_per_h=150)
+    reading = services.entries.record_vitals(
+        actor=staff.nurse, session_id=planned.id,
+        values=VitalsInput(hr=134, systolic=196, diastolic=118, spo2=86, rr=6))
+    return reading.alerts
+
+
+def test_one_readings_alerts_are_acknowledged_together(services, staff, planned, db):
+    """Five vitals past their lines in one reading are one event at the bedside: one action
+    and note for all of them, in one transaction, one audit entry per alert."""
+    alerts = _every_vital_flagged(services, staff, planned)
+    assert {a.rule for a in alerts} == {"systolic_high", "diastolic_high", "hr_high",
+                                        "spo2_low", "rr_low"}
+    before = _audit_count(db)
+    done = services.entries.acknowledge_alerts(
+        actor=staff.nurse, alert_ids=[a.id for a in alerts], action="stopped",
+        note="prescriber called")
+    assert [a.id for a in done] == [a.id for a in alerts]
+    assert all(a.action is e.AlertAction.STOPPED and a.action_note == "prescriber called"
+               and a.acknowledged_by_id == staff.nurse.id for a in done)
+    assert _audit_count(db) == before + 5
+    assert not [a for a in services.sessions.entries(planned.id).alerts if a.is_open]
+
+
+def test_acknowledging_alerts_is_all_or_none(services, staff, planned, db):
+    first, *rest = _every_vital_flagged(services, staff, planned)
+    services.entries.acknowledge_alert(actor=staff.nurse, alert_id=first.id, action="none")
+    before = _audit_count(db)
+    with pytest.raises(ValidationError, match="already acknowledged"):
+        services.entries.acknowledge_alerts(actor=staff.nurse,
+                                            alert_ids=[a.id for a in (*rest, first)],
+                                            action="slowed")
+    with pytest.raises(ValidationError) as refused:
+        services.entries.acknowledge_alerts(actor=staff.nurse,
+                                            alert_ids=[a.id for a in rest], action="")
+    assert [x.field for x in refused.value.errors] == ["action"]
+    assert _audit_count(db) == before
+    still_open = [a for a in services.sessions.entries(planned.id).alerts if a.is_open]
+    assert {a.id for a in still_open} == {a.id for a in rest}

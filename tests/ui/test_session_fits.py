@@ -12,6 +12,7 @@ from PySide6.QtCore import QLocale, Qt
 from kapp.domain import enums as e
 from kapp.domain.vitals import VitalsInput
 from kapp.ui.app import build_main_window, ensure_application
+from kapp.ui.session.models import COL_REMARKS
 from kapp.ui.session.pump import PumpPanel
 
 pytestmark = pytest.mark.gui
@@ -103,7 +104,7 @@ def test_a_busy_infusion_needs_no_scrolling(qtbot, services, staff, planned, clo
         window, screen = open_busy_screen(qtbot, services, staff, planned, clock, size)
         assert screen.alert_banner.isVisible() and screen.peak_banner.isVisible()
         assert screen.panels.tabText(0) == "&1 Side effects · 2 ongoing"
-        assert screen.panels.tabText(1) == "&2 Dissociation · 2 (last 7/10)"
+        assert screen.panels.tabText(1) == "&2 Dissociation · 2, last 7/10"
         assert screen.panels.tabText(2) == "&3 Notes · 3"
         for name, page in screen.panel_pages.items():
             screen.show_panel(name)
@@ -163,3 +164,50 @@ def test_the_compact_vitals_table_says_the_rest_in_tooltips(qtbot, services, sta
     assert model.index(0, 8).data(tip) == "baseline"
     flagged = next(r for r in range(model.rowCount()) if "⚠" in model.index(r, 8).data())
     assert model.index(flagged, 8).data(tip) == model.index(flagged, 8).data()
+
+
+def test_a_reading_flagged_on_every_vital_still_fits_the_laptop(qtbot, services, staff,
+                                                                planned, clock):
+    """The worst row: every vital past its alert line at once, a "⚠" before each number.
+    Every number stays whole and nothing scrolls sideways; the remark, which says only
+    what the marks already say, may be cut short (it is whole in its tooltip)."""
+    window, screen = open_busy_screen(qtbot, services, staff, planned, clock, LAPTOP)
+    services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
+                                   values=VitalsInput(hr=134, systolic=196, diastolic=118,
+                                                      spo2=86, rr=6),
+                                   rhythm="sinus tachycardia")
+    model = screen.vitals_model
+    qtbot.waitUntil(lambda: model.rowCount() == 7)
+    qtbot.wait(20)
+    save(window, "session_every_vital_flagged_1366x698")
+    last = model.rowCount() - 1
+    assert all(model.index(last, c).data().startswith("⚠") for c in range(2, 7))
+    table = screen.vitals_table
+    header = table.horizontalHeader()
+    assert table.horizontalScrollBar().maximum() == 0
+    for column in range(COL_REMARKS):
+        assert header.sectionSize(column) >= table.sizeHintForColumn(column), column
+    assert header.sectionViewportPosition(COL_REMARKS) + header.sectionSize(COL_REMARKS) \
+        <= table.viewport().width()
+    assert model.index(last, COL_REMARKS).data(Qt.ItemDataRole.ToolTipRole) == "⚠ alert"
+
+    # The five alerts of that reading are one banner with one action, above the older one.
+    first, older = screen.alert_banner.rows
+    assert len(first.alerts) == 5 and len(older.alerts) == 1
+    words = first.text.text()
+    for brief in ("Systolic&nbsp;196&nbsp;mmHg&nbsp;(≥&nbsp;180)",
+                  "SpO2&nbsp;86&nbsp;%&nbsp;(&lt;&nbsp;92)",
+                  "Respiratory&nbsp;rate&nbsp;6&nbsp;/min&nbsp;(&lt;&nbsp;10)"):
+        assert brief in words
+    assert "at or above the alert level of 180 mmHg" in older.text.text()
+    # The readings keep room for several rows under the banners.
+    assert table.viewport().height() >= 3 * table.rowHeight(0)
+    first.action.setCurrentIndex(first.action.findData(e.AlertAction.STOPPED))
+    qtbot.keyClicks(first.note, "prescriber called")
+    qtbot.mouseClick(first.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(screen.alert_banner.rows) == 1)
+    alerts = services.sessions.entries(planned.id).alerts
+    done = [a for a in alerts if a.vitals_id == first.alerts[0].vitals_id]
+    assert len(done) == 5 and all(a.action is e.AlertAction.STOPPED
+                                  and a.action_note == "prescriber called" for a in done)
+    assert screen.alert_banner.rows[0].alerts == older.alerts

@@ -5,10 +5,11 @@ its own strong colours so it reads the same in light and dark themes."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStyle,
     QVBoxLayout,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
 from kapp.domain import enums as e
 from kapp.domain.entities import Alert
 from kapp.domain.errors import KappError, ValidationError
+from kapp.domain.vitals import alert_brief
 from kapp.ui.context import AppContext
 from kapp.ui.session.models import clock_text
 from kapp.ui.session.timing import minutes_label, minutes_since
@@ -86,25 +89,37 @@ class Banner(QFrame):
         paint(self, colours)
 
 
+def alert_words(alerts: Sequence[Alert]) -> str:
+    """What one reading's alerts say, as rich text: the message of one; of several, each
+    in a few words on one line, so five vitals past their lines are one banner, not five."""
+    briefs = [alert_brief(a.rule, a.value, a.threshold) for a in alerts]
+    if len(alerts) > 1 and all(briefs):
+        # Lines break between the vitals, never inside one ("Diastolic 118 | mmHg").
+        return "&nbsp;· ".join(html.escape(b).replace(" ", "&nbsp;") for b in briefs if b)
+    return html.escape("; ".join(dict.fromkeys(a.message for a in alerts)))
+
+
 class AlertRow(Banner):
-    """One open alert: what crossed which level, the action taken, Acknowledge."""
+    """The open alerts one reading raised: what crossed which level, the action taken
+    (one for all of them: they are one event at the bedside), Acknowledge."""
 
     acknowledged = Signal(object)
 
-    def __init__(self, ctx: AppContext, alert: Alert, start: datetime | None,
+    def __init__(self, ctx: AppContext, alerts: Sequence[Alert], start: datetime | None,
                  parent: QWidget | None = None) -> None:
-        heading, colours = HEADINGS.get(alert.severity, HEADINGS[e.AlertSeverity.ALERT])
+        first = alerts[0]
+        heading, colours = HEADINGS.get(first.severity, HEADINGS[e.AlertSeverity.ALERT])
         icon = (QStyle.StandardPixmap.SP_MessageBoxWarning
-                if alert.severity is e.AlertSeverity.WARN
+                if first.severity is e.AlertSeverity.WARN
                 else QStyle.StandardPixmap.SP_MessageBoxCritical)
-        super().__init__(f"alert_{alert.id.hex}", colours, icon, parent)
+        super().__init__(f"alert_{first.id.hex}", colours, icon, parent)
         self._ctx = ctx
-        self.alert = alert
-        when = clock_text(alert.raised_at)
-        since = minutes_label(minutes_since(start, alert.raised_at))
+        self.alerts = tuple(alerts)
+        when = clock_text(first.raised_at)
+        since = minutes_label(minutes_since(start, first.raised_at))
         when += f" ({since} min)" if since else ""
         self.text.setText(f"<b style='font-size:large'>{heading}</b> &nbsp;{when}: "
-                          f"{alert.message}")
+                          f"{alert_words(alerts)}")
         self.action = QComboBox()
         self.action.setAccessibleName("Action taken")
         self.action.setPlaceholderText("Action taken…")
@@ -134,8 +149,8 @@ class AlertRow(Banner):
             self.action.setFocus()
             return False
         try:
-            result = self._ctx.services.entries.acknowledge_alert(
-                actor=self._ctx.actor(), alert_id=self.alert.id, action=code,
+            result = self._ctx.services.entries.acknowledge_alerts(
+                actor=self._ctx.actor(), alert_ids=[a.id for a in self.alerts], action=code,
                 note=self.note.text())
         except ValidationError as refused:
             self._say("; ".join(x.message for x in refused.errors))
@@ -151,19 +166,28 @@ class AlertRow(Banner):
         self.problem.show()
 
 
-class AlertBanner(QWidget):
-    """All open alerts of the session, newest first; hidden when there are none."""
+class AlertBanner(QScrollArea):
+    """All open alerts of the session, newest first, one banner per reading; hidden when
+    there are none. Past three banners the rest scroll, so alerts never push the readings
+    and their chart off a laptop's screen (the chairs list counts every open alert)."""
 
     acknowledged = Signal(object)
+    SHOWN_AT_ONCE = 3
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.rows: list[AlertRow] = []
         self._shown: tuple = ()
-        self._layout = QVBoxLayout(self)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        inner = QWidget()
+        self._layout = QVBoxLayout(inner)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
+        self.setWidget(inner)
         self.hide()
 
     def set_alerts(self, alerts: Sequence[Alert], start: datetime | None,
@@ -178,8 +202,11 @@ class AlertBanner(QWidget):
             self._layout.removeWidget(row)
             row.deleteLater()
         self.rows = []
+        groups: dict[tuple, list[Alert]] = {}
         for alert in open_alerts:
-            row = AlertRow(self._ctx, alert, start, self)
+            groups.setdefault((alert.vitals_id or alert.id, alert.severity), []).append(alert)
+        for group in groups.values():
+            row = AlertRow(self._ctx, group, start, self)
             row.acknowledged.connect(self.acknowledged)
             if read_only:
                 for widget in (row.action, row.note, row.button):
@@ -187,3 +214,21 @@ class AlertBanner(QWidget):
             self._layout.addWidget(row)
             self.rows.append(row)
         self.setVisible(bool(self.rows))
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        """As tall as the first three banners at the width they have now."""
+        width = self.viewport().width() or self.width()
+        shown = self.rows[:self.SHOWN_AT_ONCE]
+        height = sum(row.heightForWidth(width) if row.hasHeightForWidth()
+                     else row.sizeHint().height() for row in shown)
+        height += self._layout.spacing() * max(0, len(shown) - 1)
+        return QSize(super().sizeHint().width(), height)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # the banners' words wrap anew at another width

@@ -163,7 +163,7 @@ class VitalsTableModel(QAbstractTableModel):
             if value is None:
                 return ""
             text = rhythm_short(value) if isinstance(value, str) else fmt(value)
-            return f"⚠ {text}" if attr in self._flagged(v) else text
+            return f"⚠\u200a{text}" if attr in self._flagged(v) else text
         if role == Qt.ItemDataRole.AccessibleTextRole and column == COL_RHYTHM:
             return v.rhythm or ""  # a screen reader says the words, not "SR"
         if role == SORT_ROLE:

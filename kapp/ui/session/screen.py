@@ -282,7 +282,7 @@ class SessionScreen(QWidget):
         notes = sum(1 for x in entries.notes if not x.entry.is_struck)
         effects_text = (f"{ongoing} ongoing" if ongoing else
                         f"{len(effects)} resolved" if effects else "none")
-        last = f" (last {reports[-1].intensity}/10)" if reports else ""
+        last = f", last {reports[-1].intensity}/10" if reports else ""
         texts = {
             "side_effects": f"&1 Side effects · {effects_text}",
             "dissociation": f"&2 Dissociation · {len(reports)}{last}",
