@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, SignalInstance
+from PySide6.QtCore import QEventLoop, QObject, Signal, SignalInstance
 from PySide6.QtWidgets import QApplication
 
 from kapp.domain.errors import KappError
@@ -85,6 +85,8 @@ class ClinicLoader(QObject):
         for signal in also_stop:
             signal.connect(lambda *_: (stopped.append(True), loop.quit()))
         busy(True)
+        from PySide6.QtCore import Qt  # not at import: kapp/ui/sign_in.py says why
+
         QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         try:
             if not self.finished:

@@ -4,6 +4,11 @@ The form only collects the credentials; a ``try_sign_in(username, password)`` ca
 checks them (with encryption it also opens the database) and either returns the result
 or raises ``SignInRefused`` (wrong user name or password, locked until HH:MM, account
 deactivated). The messages never say whether a user name exists.
+
+This window is the first one painted, so its module leaves Qt's ``Qt`` namespace alone
+until a message or a key needs it: PySide6 builds Python enums for the whole namespace
+(93 of them, ~20 ms here) the first time anything takes ``Qt`` from ``QtCore``, and
+that is better paid after the window is on screen (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -11,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QContextMenuEvent, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -51,12 +56,10 @@ class Problem(QWidget):
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
         self.icon.setPixmap(self.style().standardIcon(
             QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
-        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.label = _MeasuredLabel()
         self.label.setWordWrap(True)
-        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setAccessibleName("Problem")
+        self._laid_out = False  # see _lay_out
         layout.addWidget(self.icon)
         layout.addWidget(self.label, 1)
         self.hide()
@@ -64,7 +67,19 @@ class Problem(QWidget):
     def text(self) -> str:
         return self.label.text() if self.isVisibleTo(self.parentWidget()) else ""
 
+    def _lay_out(self) -> None:
+        """Icon and words at the top, the words selectable: set when there is first
+        something to show (the module's docstring says why not before)."""
+        from PySide6.QtCore import Qt
+
+        self._laid_out = True
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
     def show_text(self, text: str) -> None:
+        if text and not self._laid_out:
+            self._lay_out()
         self.label.setText(text)
         self.setVisible(bool(text))
         if text:
@@ -94,16 +109,19 @@ class Problem(QWidget):
         self.show_text("")
 
 
+class _PasswordField(QLineEdit):
+    """No context menu out of a password box (Qt's password mode already refuses copy and
+    drag, and asks input methods to remember nothing: hidden, sensitive, no prediction)."""
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        event.accept()
+
+
 def password_field(placeholder: str = "") -> QLineEdit:
-    field = QLineEdit()
+    field = _PasswordField()
     field.setEchoMode(QLineEdit.EchoMode.Password)
     field.setPlaceholderText(placeholder)
     field.setMaxLength(256)
-    # No copy, drag or context menu out of a password box; no input-method memory.
-    field.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
-    field.setInputMethodHints(Qt.InputMethodHint.ImhHiddenText
-                              | Qt.InputMethodHint.ImhSensitiveData
-                              | Qt.InputMethodHint.ImhNoPredictiveText)
     return field
 
 
@@ -122,6 +140,12 @@ def heading(text: str, scale: float = 1.4) -> QLabel:
     label.setFont(font)
     label.setWordWrap(True)
     return label
+
+
+def _is_enter(event: QKeyEvent) -> bool:
+    from PySide6.QtCore import Qt  # see the module's docstring
+
+    return event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
 class SignInForm(QWidget):
@@ -164,8 +188,7 @@ class SignInForm(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-                and watched in (self.username, self.password)):
+                and _is_enter(event) and watched in (self.username, self.password)):
             if watched is self.username:
                 self._next_or_submit()
             else:

@@ -22,7 +22,9 @@ NOT_AT_START = {
 
 
 NOT_AT_SIGN_IN = {"sqlalchemy", "kapp.storage", "alembic", "sqlcipher3", "kapp.services.facade",
-                  "kapp.ui.main_window"}
+                  "kapp.ui.main_window",
+                  # the enums of Qt's namespace, ~20 ms to build (kapp/ui/sign_in.py)
+                  "PySide6.QtCore.Qt"}
 
 
 def _early(loaded: set[str], lazy: set[str]) -> list[str]:

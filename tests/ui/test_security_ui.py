@@ -531,3 +531,26 @@ def test_no_shortcut_acts_behind_the_lock(qtbot, services, staff):
     window.security.idle_lock._unlock(staff.nurse)
     QApplication.sendEvent(window.quit_action, QShortcutEvent(QKeySequence("Ctrl+Q"), 0))
     assert triggered == [True]
+
+
+def test_a_password_box_offers_no_menu_and_asks_input_methods_to_remember_nothing(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    from kapp.ui.sign_in import password_field
+
+    field = password_field()
+    qtbot.addWidget(field)
+    field.show()
+    qtbot.waitExposed(field)
+    hints = field.inputMethodHints()
+    for hint in (Qt.InputMethodHint.ImhHiddenText, Qt.InputMethodHint.ImhSensitiveData,
+                 Qt.InputMethodHint.ImhNoPredictiveText):
+        assert hints & hint
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(5, 5),
+                              field.mapToGlobal(QPoint(5, 5)))
+    QApplication.sendEvent(field, event)
+    assert event.isAccepted()
+    assert not [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMenu) and w.isVisible()]
