@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kapp-installed
 
-.PHONY: run test lint install demo bench screenshots stress clean
+.PHONY: run test test-postgres lint install demo bench screenshots stress clean
 
 run: $(STAMP)
 	$(BIN)/kapp $(ARGS)
@@ -15,6 +15,14 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The storage, services, report, reliability and GUI suites on a throwaway PostgreSQL
+# server started from this machine's server binaries (see .ci/postgres-tests and
+# docs/reliability.md "Testing on PostgreSQL"); installs the psycopg driver when missing.
+test-postgres: $(STAMP)
+	@$(BIN)/python -c "import psycopg" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet -e ".[test,postgres]"
+	PYTHON=$(BIN)/python .ci/postgres-tests $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,4 +1,10 @@
-"""Shared fixtures: a migrated template database made once, copied for each test."""
+"""Shared fixtures: a migrated template database made once, copied for each test.
+
+With KAPP_TEST_POSTGRES_URL set (``make test-postgres``), ``db`` is that PostgreSQL
+database instead: migrated once per run, then emptied and given the template's rows back
+before each test (TRUNCATE does not fire the audit trail's row triggers). Tests about the
+SQLite file itself are marked ``sqlite_only`` (or ask for ``db_path``) and skip then.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from kapp.domain import enums as e
@@ -25,10 +32,21 @@ from kapp.services.facade import Services
 from kapp.services.patients import PatientForm
 from kapp.services.sessions import DoseForm
 from kapp.storage.database import Database, open_database
-from kapp.storage.engine import sqlite_url
+from kapp.storage.engine import create_engine, sqlite_url
 from kapp.storage.keyfile import KdfParams
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+POSTGRES_URL = os.environ.get("KAPP_TEST_POSTGRES_URL") or None
+SQLITE_ONLY = "about the SQLite file itself; the run is on PostgreSQL (KAPP_TEST_POSTGRES_URL)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRES_URL is None:
+        return
+    skip = pytest.mark.skip(reason=SQLITE_ONLY)
+    for item in items:
+        if item.get_closest_marker("sqlite_only") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,6 +68,8 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def db_path(template_db: Path, tmp_path: Path) -> Path:
+    if POSTGRES_URL is not None:  # a test that opens the file itself
+        pytest.skip(SQLITE_ONLY)
     path = tmp_path / "kapp.db"
     shutil.copyfile(template_db, path)
     return path
@@ -60,9 +80,59 @@ def clock() -> FixedClock:
     return FixedClock(START)
 
 
+@dataclass
+class PostgresTemplate:
+    """The PostgreSQL test database as migrated, with its rows (protocol defaults...)."""
+
+    url: str
+    tables: list[sa.Table]
+    rows: dict[str, list[dict]]
+
+    def reset(self) -> None:
+        """Back to the template: every table emptied, the template's rows put back."""
+        engine = create_engine(self.url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.begin() as conn:
+                names = ", ".join(f'"{t.name}"' for t in self.tables)
+                conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY")
+                for table in self.tables:
+                    if self.rows[table.name]:
+                        conn.execute(table.insert(), self.rows[table.name])
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> PostgresTemplate:
+    """Made once per run: the schema dropped, migrated afresh, the defaults stored."""
+    assert POSTGRES_URL is not None
+    engine = create_engine(POSTGRES_URL, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    opened = open_database(POSTGRES_URL)
+    Services.for_database(opened.database).protocol.ensure_defaults()
+    opened.database.dispose()
+    metadata = sa.MetaData()
+    with engine.connect() as conn:
+        names = [n for n in sa.inspect(conn).get_table_names() if n != "alembic_version"]
+        metadata.reflect(conn, only=names)
+        tables = list(metadata.sorted_tables)
+        rows = {t.name: [dict(r._mapping) for r in conn.execute(sa.select(t))]
+                for t in tables}
+    engine.dispose()
+    return PostgresTemplate(POSTGRES_URL, tables, rows)
+
+
 @pytest.fixture
-def db(db_path: Path, clock: FixedClock) -> Iterator[Database]:
-    database = open_database(sqlite_url(db_path), clock=clock).database
+def db(request: pytest.FixtureRequest, clock: FixedClock) -> Iterator[Database]:
+    if POSTGRES_URL is not None:
+        template: PostgresTemplate = request.getfixturevalue("postgres_template")
+        template.reset()
+        database = open_database(POSTGRES_URL, clock=clock).database
+    else:
+        path = request.getfixturevalue("db_path")
+        database = open_database(sqlite_url(path), clock=clock).database
     yield database
     database.dispose()
 

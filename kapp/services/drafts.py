@@ -231,7 +231,8 @@ class DraftService(Service):
 
     @staticmethod
     def _key(form_key: Any) -> str:
-        if not isinstance(form_key, str) or not form_key.strip() or len(form_key) > MAX_KEY:
+        if not isinstance(form_key, str) or not form_key.strip() or len(form_key) > MAX_KEY \
+                or not form_key.isprintable():  # a NUL is refused by PostgreSQL
             raise_if([FieldError("form_key", f"A draft needs the form's name (1-{MAX_KEY} "
                                  "characters)")])
         return form_key.strip()

@@ -122,9 +122,10 @@ def append_on(
 ) -> Appended:
     """Add one entry to the trail inside the transaction open on ``conn``.
 
-    The caller's transaction began with BEGIN IMMEDIATE (SQLite) so no other writer can
-    take the same ``seq`` between reading the last entry and inserting this one; on
-    PostgreSQL the unique constraint on ``seq`` refuses a duplicate.
+    The caller's transaction began with BEGIN IMMEDIATE (SQLite), or took kapp's write
+    lock (PostgreSQL, kapp/storage/engine.py), so no other writer can take the same
+    ``seq`` or link to the same predecessor between reading the last entry and inserting
+    this one (the chain never forks); the unique constraint on ``seq`` is the backstop.
 
     Two plain statements (read the last entry, insert this one), not the ORM's unit of
     work: an entry is written once and never changed.

@@ -4,7 +4,18 @@ SQLite is tuned for a clinic laptop where a power cut must not lose an acknowled
 entry (see shared/docs/reliability.md): WAL with ``synchronous=FULL``, foreign keys on,
 a busy timeout, and ``BEGIN IMMEDIATE`` for every transaction so that a transaction that
 reads then writes never fails with "database is locked" when another kapp process
-committed in between. PostgreSQL needs none of this.
+committed in between.
+
+On PostgreSQL (server mode: several workstations, one database) every write transaction
+likewise begins by taking one transaction-level advisory lock (``WRITE_LOCK``), so that
+writers take turns exactly as on SQLite: the services read, decide and write (a failed
+sign-in counted, the audit chain's last entry read and the next one linked to it), and
+two workstations doing so at the same instant would otherwise lose one count, collide on
+a new row, or both link an entry to the same predecessor. Reads take no lock and never
+wait. A writer waits at most ``BUSY_TIMEOUT_MS`` for its turn (``lock_timeout``), then
+fails as a busy SQLite file does ("locked", kapp/storage/faults.py). Server error
+messages are cut to their first line: PostgreSQL's DETAIL quotes the row or key values
+(patient data) that broke a constraint.
 
 An encrypted file (SQLCipher 4, the default for a new local database) takes the same path
 through the ``sqlcipher3`` driver: the raw 256-bit data key is given FIRST on every
@@ -27,6 +38,7 @@ from kapp.domain.errors import KappError
 from kapp.paths import SQLITE_HEADER, is_plain_sqlite_file  # noqa: F401 - kept importable here
 
 BUSY_TIMEOUT_MS = 5000
+WRITE_LOCK = 0x6B617070  # PostgreSQL advisory lock key of kapp's writers ("kapp")
 READ_ONLY = "kapp_read_only"  # execution option: this connection only reads
 KEY_BYTES = 32  # AES-256
 
@@ -91,7 +103,10 @@ def create_engine(url: URL | str, *, key: bytes | None = None, **kwargs: Any) ->
     if url.get_backend_name() != "sqlite":
         if key is not None:
             raise ValueError("only a local SQLite database is encrypted by kapp")
-        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        if engine.dialect.name == "postgresql":
+            _tune_postgresql(engine)
+        return engine
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +168,42 @@ def _tune_sqlite(engine: Engine, key: bytes | None = None) -> None:
         driver_execute(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+_TAKE_TURN = (f"SELECT set_config('lock_timeout', '{BUSY_TIMEOUT_MS}ms', true), "
+              f"pg_advisory_xact_lock({WRITE_LOCK})")
+
+
+def _tune_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # Held until this transaction commits or rolls back (see the module's docstring).
+        if not connection.get_execution_options().get(READ_ONLY):
+            driver_execute(connection, _TAKE_TURN)
+
+    @event.listens_for(engine, "handle_error")
+    def _first_line_only(context: sa.engine.ExceptionContext) -> None:
+        error, wrapped = context.original_exception, context.sqlalchemy_exception
+        if quiet_server_error(error) and wrapped is not None and wrapped.args:
+            kind = f"{type(error).__module__}.{type(error).__name__}"
+            wrapped.args = (f"({kind}) {error.args[0]}", *wrapped.args[1:])
+
+
+def quiet_server_error(error: BaseException) -> bool:
+    """Cut a PostgreSQL error to words that hold no data: its primary message (it names
+    constraints, columns and tables), never the DETAIL lines that quote the row or key
+    values; and for a data exception (SQLSTATE class 22, whose primary message quotes the
+    bad value) only its kind and SQLSTATE. True when it was a server's error."""
+    diag = getattr(error, "diag", None)
+    state = getattr(error, "sqlstate", None)
+    primary = getattr(diag, "message_primary", None)
+    if not isinstance(state, str) or not primary:
+        return False
+    if state.startswith("22"):
+        error.args = (f"{type(error).__name__} (SQLSTATE {state})",)
+    else:
+        error.args = (primary,)
+    return True
+
+
 def driver_execute(conn: sa.Connection, sql: str) -> list[tuple[Any, ...]]:
     """Run ``sql`` (no parameters) on the driver's connection under ``conn`` and return
     its rows, raising a driver error as SQLAlchemy would (a ``DBAPIError`` wrapping it),
@@ -163,6 +214,7 @@ def driver_execute(conn: sa.Connection, sql: str) -> list[tuple[Any, ...]]:
         cursor.execute(sql)
         return cursor.fetchall() if cursor.description else []
     except dbapi.Error as exc:
+        quiet_server_error(exc)
         raise sa.exc.DBAPIError.instance(sql, (), exc, dbapi.Error,
                                          hide_parameters=True, dialect=conn.dialect) from exc
     finally:

@@ -26,6 +26,13 @@ _BY_CODE = {
     "SQLITE_CORRUPT": "damaged",
     "SQLITE_NOTADB": "damaged",
 }
+# PostgreSQL's SQLSTATEs (server mode): a writer that waited too long for its turn
+# (kapp/storage/engine.py) or was chosen to break a deadlock; a server out of disk.
+_BY_SQLSTATE = {
+    "55P03": "locked",  # lock_not_available (lock_timeout)
+    "40P01": "locked",  # deadlock_detected
+    "53100": "full",  # disk_full
+}
 # The same, recognised by the words of the message (other drivers, older Pythons).
 _BY_TEXT = (
     ("database or disk is full", "full"),
@@ -76,6 +83,9 @@ def fault_kind(exc: BaseException) -> str | None:
     orig: Any = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
     if isinstance(exc, sa.exc.IntegrityError):
         return None
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(state, str) and state in _BY_SQLSTATE:
+        return _BY_SQLSTATE[state]
     name = getattr(orig, "sqlite_errorname", None)
     if isinstance(name, str):
         for prefix, kind in _BY_CODE.items():

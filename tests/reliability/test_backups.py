@@ -15,6 +15,8 @@ from kapp.storage import backup as b
 from kapp.storage.database import open_database
 from kapp.storage.engine import sqlite_url
 
+pytestmark = pytest.mark.sqlite_only  # backups copy the SQLite file
+
 
 def _sessions(path: Path) -> int:
     with sqlite3.connect(path) as conn:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from kapp.ui.backups import BackupsDialog
 from kapp.ui.context import AppContext
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.sqlite_only]  # backups copy the SQLite file
 
 
 @pytest.fixture

@@ -5,7 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from kapp.cli import main
+
+pytestmark = pytest.mark.sqlite_only  # backups copy the SQLite file
 
 
 def _sessions(path: Path) -> int:

@@ -16,6 +16,8 @@ from kapp.storage.backup import backup_folder, create_backup
 from kapp.storage.database import open_database
 from kapp.storage.engine import create_engine, sqlite_url
 
+pytestmark = pytest.mark.sqlite_only  # damaged SQLite files
+
 CRASH_AFTER_WRITING = """
 import os, sqlite3, sys
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)

@@ -12,7 +12,8 @@ import pytest
 
 from kapp.devtools.crash import check_database, stress
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"),
+              pytest.mark.sqlite_only]  # killed writers and the SQLite WAL
 
 
 def test_a_few_dozen_crash_rounds_lose_no_acknowledged_entry(tmp_path: Path) -> None:

@@ -28,6 +28,17 @@ def test_save_load_discard_per_author(services, staff, planned) -> None:
     assert not drafts.discard(actor=staff.nurse, form_key=key)
 
 
+@pytest.mark.parametrize("key", ["note:\x00", "note\t1", "\x07"])
+def test_a_form_name_with_control_characters_is_refused(services, staff, key) -> None:
+    """Found on PostgreSQL, whose text cannot hold a NUL (the driver raised a DataError);
+    no form of kapp names itself so."""
+    for call in (lambda: services.drafts.save(actor=staff.nurse, form_key=key,
+                                              content={"text": "typed"}),
+                 lambda: services.drafts.find(actor=staff.nurse, form_key=key)):
+        with pytest.raises(ValidationError, match="form's name"):
+            call()
+
+
 def test_find_says_when_and_others_names_colleagues_but_not_their_words(
         services, staff, clock) -> None:
     drafts = services.drafts

@@ -12,6 +12,8 @@ from kapp.storage.database import open_database
 from kapp.storage.engine import sqlite_url
 from kapp.storage.location import location_problem, parse_mounts, refuse_unsafe_location
 
+pytestmark = pytest.mark.sqlite_only  # where a SQLite file may live
+
 MOUNTS = """\
 /dev/sda2 / ext4 rw,relatime 0 0
 proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0

@@ -13,6 +13,8 @@ from kapp.storage.database import open_database
 from kapp.storage.engine import sqlite_url
 from kapp.storage.migrate import head_revision
 
+pytestmark = pytest.mark.sqlite_only  # SQLite fixture files of each revision
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 TABLES = ("users", "patients", "courses", "sessions", "infusion_events", "vitals_readings",
           "alerts", "side_effects", "interventions", "dissociation_reports",

@@ -5,10 +5,14 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+import pytest
+
 from kapp.devtools.concurrency import counter, read_then_write
 from kapp.storage import audit
 from kapp.storage.database import open_database
 from kapp.storage.engine import sqlite_url
+
+pytestmark = pytest.mark.sqlite_only  # two processes on one SQLite file
 
 PROCESSES, TRANSACTIONS = 3, 300
 

@@ -21,6 +21,8 @@ from kapp.storage import models as m
 from kapp.storage.database import Database
 from kapp.storage.faults import fault_kind, translate
 
+pytestmark = pytest.mark.sqlite_only  # faults injected into the SQLite driver
+
 
 @contextmanager
 def on_every_connection(db: Database, *pragmas: str) -> Iterator[None]:

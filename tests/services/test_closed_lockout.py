@@ -25,6 +25,8 @@ from kapp.storage import models as m
 from kapp.storage.keyfile import KdfParams
 from kapp.storage.signin_counts import counts_path
 
+pytestmark = pytest.mark.sqlite_only  # an encrypted (SQLCipher) clinic file
+
 FAST = KdfParams(time_cost=1, memory_cost=1024, parallelism=1)  # the real default is slow
 PASSWORDS = {"admin": "admin-pass-1", "nurse1": "nurse-pass-1"}
 ATTEMPTS, MINUTES = 3, 10  # the clinic's own settings (not the defaults 5 and 5)

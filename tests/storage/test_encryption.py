@@ -38,6 +38,8 @@ from kapp.storage.keyfile import (
 )
 from kapp.storage.migrate import backup_copy, current_revision, upgrade
 
+pytestmark = pytest.mark.sqlite_only  # SQLCipher encrypts a SQLite file
+
 FAST = KdfParams(time_cost=1, memory_cost=1024, parallelism=1)  # the real default is slow
 # Invented people: names that must never appear in the file's bytes.
 SECRET_NAMES = ("Zebulon", "Quixwrightson", "T-7319")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kapp.storage.engine import create_engine, live_pragmas, sqlite_url
+
+pytestmark = pytest.mark.sqlite_only  # SQLite pragmas and BEGIN IMMEDIATE
 
 
 def test_every_connection_has_wal_full_sync_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:

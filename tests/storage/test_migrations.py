@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected as tests)
     test_up_down_consistency,
     test_upgrade,
 )
+from sqlalchemy.engine import make_url
 
 from kapp.paths import migrations_dir
 from kapp.storage.database import open_database
@@ -36,8 +39,35 @@ def alembic_config() -> dict[str, str]:
 
 
 @pytest.fixture
-def alembic_engine(tmp_path: Path) -> sa.Engine:
-    return create_engine(sqlite_url(tmp_path / "alembic.db"))
+def alembic_engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    """pytest-alembic's database: a new SQLite file; on a PostgreSQL run, an emptied
+    second database beside the test database (<name>_alembic, made when missing), so that
+    the model/DDL check and every upgrade and downgrade run on PostgreSQL too."""
+    url = os.environ.get("KAPP_TEST_POSTGRES_URL")
+    if not url:
+        engine = create_engine(sqlite_url(tmp_path / "alembic.db"))
+    else:
+        main = make_url(url)
+        engine = create_engine(main.set(database=f"{main.database}_alembic"),
+                               poolclass=sa.pool.NullPool)
+        try:
+            engine.connect().close()
+        except sa.exc.OperationalError:  # no such database yet
+            admin = create_engine(main, poolclass=sa.pool.NullPool,
+                                  isolation_level="AUTOCOMMIT")
+            try:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'CREATE DATABASE "{main.database}_alembic"')
+            except sa.exc.ProgrammingError as exc:
+                pytest.skip(f"no database {main.database}_alembic, and it cannot be made "
+                            f"({type(exc.orig).__name__}): create it for the Alembic checks")
+            finally:
+                admin.dispose()
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    yield engine
+    engine.dispose()
 
 
 def _triggers(path: Path) -> set[str]:
@@ -45,6 +75,7 @@ def _triggers(path: Path) -> set[str]:
         return {r[0] for r in conn.execute("select name from sqlite_master where type='trigger'")}
 
 
+@pytest.mark.sqlite_only
 def test_new_database_reaches_head(tmp_path: Path) -> None:
     engine = create_engine(sqlite_url(tmp_path / "new.db"))
     result = upgrade(engine)
@@ -55,6 +86,7 @@ def test_new_database_reaches_head(tmp_path: Path) -> None:
     assert "trg_audit_log_no_update" in _triggers(tmp_path / "new.db")
 
 
+@pytest.mark.sqlite_only
 def test_fixture_database_from_revision_0001_upgrades_keeping_its_data(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     shutil.copyfile(FIXTURES / "kapp-rev0001.db", path)
@@ -79,6 +111,7 @@ def test_fixture_database_from_revision_0001_upgrades_keeping_its_data(tmp_path:
     assert {"trg_audit_log_no_update", "trg_vitals_readings_no_delete"} <= _triggers(path)
 
 
+@pytest.mark.sqlite_only
 def test_database_from_a_newer_kapp_is_refused_and_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "newer.db"
     engine = create_engine(sqlite_url(path))
@@ -92,6 +125,7 @@ def test_database_from_a_newer_kapp_is_refused_and_left_untouched(tmp_path: Path
     assert path.read_bytes() == size_before
 
 
+@pytest.mark.sqlite_only
 def test_a_file_that_is_not_a_kapp_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     with sqlite3.connect(path) as conn:
@@ -100,6 +134,7 @@ def test_a_file_that_is_not_a_kapp_database_is_refused(tmp_path: Path) -> None:
         open_database(sqlite_url(path))
 
 
+@pytest.mark.sqlite_only
 def test_failed_upgrade_puts_the_copy_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "old.db"
     shutil.copyfile(FIXTURES / "kapp-rev0001.db", path)
@@ -124,6 +159,7 @@ def _dump(path: Path) -> list[str]:
         return list(conn.iterdump())
 
 
+@pytest.mark.sqlite_only
 def test_audit_log_refuses_update_and_delete(tmp_path: Path) -> None:
     from kapp.storage.database import Database
 
@@ -144,6 +180,7 @@ def test_the_declared_head_is_the_newest_migration_script() -> None:
     assert head_revision() == HEAD_REVISION
 
 
+@pytest.mark.sqlite_only
 def test_an_up_to_date_database_opens_without_loading_alembic(tmp_path: Path) -> None:
     """Start-up stays quick: the everyday open is one query, not the migration machinery."""
     import subprocess
