@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -163,7 +164,7 @@ class _Covered:
 
 
 class IdleLock(QObject):
-    """Watches for input anywhere in the application and locks after the idle time."""
+    """Watches for input anywhere in kapp's windows and locks after the idle time."""
 
     locked = Signal()
     unlocked = Signal(object)  # the user now signed in
@@ -188,9 +189,16 @@ class IdleLock(QObject):
         self.form: SignInForm | None = None
         self.banner: QLabel | None = None
         ctx.changes.changed.connect(self._on_changed)
+        self._watching = True
+        # Input is watched where it enters kapp, at each top-level window's QWindow, not by
+        # a filter on the whole application: that one would call into Python for every
+        # event of every widget (some 2,600 to open a patient, ~20-60 ms of it). Only while
+        # locked does the lock filter the application (to hold shortcuts behind it).
+        window.installEventFilter(self)  # its own Show and Close
         app = QApplication.instance()
-        assert app is not None
-        app.installEventFilter(self)
+        assert isinstance(app, QGuiApplication)
+        app.focusWindowChanged.connect(self._watch_windows)  # a dialog that comes up
+        self._watch_windows()
         self.restart()
 
     # -- the clock ------------------------------------------------------------------------
@@ -221,10 +229,21 @@ class IdleLock(QObject):
                 self.restart()
 
     # -- input anywhere ---------------------------------------------------------------------
+    def _watch_windows(self, *_focus: object) -> None:
+        """Watch every top-level window's input (installing twice is harmless in Qt)."""
+        if self._watching:
+            for window in QGuiApplication.topLevelWindows():
+                window.installEventFilter(self)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self._watching:
+            return False
         kind = event.type()
-        if kind == QEvent.Type.Close and watched is self.window:
-            QTimer.singleShot(0, self, self._after_close)
+        if watched is self.window:
+            if kind == QEvent.Type.Close:
+                QTimer.singleShot(0, self, self._after_close)
+            elif kind == QEvent.Type.Show:
+                self._watch_windows()
         if self.state is State.LOCKED:
             if kind == QEvent.Type.Shortcut and not self._inside_form(watched):
                 return True  # no menu or window shortcut acts behind the lock
@@ -250,9 +269,13 @@ class IdleLock(QObject):
         """The window is gone: watch no more."""
         self.timer.stop()
         self._hide_banner()
+        self._watching = False
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+            for window in QGuiApplication.topLevelWindows():
+                window.removeEventFilter(self)
+        self.window.removeEventFilter(self)
         for covered in reversed(self._covered):
             covered.restore()
         self._covered.clear()
@@ -300,6 +323,9 @@ class IdleLock(QObject):
         self._hide_banner()
         save_all(self.ctx)  # every half-typed form, now: the lock may last till a crash
         self.state = State.LOCKED
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)  # shortcuts held, late windows covered (above)
         self._focus = QApplication.focusWidget()
         popup = QApplication.activePopupWidget()
         if popup is not None:
@@ -333,6 +359,9 @@ class IdleLock(QObject):
         return self.ctx.services.users.authenticate(username, password)
 
     def _unlock(self, user: User) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         for covered in reversed(self._covered):
             covered.restore()
         self._covered.clear()

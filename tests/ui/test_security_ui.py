@@ -9,7 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QLocale, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from kapp.domain.accounts import SignInRefused
@@ -243,6 +244,56 @@ def test_idle_lock_warns_then_hides_everything_and_the_same_user_unlocks(
     assert window.centralWidget().isVisible() and window.menuBar().isVisible()
     assert window.ctx.user == staff.nurse
     assert timer.interval is not None  # counting again
+
+
+def test_a_keystroke_in_a_dialog_counts_as_someone_there(qtbot, services, staff):
+    """Keys arrive at the window that has the focus, as real typing does (through its
+    QWindow), in the main window or in a dialog opened later."""
+    from PySide6.QtTest import QTest
+
+    timer = FakeTimer()
+    window = _window(qtbot, services, staff.nurse, timer)
+    lock = window.security.idle_lock
+    timer.fire()
+    assert lock.state is State.WARNING
+    QTest.keyClick(window.windowHandle(), Qt.Key.Key_Shift)
+    assert lock.state is State.ACTIVE
+    dialog = QDialog(window)
+    QVBoxLayout(dialog).addWidget(QLabel("a dialog opened after the lock started"))
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is dialog.windowHandle())
+    timer.fire()
+    assert lock.state is State.WARNING
+    QTest.keyClick(dialog.windowHandle(), Qt.Key.Key_A)
+    assert lock.state is State.ACTIVE and lock.banner is None
+    dialog.close()
+
+
+def test_the_lock_does_not_see_every_widgets_events(qtbot, services, staff):
+    """It watches input where it enters, at the windows, not the application's every event
+    (a filter on the whole application is called for each of the ~2,600 events of opening
+    a patient): an event sent straight to a widget, as a screen's own work is, passes it by,
+    while the same move through the window counts."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    timer = FakeTimer()
+    window = _window(qtbot, services, staff.nurse, timer)
+    lock = window.security.idle_lock
+    timer.fire()
+    assert lock.state is State.WARNING
+    widget = window.stack.currentWidget()
+    move = QMouseEvent(QEvent.Type.MouseMove, QPointF(5, 5), QPointF(5, 5),
+                       Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, move)
+    assert lock.state is State.WARNING
+    QTest.mouseMove(window.windowHandle(), widget.mapTo(window, widget.rect().center()))
+    assert lock.state is State.ACTIVE
 
 
 def test_another_user_unlocking_keeps_the_first_users_open_sessions(
