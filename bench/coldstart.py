@@ -67,15 +67,19 @@ def _shown(window) -> None:
 
 
 def bare() -> None:
-    """The floor: PySide6 only, the same first-paint rule as ``kapp.ui.app.FirstPaint``."""
+    """The floor: PySide6 only, the same first-paint rule as ``kapp.ui.first_paint``
+    (the window's QWindow exposed, so painted once the event loop is back)."""
     from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
+    from PySide6.QtWidgets import QApplication, QMainWindow
 
     class Painted(QObject):
         def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
-            if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget) \
-                    and watched.window() is window:
-                app.removeEventFilter(self)
+            if watched is window:
+                if event.type() == QEvent.Type.Show:  # its QWindow exists now
+                    window.removeEventFilter(self)
+                    window.windowHandle().installEventFilter(self)
+            elif event.type() == QEvent.Type.Expose and watched.isExposed():
+                watched.removeEventFilter(self)
                 QTimer.singleShot(0, lambda: _shown(window))
             return False
 
@@ -83,7 +87,7 @@ def bare() -> None:
     window = QMainWindow()
     window.resize(1280, 800)
     painted = Painted()
-    app.installEventFilter(painted)
+    window.installEventFilter(painted)
     window.show()
     app.exec()
 
