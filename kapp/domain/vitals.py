@@ -8,6 +8,7 @@ Every limit comes from the clinic's ``Protocol`` so that an administrator can ch
 from __future__ import annotations
 
 import math
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -235,7 +236,10 @@ class _SessionRule:
     sign: str  # the same, short, for a line that lists several alerts
 
     def broken_by(self, value: float, level: float) -> bool:
-        return {"≥": value >= level, "≤": value <= level, "<": value < level}[self.sign]
+        return _BROKEN_BY[self.sign](value, level)
+
+
+_BROKEN_BY = {"≥": operator.ge, "≤": operator.le, "<": operator.lt}
 
 
 _SESSION_RULES = (

@@ -122,7 +122,7 @@ class SessionScreen(QWidget):
         ctx, sid = self._ctx, self.session_id
         self.header = SessionHeader()
         self.alert_banner = AlertBanner(ctx)
-        self.alert_banner.acknowledged.connect(lambda _alert: self.reload())
+        self.alert_banner.acknowledged.connect(lambda _alerts: self.reload())
         self.peak_banner = Banner("peak", BLUE, QStyle.StandardPixmap.SP_MessageBoxInformation)
         self.peak_button = QPushButton("Record peak dissociation scale…")
         self.peak_button.clicked.connect(self.open_peak_scale)
