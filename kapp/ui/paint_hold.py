@@ -13,7 +13,7 @@ its container's updates off and on again around every change of page.
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QWidget
 
 # Under the tenth of a second that feels instant, with room for a read that missed the
@@ -38,6 +38,11 @@ class PaintHold:
     def release(self) -> None:
         area, self._area = self._area, None
         if area is not None:
+            # What was just filled in has posted layout requests up the widget tree, and
+            # each level laid out posts the next: left to the event loop, the paint comes
+            # first, with the old layout, and the page is painted again once laid out
+            # (charts moved into place, a flag's row grown). Laid out now, it is painted once.
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
             _enable(area)
 
 
