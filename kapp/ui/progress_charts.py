@@ -200,6 +200,8 @@ class Chart(pg.PlotWidget):
         # menus of widgets per chart unless told not to.
         super().__init__(background=theme.background, axisItems=axis_items, enableMenu=False)
         self.theme, self.axis, self.title_text, self.unit = theme, axis, title, unit
+        self._key: str | None = None  # what the warning markers mean, beside the title
+        self._title_shown: tuple[str, str | None, str] | None = None
         self._open_session = open_session
         self.scatters: dict[str, pg.ScatterPlotItem] = {}
         self.labels: list[str] = []  # every text drawn on the chart, for tests and review
@@ -214,7 +216,7 @@ class Chart(pg.PlotWidget):
         self.getPlotItem().vb.sigXRangeChanged.connect(lambda *_args: self.fit_to_view())
         self.setMinimumHeight(230)
         plot = self.getPlotItem()
-        plot.setTitle(f"<b>{title}</b>", color=theme.text.name(), size="12pt")
+        self._show_title()
         plot.setMenuEnabled(False)
         plot.hideAxis("top")  # given above (to skip pyqtgraph's own), shown only left/bottom
         plot.hideAxis("right")
@@ -244,7 +246,6 @@ class Chart(pg.PlotWidget):
         # would cut off pyqtgraph's scene, which is sized to the whole widget).
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.keys = PointCursor(plot, lambda: self.scatters, self._open_ref)
-        self.setAccessibleName(title)
 
     def reset(self, title: str, unit: str,
               open_session: Callable[[uuid.UUID], None] | None = None,
@@ -263,9 +264,9 @@ class Chart(pg.PlotWidget):
         self.scatters, self.labels, self._band_labels, self._bands = {}, [], [], []
         self.keys.clear()
         if title != self.title_text:
-            self.title_text = title
-            plot.setTitle(f"<b>{title}</b>", color=self.theme.text.name(), size="12pt")
-            self.setAccessibleName(title)
+            self.title_text, self._key = title, None
+            self._show_title()
+        self._key = None  # the drawing says it again if it has one; ``finish`` shows it
         if open_session is not None:
             self._open_session = open_session
         if unit != self.unit:
@@ -301,13 +302,35 @@ class Chart(pg.PlotWidget):
         return None
 
     def finish(self) -> None:
-        """End a drawing: hide the kept items it did not use (see ``reset``)."""
+        """End a drawing: show its title and hide the kept items it did not use (see
+        ``reset``)."""
+        self._show_title()
         view = self.getPlotItem().vb
         for kind, items in self._kept.items():
             for item in items[self._in_use.get(kind, 0):]:
                 if item.isVisible():
                     item.setVisible(False)
                     view.itemBoundsChanged(item)  # the auto-range leaves it out
+
+    def key(self, text: str) -> None:
+        """Say beside the title what the warning markers mean ("▲ = item 9 positive"): out
+        of the plot, where a name by each marker collided with the bands' names, the
+        baseline's and each other."""
+        self._key = text
+        self.labels.append(text)
+
+    def _show_title(self) -> None:
+        shown = (self.title_text, self._key, self.theme.text.name())
+        if shown == self._title_shown:  # setting it again lays the plot out again
+            return
+        self._title_shown = shown
+        title = f"<b>{self.title_text}</b>"
+        if self._key:
+            title += (f"&nbsp;&nbsp;&nbsp;<span style='color:{self.theme.warn.name()}'>"
+                      f"{self._key}</span>")
+        self.getPlotItem().setTitle(title, color=self.theme.text.name(), size="12pt")
+        self.setAccessibleName(self.title_text if not self._key
+                               else f"{self.title_text}, {self._key}")
 
     def _keep(self, kind: str, item, ignore_bounds: bool = False) -> None:
         self._kept[kind].append(item)
@@ -632,17 +655,7 @@ class ChartBuilder:
                           for _, p, _ in flagged],
                          [r for _, _, r in flagged], symbol="t1", color=self.theme.warn,
                          size=16, line=None)
-            low, high = self._x_range
-            named = None  # every flagged point has its marker; a name only where it fits
-            for x, p, _ in flagged:
-                if named is not None and x - named < (high - low) / 6:
-                    continue
-                named = x
-                # Right of the marker, or left of it near the right edge (the bands' names)
-                anchor = (1, 1) if x > low + 0.7 * (high - low) else (0, 1)
-                chart.text(label, x, min(p.total + 0.1 * (s.max_total - s.min_total),
-                                         s.max_total),
-                           color=self.theme.warn, anchor=anchor)
+            chart.key(f"▲ = {label.lower()}")
         return chart
 
     def score_tip(self, s: ScoreSeries, p) -> str:
@@ -678,8 +691,7 @@ class ChartBuilder:
                          [PointRef(p.session.session_id, partial(self.diss_tip, p))
                           for p in distressing],
                          symbol="x", color=self.theme.warn, size=18, line=None)
-            chart.text("✕ = distressing", self.x(distressing[0].session), 10,
-                       color=self.theme.warn)
+            chart.key("✕ = distressing")
         if not pts:
             chart.empty("No dissociation reports yet")
         return chart

@@ -215,6 +215,11 @@ def test_a_new_score_redraws_the_view(qtbot, services, staff, patient, course, p
     view, _ = open_view(qtbot, services, patient.id)
     assert count(view, "PHQ-9", "PHQ-9") == 1
     assert count(view, "PHQ-9", "Item 9 positive") == 1
+    # The marker's meaning is said once, beside the title, not by each marker (where
+    # names collided with the bands' and the baseline's).
+    phq9 = view.chart("PHQ-9")
+    assert "▲ = item 9 positive" in phq9.labels and "Item 9 positive" not in phq9.labels
+    assert "▲ = item 9 positive" in phq9.getPlotItem().titleLabel.text
     whole_session(planned)
     qtbot.waitUntil(lambda: [p.bp_rise for p in view.progress.series.safety] == [54],
                     timeout=10000)
