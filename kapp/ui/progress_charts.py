@@ -263,10 +263,10 @@ class Chart(pg.PlotWidget):
         self._in_use, self._made = {}, []
         self.scatters, self.labels, self._band_labels, self._bands = {}, [], [], []
         self.keys.clear()
-        if title != self.title_text:
-            self.title_text, self._key = title, None
-            self._show_title()
         self._key = None  # the drawing says it again if it has one; ``finish`` shows it
+        if title != self.title_text:
+            self.title_text = title
+            self._show_title()
         if open_session is not None:
             self._open_session = open_session
         if unit != self.unit:
