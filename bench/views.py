@@ -144,7 +144,7 @@ def open_patient(services, path: Path, runs: int, *, small: bool = False) -> lis
     twice in a row), so that nothing kept from the previous page is a copy of this one;
     the first open of each patient in the process is reported apart."""
     from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
-    from PySide6.QtWidgets import QStackedWidget
+    from PySide6.QtWidgets import QStackedWidget, QWidget
 
     from kapp.ui.context import AppContext
     from kapp.ui.patient_page import PatientPage
@@ -156,13 +156,16 @@ def open_patient(services, path: Path, runs: int, *, small: bool = False) -> lis
     navigator = _Navigator()
     window = QStackedWidget()
     window.resize(1366, 768)
+    listing = QWidget()  # stands for the patient list, from which a patient is opened
+    window.addWidget(listing)
     window.show()
     opened: list = []
 
     def open_once(patient_id: uuid.UUID) -> float:
         """Returns when the user saw the page whole (perf_counter), below-the-fold paints added."""
-        # As MainWindow.open_patient: the shown page is closed (deleted when the event loop
-        # next runs, inside this timing) and the new one made.
+        # As MainWindow.open_patient, called from the patient list: the last page (hidden
+        # since the list was shown) is closed, deleted when the event loop next runs, inside
+        # this timing, and the new one made.
         for old in opened:
             window.removeWidget(old)
             old.deleteLater()
@@ -207,9 +210,10 @@ def open_patient(services, path: Path, runs: int, *, small: bool = False) -> lis
             chart.grab()
         seen = watch.painted_at + (time.perf_counter() - below)
         opened.append(page)
-        settle = QEventLoop()  # what the paint set off (repaints, timers) ends untimed, here,
-        QTimer.singleShot(50, settle.quit)  # rather than inside the next open's time
-        settle.exec()
+        window.setCurrentWidget(listing)  # back to the list, as the nurse goes to the next
+        settle = QEventLoop()  # what the paint set off (repaints, timers) and the page's
+        QTimer.singleShot(50, settle.quit)  # hiding end untimed, here, rather than inside
+        settle.exec()  # the next open's time
         return seen
 
     def close_last() -> None:
