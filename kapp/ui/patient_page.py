@@ -182,7 +182,9 @@ class PatientPage(QWidget):
         self.progress = ProgressView(self.ctx, self.patient_id, self.navigator,
                                      read_now=False)  # given by the page's first read
         self.tabs.addTab(self.progress, "&Progress")
-        self.sessions_tab = self._sessions_tab()
+        self.sessions_tab = QWidget()  # its tables are made when it is first shown
+        QVBoxLayout(self.sessions_tab)
+        self._sessions_built = False
         self.tabs.addTab(self.sessions_tab, "&Sessions")
         self.tabs.currentChanged.connect(self._tab_shown)
 
@@ -225,7 +227,10 @@ class PatientPage(QWidget):
         button.setMenu(menu)
         return button
 
-    def _sessions_tab(self) -> QWidget:
+    def _build_sessions_tab(self) -> None:
+        """The Sessions tab's tables, made the first time the tab is shown: two tables
+        with their headers and scroll bars cost several ms to make and lay out, which
+        every opening would pay for a tab that most openings never show."""
         self.course_model = CourseTableModel(self)
         self.courses = _table(self.course_model)
         self.session_model = SessionTableModel(self)
@@ -239,14 +244,13 @@ class PatientPage(QWidget):
         self.no_sessions = QLabel("No sessions yet. Start a course, then plan the first "
                                   "session (Plan next session…).")
         self.no_sessions.setWordWrap(True)
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.addWidget(_heading("Courses"))
-        layout.addWidget(self.courses)
-        layout.addWidget(_heading("Sessions — Enter or double-click opens one"))
-        layout.addWidget(self.no_sessions)
-        layout.addWidget(self.sessions, 1)
-        return tab
+        layout = self.sessions_tab.layout()
+        for widget, stretch in ((_heading("Courses"), 0), (self.courses, 0),
+                                (_heading("Sessions — Enter or double-click opens one"), 0),
+                                (self.no_sessions, 0), (self.sessions, 1)):
+            layout.addWidget(widget, stretch)
+            widget.show()  # now, not when the event loop next runs: the tab is on screen
+        self._sessions_built = True
 
     # -- data -----------------------------------------------------------------------------
     def _open(self) -> None:
@@ -333,6 +337,8 @@ class PatientPage(QWidget):
         page, which shows the progress first): sorting and fitting the columns of ten
         years of sessions is worth doing only for someone who looks at them."""
         overview = self.overview
+        if not self._sessions_built:
+            self._build_sessions_tab()
         if overview is None or not self._tables_stale:
             return
         self._tables_stale = False

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale, Qt
+from PySide6.QtWidgets import QTableView
 
 from kapp.domain import enums as e
 from kapp.services.demo import write_demo_clinic
@@ -149,6 +150,19 @@ def test_courses_and_sessions_tables(qtbot, ctx, services, staff, planned, whole
     # Checked where they live, inside the page, with the rows the services gave.
     qtmodeltester.check(page.session_model)
     qtmodeltester.check(page.course_model)
+
+
+def test_the_sessions_tables_are_made_when_their_tab_is_first_shown(
+        qtbot, ctx, planned, whole_session, navigator):
+    whole_session(planned)
+    page = open_page(qtbot, ctx, planned.patient_id, navigator)
+    assert page.findChildren(QTableView) == []  # an opening that never looks pays nothing
+    page.tabs.setCurrentIndex(1)
+    assert page.sessions.isVisible() and page.courses.isVisible()
+    assert page.sessions.model().rowCount() == 1
+    page.tabs.setCurrentIndex(0)
+    page.tabs.setCurrentIndex(1)  # made once
+    assert len(page.findChildren(QTableView)) == 2
 
 
 def test_an_unsigned_session_shows_and_opens_by_keyboard(qtbot, ctx, planned, whole_session,
