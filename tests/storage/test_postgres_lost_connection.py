@@ -10,66 +10,24 @@ otherwise, like tests/storage/test_postgres.py.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from lost_server import Cable, backend_pid, killed_at, terminate
 from sqlalchemy import event
 
 from kapp.domain.errors import StorageUnavailable
 from kapp.domain.vitals import VitalsInput
+from kapp.services.facade import Services
 from kapp.services.patients import PatientForm
 from kapp.storage import models as m
-from kapp.storage.database import Database
+from kapp.storage.database import Database, open_database
 
 URL = os.environ.get("KAPP_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="KAPP_TEST_POSTGRES_URL is not set")
-
-
-def terminate(db: Database, pid: int) -> None:
-    """End server process ``pid`` from another connection, as an administrator would, and
-    wait until it is gone."""
-    other = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
-    try:
-        with other.connect() as conn:
-            assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"),
-                                {"pid": pid}).scalar()
-            for _ in range(500):
-                if not conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity "
-                                            "WHERE pid = :pid"), {"pid": pid}).scalar():
-                    return
-                time.sleep(0.01)
-        pytest.fail(f"server process {pid} did not end")
-    finally:
-        other.dispose()
-
-
-def backend_pid(connection: Any) -> int:
-    return connection.connection.dbapi_connection.info.backend_pid
-
-
-@contextmanager
-def killed_at(db: Database, moment: str) -> Iterator[list[int]]:
-    """Terminate the session of the next write transaction at ``moment``: "begin" (just
-    after it took its turn, before its first statement) or "commit" (every row written,
-    just before COMMIT). Yields the terminated server pids."""
-    killed: list[int] = []
-
-    def kill(connection: sa.Connection) -> None:
-        if killed or connection.get_execution_options().get("kapp_read_only"):
-            return
-        killed.append(backend_pid(connection))
-        terminate(db, killed[-1])
-
-    event.listen(db.engine, moment, kill)
-    try:
-        yield killed
-    finally:
-        event.remove(db.engine, moment, kill)
 
 
 def _rows(db: Database) -> dict[str, int]:
@@ -148,3 +106,39 @@ def test_a_read_after_the_session_was_ended_is_told_then_works(
     assert killed and caught.value.kind == "server_unreachable"
     assert "could not read" in str(caught.value) and "NOT saved" not in str(caught.value)
     assert [p.mrn for p in services.patients.search("Testperson")] == ["T-0001"]
+
+
+@pytest.fixture
+def cable(db: Database) -> Iterator[Cable]:
+    url = db.engine.url
+    relay = Cable(url.host or "127.0.0.1", url.port or 5432)
+    yield relay
+    relay.pull()
+
+
+def test_a_server_that_went_away_and_came_back(db, services, staff, planned, cable,
+                                               clock) -> None:
+    url = db.engine.url.set(host="127.0.0.1", port=cable.port)
+    opened = open_database(url.render_as_string(hide_password=False), clock=clock).database
+    through_cable = Services.for_database(opened)
+    try:
+        save = _saves(through_cable, staff, planned)["vitals"]
+        save()  # connected: the pool now holds a connection through the cable
+        before = _rows(db)
+
+        cable.pull()  # the server stopped, or the network went away
+        for _ in range(2):  # the pool's old connection is dead, and no new one is let in
+            with pytest.raises(StorageUnavailable) as caught:
+                save()
+            assert caught.value.kind == "server_unreachable"
+            assert f"(127.0.0.1:{cable.port}) cannot be reached" in str(caught.value)
+            assert "NOT saved" in str(caught.value)
+        with pytest.raises(StorageUnavailable, match="could not read"):
+            through_cable.patients.search("Testperson")
+        assert _rows(db) == before
+
+        cable.plug()  # back: the next save works, without restarting kapp
+        save()
+        assert _rows(db)["vitals_readings"] == before["vitals_readings"] + 1
+    finally:
+        opened.dispose()
