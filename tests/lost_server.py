@@ -43,9 +43,10 @@ def backend_pid(connection: Any) -> int:
 
 @contextmanager
 def killed_at(db: Database, moment: str) -> Iterator[list[int]]:
-    """Terminate the session of the next write transaction at ``moment``: "begin" (just
-    after it took its turn, before its first statement) or "commit" (every row written,
-    just before COMMIT). Yields the terminated server pids."""
+    """Terminate the session of the next write transaction at ``moment``: "turn" (as it
+    begins, before it takes its turn: kapp's raw-cursor ``driver_execute`` meets the dead
+    connection), "begin" (just after it took its turn, before its first statement) or
+    "commit" (every row written, just before COMMIT). Yields the terminated server pids."""
     killed: list[int] = []
 
     def kill(connection: sa.Connection) -> None:
@@ -54,11 +55,12 @@ def killed_at(db: Database, moment: str) -> Iterator[list[int]]:
         killed.append(backend_pid(connection))
         terminate(db, killed[-1])
 
-    event.listen(db.engine, moment, kill)
+    name = "begin" if moment == "turn" else moment
+    event.listen(db.engine, name, kill, insert=moment == "turn")
     try:
         yield killed
     finally:
-        event.remove(db.engine, moment, kill)
+        event.remove(db.engine, name, kill)
 
 
 class Cable:

@@ -104,7 +104,7 @@ def create_engine(url: URL | str, *, key: bytes | None = None, **kwargs: Any) ->
         if key is not None:
             raise ValueError("only a local SQLite database is encrypted by kapp")
         if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
-            defaults = {name: value for name, value in _LOST_SERVER_TIMEOUTS.items()
+            defaults = {name: value for name, value in _lost_server_timeouts().items()
                         if name not in url.query}  # the URL's own settings win
             kwargs["connect_args"] = {**defaults, **kwargs.get("connect_args", {})}
         engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
@@ -185,6 +185,18 @@ _LOST_SERVER_TIMEOUTS = {
     "keepalives_count": 3,
     "tcp_user_timeout": 15000,
 }
+
+
+def _lost_server_timeouts() -> dict[str, int]:
+    """``_LOST_SERVER_TIMEOUTS`` that this libpq knows (``tcp_user_timeout`` came with
+    libpq 12; an older one would refuse every connection over an unknown option)."""
+    import psycopg
+
+    settings = dict(_LOST_SERVER_TIMEOUTS)
+    if psycopg.pq.version() < 120000:
+        del settings["tcp_user_timeout"]
+    return settings
+
 
 _TAKE_TURN = (f"SELECT set_config('lock_timeout', '{BUSY_TIMEOUT_MS}ms', true), "
               f"pg_advisory_xact_lock({WRITE_LOCK})")

@@ -171,3 +171,25 @@ def test_the_cli_says_so_too(capsys: Any) -> None:
     err = capsys.readouterr().err
     assert "cannot reach the clinic's database server at 127.0.0.1:" in err
     assert "damaged" not in err and "s3cret-pw" not in err and "Traceback" not in err
+
+
+def test_a_vanished_server_is_given_up_on_in_seconds_not_a_quarter_of_an_hour() -> None:
+    pytest.importorskip("psycopg")
+    from sqlalchemy import event
+
+    from kapp.storage.engine import create_engine
+
+    url = _no_server_url() + "?connect_timeout=3"
+    engine = create_engine(url)
+    given: dict[str, Any] = {}
+    event.listen(engine, "do_connect", lambda _d, _r, _a, params: given.update(params))
+    with pytest.raises(sa.exc.OperationalError), engine.connect():
+        pass
+    engine.dispose()
+    assert given["connect_timeout"] == "3"  # the URL's own setting wins
+    assert given["keepalives"] == 1 and given["keepalives_idle"] == 10
+    assert given["keepalives_count"] == 3 and given["keepalives_interval"] == 5
+    import psycopg
+
+    if psycopg.pq.version() >= 120000:
+        assert given["tcp_user_timeout"] == 15000

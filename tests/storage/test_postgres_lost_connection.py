@@ -54,7 +54,7 @@ def _saves(services, staff, planned) -> dict[str, Callable[[], Any]]:
     }
 
 
-@pytest.mark.parametrize("moment", ["begin", "commit"])
+@pytest.mark.parametrize("moment", ["turn", "begin", "commit"])
 @pytest.mark.parametrize("which", ["vitals", "note", "patient"])
 def test_a_session_ended_by_the_server_mid_save_is_told_and_the_retry_saves(
         db, services, staff, planned, which: str, moment: str) -> None:
