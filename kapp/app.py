@@ -47,7 +47,7 @@ def run_app(args: argparse.Namespace, *,
             raise
         from kapp.cli import unreadable_message
 
-        return _cannot_open(unreadable_message(exc))
+        return _cannot_open(unreadable_message(exc, args))
 
 
 def _gate(args: argparse.Namespace) -> Gate:

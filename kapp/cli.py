@@ -79,8 +79,17 @@ def url_from_args(args: argparse.Namespace) -> sa.URL:
     return database_url(db_path=args.db or default_database_path())
 
 
-def unreadable_message(exc: sa.exc.DatabaseError) -> str:
-    """Plain words for a database that cannot be read (the driver's own words after)."""
+def unreadable_message(exc: sa.exc.DatabaseError, args: argparse.Namespace | None = None
+                       ) -> str:
+    """Plain words for a database that cannot be read (the driver's own words after); for
+    a database server that cannot be reached, that, naming the server of ``args``."""
+    url = url_from_args(args) if args is not None and getattr(args, "database_url", None) \
+        else None
+    if url is not None:
+        from kapp.storage.faults import fault_kind, unreachable_at_start
+
+        if fault_kind(exc) == "server_unreachable":
+            return str(unreachable_at_start(url, exc))
     detail = str(getattr(exc, "orig", exc)).splitlines()[0]
     return (f"The database cannot be read: it is damaged or is not a kapp database "
             f"({detail}). Restore the latest backup, or choose another file.")
@@ -109,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"kapp: {exc}", file=sys.stderr)
         return 2
     except sa.exc.DatabaseError as exc:
-        print(f"kapp: {unreadable_message(exc)}", file=sys.stderr)
+        print(f"kapp: {unreadable_message(exc, args)}", file=sys.stderr)
         if args.command == "db" and args.db_command == "check":
             print("NOT healthy")
             return 1

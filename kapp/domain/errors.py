@@ -52,10 +52,12 @@ class Conflict(KappError):
 
 class StorageUnavailable(KappError):
     """The database could not be written or read just now (disk full, read-only file,
-    I/O error, another program holding the lock). Nothing of the entry was saved; the
-    form keeps what was typed and saving works again once the problem is gone.
+    I/O error, another program holding the lock, the database server out of reach).
+    Nothing of the entry was saved; the form keeps what was typed and saving works again
+    once the problem is gone.
 
-    ``kind`` is one of "full", "read_only", "io", "locked", "cannot_open".
+    ``kind`` is one of "full", "read_only", "io", "locked", "cannot_open", "damaged",
+    "server_unreachable".
     """
 
     def __init__(self, kind: str, message: str) -> None:

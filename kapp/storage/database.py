@@ -21,7 +21,7 @@ from kapp.domain.ids import new_id
 from kapp.storage import audit
 from kapp.storage.backup import backup_folder, latest_backup
 from kapp.storage.engine import READ_ONLY, create_engine, sqlite_path
-from kapp.storage.faults import translate
+from kapp.storage.faults import server_label, translate, unreachable_at_start
 from kapp.storage.health import damaged, quick_check, wal_problem
 from kapp.storage.location import refuse_unsafe_location
 from kapp.storage.migrate import (
@@ -113,6 +113,7 @@ class Database:
         self._readers = sessionmaker(engine.execution_options(**{READ_ONLY: True}),
                                      expire_on_commit=False)
         self._origin: str | None = None
+        self._server = server_label(engine.url)  # named in a lost connection's message
 
     @property
     def origin(self) -> str:
@@ -132,14 +133,16 @@ class Database:
 
         A storage fault (disk full, read-only file, I/O error, lock held too long) comes
         out as ``StorageUnavailable`` with a message in plain words; the transaction was
-        rolled back, so nothing of it is saved, and the next call may succeed.
+        rolled back, so nothing of it is saved, and the next call may succeed. So does a
+        lost connection to a database server ("server_unreachable"): the server drops the
+        transaction with the connection, and the pool gives the next call a new one.
         """
         try:
             origin = self.origin
             with self._sessions.begin() as session:
                 yield UnitOfWork(session=session, now=self.clock.now(), origin=origin)
         except sa_exc.DBAPIError as exc:
-            fault = translate(exc)
+            fault = translate(exc, server=self._server)
             if fault is None:
                 raise
             log.warning("Storage fault while saving (%s): %s", fault.kind, exc.orig)
@@ -154,7 +157,7 @@ class Database:
             with self.engine.begin() as connection:
                 yield Writing(connection=connection, now=self.clock.now(), origin=origin)
         except sa_exc.DBAPIError as exc:
-            fault = translate(exc)
+            fault = translate(exc, server=self._server)
             if fault is None:
                 raise
             log.warning("Storage fault while saving (%s): %s", fault.kind, exc.orig)
@@ -170,7 +173,7 @@ class Database:
                 finally:
                     session.rollback()
         except sa_exc.DBAPIError as exc:
-            fault = translate(exc, saving=False)
+            fault = translate(exc, saving=False, server=self._server)
             if fault is None:
                 raise
             log.warning("Storage fault while reading (%s): %s", fault.kind, exc.orig)
@@ -198,7 +201,9 @@ def open_database(
     its -shm and the file given a ``quick_check`` (``DatabaseDamaged``, naming the latest
     verified backup). With ``key`` the SQLite file is encrypted (SQLCipher) under that
     raw 32-byte key. Raises ``NewerDatabaseError``, ``NotAKappDatabase`` or
-    ``WrongDatabaseKey`` with a message fit for the user.
+    ``WrongDatabaseKey`` with a message fit for the user; a database server that cannot
+    be reached gives ``StorageUnavailable`` ("server_unreachable") naming its host and
+    port.
     """
     url = make_url(url)
     path = sqlite_path(url)
@@ -221,6 +226,13 @@ def open_database(
                           UpgradeResult(HEAD_REVISION, HEAD_REVISION, None))
         refuse_unusable(engine)
         result = upgrade(engine) if migrate else UpgradeResult(None, "", None)
+    except sa_exc.DBAPIError as exc:
+        engine.dispose()
+        fault = translate(exc)
+        if path is None and fault is not None and fault.kind == "server_unreachable":
+            log.warning("The database server cannot be reached: %s", exc.orig)
+            raise unreachable_at_start(url, exc) from exc
+        raise
     except Exception:
         engine.dispose()
         raise

@@ -5,6 +5,16 @@ the nurse needs to hear that the entry was NOT saved, that it is still in the fo
 what to do. ``translate`` turns a driver error into a ``StorageUnavailable`` with such a
 message (or returns None for errors that are not storage faults, such as a constraint
 failure, which remain programming errors).
+
+In server mode (PostgreSQL) the connection to the server can be lost: the server was
+stopped or restarted, the network dropped, an administrator ended kapp's session
+(``pg_terminate_backend``), or nothing answers when kapp opens. That is the kind
+"server_unreachable", recognised by the SQLSTATE (class 08, 57P01-57P03), by SQLAlchemy
+having invalidated the connection, or by the driver's words. The transaction was rolled
+back by the server with the session, so nothing of the entry is saved; the pool replaces
+the dead connection (``pool_pre_ping``), so the next save works once the server answers.
+``unreachable_at_start`` says the same when kapp opens, naming the server (never the
+password).
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import URL
 
 from kapp.domain.errors import StorageUnavailable
 
@@ -32,7 +43,12 @@ _BY_SQLSTATE = {
     "55P03": "locked",  # lock_not_available (lock_timeout)
     "40P01": "locked",  # deadlock_detected
     "53100": "full",  # disk_full
+    "57P01": "server_unreachable",  # admin_shutdown: server stopped, or session terminated
+    "57P02": "server_unreachable",  # crash_shutdown: another session crashed the server
+    "57P03": "server_unreachable",  # cannot_connect_now: starting up or shutting down
 }
+# Every SQLSTATE of class 08 (connection exception: 08000, 08003, 08006, 08001...).
+_SQLSTATE_CLASSES = {"08": "server_unreachable"}
 # The same, recognised by the words of the message (other drivers, older Pythons).
 _BY_TEXT = (
     ("database or disk is full", "full"),
@@ -47,6 +63,29 @@ _BY_TEXT = (
     ("unable to open database", "cannot_open"),
     ("malformed", "damaged"),
     ("file is not a database", "damaged"),
+    # A database server that is gone or cannot be reached (psycopg, libpq, the OS).
+    ("server closed the connection unexpectedly", "server_unreachable"),
+    ("terminating connection due to", "server_unreachable"),
+    ("the connection is lost", "server_unreachable"),
+    ("the connection is closed", "server_unreachable"),
+    ("connection already closed", "server_unreachable"),
+    ("no connection to the server", "server_unreachable"),
+    ("connection refused", "server_unreachable"),
+    ("could not connect to server", "server_unreachable"),
+    ("connection failed", "server_unreachable"),
+    ("connection to server at", "server_unreachable"),
+    ("could not receive data from server", "server_unreachable"),
+    ("could not send data to server", "server_unreachable"),
+    ("consuming input failed", "server_unreachable"),
+    ("ssl connection has been closed unexpectedly", "server_unreachable"),
+    ("connection reset by peer", "server_unreachable"),
+    ("connection timed out", "server_unreachable"),
+    ("network is unreachable", "server_unreachable"),
+    ("no route to host", "server_unreachable"),
+    ("failed to resolve host", "server_unreachable"),
+    ("could not translate host name", "server_unreachable"),
+    ("the database system is shutting down", "server_unreachable"),
+    ("the database system is starting up", "server_unreachable"),
 )
 
 _NOT_SAVED = "This entry was NOT saved; it is still in the form as you typed it."
@@ -64,6 +103,10 @@ _WHAT = {
                     "gone). {not_saved} Check the drive, then save again."),
     "damaged": ("The database file is damaged. {not_saved} Close kapp and open it again: "
                 "it will offer to restore the latest verified backup."),
+    "server_unreachable": ("The clinic's database server{at} cannot be reached: the network "
+                           "dropped, or the server was stopped or restarted. {not_saved} "
+                           "Check this computer's network (cable or Wi-Fi) or ask IT whether "
+                           "the database server is running; then save again."),
 }
 _READING = {
     "full": "The disk is full, so kapp could not read the records just now. Free some space.",
@@ -75,17 +118,26 @@ _READING = {
                     "gone)."),
     "damaged": ("The database file is damaged. Close kapp and open it again: it will offer "
                 "to restore the latest verified backup."),
+    "server_unreachable": ("The clinic's database server{at} cannot be reached just now, so "
+                           "kapp could not read the records. Check this computer's network "
+                           "or ask IT whether the server is running; then try again."),
 }
 
 
 def fault_kind(exc: BaseException) -> str | None:
-    """"full", "read_only", "io", "locked", "cannot_open", "damaged" or None."""
+    """"full", "read_only", "io", "locked", "cannot_open", "damaged",
+    "server_unreachable" or None."""
     orig: Any = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
     if isinstance(exc, sa.exc.IntegrityError):
         return None
     state = getattr(orig, "sqlstate", None)
     if isinstance(state, str) and state in _BY_SQLSTATE:
         return _BY_SQLSTATE[state]
+    if isinstance(state, str) and state[:2] in _SQLSTATE_CLASSES:
+        return _SQLSTATE_CLASSES[state[:2]]
+    if (isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+            and not _from_sqlite(orig)):
+        return "server_unreachable"  # SQLAlchemy saw the connection die (is_disconnect)
     name = getattr(orig, "sqlite_errorname", None)
     if isinstance(name, str):
         for prefix, kind in _BY_CODE.items():
@@ -98,10 +150,60 @@ def fault_kind(exc: BaseException) -> str | None:
     return None
 
 
-def translate(exc: BaseException, *, saving: bool = True) -> StorageUnavailable | None:
-    """A ``StorageUnavailable`` in plain words for a storage fault, else None."""
+def _from_sqlite(orig: Any) -> bool:
+    """True for an error of the SQLite drivers (sqlite3, sqlcipher3): a local file has no
+    server to lose, and their "closed database" is a programming error."""
+    return (hasattr(orig, "sqlite_errorname")
+            or type(orig).__module__.split(".")[0] in ("sqlite3", "sqlcipher3"))
+
+
+def translate(exc: BaseException, *, saving: bool = True,
+              server: str | None = None) -> StorageUnavailable | None:
+    """A ``StorageUnavailable`` in plain words for a storage fault, else None.
+    ``server`` names the database server (see ``server_label``) in its messages."""
     kind = fault_kind(exc)
     if kind is None:
         return None
-    message = (_WHAT[kind].format(not_saved=_NOT_SAVED) if saving else _READING[kind])
+    at = f" ({server})" if server else ""
+    message = (_WHAT[kind] if saving else _READING[kind]).format(not_saved=_NOT_SAVED, at=at)
     return StorageUnavailable(kind, message)
+
+
+def server_label(url: URL) -> str | None:
+    """"host:port" of a database server's URL (never its user or password); None for
+    SQLite."""
+    if url.get_backend_name() == "sqlite":
+        return None
+    host = url.host
+    if not host:  # a local socket, or hosts given in the query string
+        named = url.query.get("host")
+        host = named if isinstance(named, str) and named else "this computer"
+    port = url.port or _DEFAULT_PORTS.get(url.get_backend_name())
+    return f"{host}:{port}" if port else host
+
+
+_DEFAULT_PORTS = {"postgresql": 5432}
+
+_WHY = (  # what the driver said, in a few plain words
+    ("refused", "it refused the connection: the server is not running there, or a firewall "
+                "is in the way"),
+    ("resolve host", "its name could not be found on the network"),
+    ("translate host name", "its name could not be found on the network"),
+    ("timed out", "it did not answer in time"),
+    ("timeout expired", "it did not answer in time"),
+    ("unreachable", "the network cannot reach it"),
+    ("no route to host", "the network cannot reach it"),
+    ("shutting down", "it is shutting down"),
+    ("starting up", "it is still starting up"),
+)
+
+
+def unreachable_at_start(url: URL, exc: BaseException) -> StorageUnavailable:
+    """Plain words for a database server that cannot be reached when kapp opens."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    why = next((words for key, words in _WHY if key in text), "it did not answer")
+    return StorageUnavailable("server_unreachable", (
+        f"kapp cannot reach the clinic's database server at {server_label(url)} ({why}). "
+        "Nothing has been changed. Check that this computer is on the clinic network "
+        "(cable or Wi-Fi), or ask IT whether the database server is running; then open "
+        "kapp again."))
