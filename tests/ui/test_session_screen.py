@@ -20,6 +20,7 @@ from kapp.services.patients import PatientForm
 from kapp.services.sessions import DoseForm
 from kapp.storage.database import open_database
 from kapp.storage.engine import sqlite_url
+from kapp.storage.faults import translate
 from kapp.ui.app import build_main_window, ensure_application
 from kapp.ui.session import screen as screen_module
 from kapp.ui.session.models import ENTRY_ID_ROLE, STRUCK_ROLE
@@ -201,6 +202,20 @@ def test_a_failed_save_keeps_the_entry(qtbot, window, services, planned, monkeyp
     monkeypatch.setattr(services.entries, "record_vitals", full_disk)
     type_vitals(qtbot, screen, ["72", "128", "82", "98", "14"])
     assert "Not saved: the disk is full" in screen.vitals_entry.general.text()
+    assert screen.vitals_entry.edits["rr"].text() == "14"
+
+
+def test_a_storage_fault_says_not_saved_once(qtbot, window, services, planned, monkeypatch):
+    screen = open_screen(qtbot, window, planned.id)
+
+    def full_disk(**_kwargs):
+        raise translate(OSError("database or disk is full"))
+
+    monkeypatch.setattr(services.entries, "record_vitals", full_disk)
+    type_vitals(qtbot, screen, ["72", "128", "82", "98", "14"])
+    text = screen.vitals_entry.general.text()
+    assert "The disk is full. This entry was NOT saved" in text
+    assert "Not saved" not in text  # its own words say it; not twice
     assert screen.vitals_entry.edits["rr"].text() == "14"
 
 

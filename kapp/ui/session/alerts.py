@@ -31,6 +31,7 @@ from kapp.domain.vitals import alert_brief
 from kapp.ui.context import AppContext
 from kapp.ui.session.models import clock_text
 from kapp.ui.session.timing import minutes_label, minutes_since
+from kapp.ui.session.vitals_entry import not_saved
 
 # background, text colour
 RED = ("#b71c1c", "#ffffff")
@@ -156,7 +157,7 @@ class AlertRow(Banner):
             self._say("; ".join(x.message for x in refused.errors))
             return False
         except KappError as problem:
-            self._say(f"Not saved: {problem}")
+            self._say(not_saved(problem))
             return False
         self.acknowledged.emit(result)
         return True

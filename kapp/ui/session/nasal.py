@@ -31,7 +31,7 @@ from kapp.domain.vitals import fmt
 from kapp.ui.context import AppContext
 from kapp.ui.session.asking import ask_yes_no, say_problem
 from kapp.ui.session.models import clock_text
-from kapp.ui.session.vitals_entry import MESSAGE_STYLE
+from kapp.ui.session.vitals_entry import MESSAGE_STYLE, not_saved
 from kapp.ui.time_field import TimeField
 
 
@@ -248,7 +248,7 @@ class NasalPanel(QFrame):
                               else None)
             return False
         except KappError as problem:
-            return self._say(f"Not saved: {problem}")
+            return self._say(not_saved(problem))
         self.reason_edit.clear()
         self.reason_edit.hide()
         self._needs_reason = False
@@ -272,7 +272,7 @@ class NasalPanel(QFrame):
                                                 session_id=self.session_id, reason=reason)
         except KappError as problem:  # ValidationError included: one message line
             errors = getattr(problem, "errors", None)
-            text = "; ".join(x.message for x in errors) if errors else f"Not saved: {problem}"
+            text = "; ".join(x.message for x in errors) if errors else not_saved(problem)
             return self._say(text)
         self.changed.emit()
         return True

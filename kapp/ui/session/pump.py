@@ -26,7 +26,7 @@ from kapp.domain.vitals import fmt, parse_number
 from kapp.ui.context import AppContext
 from kapp.ui.session.asking import ask_yes_no, say_problem
 from kapp.ui.session.timing import planned_rate_ml_per_h
-from kapp.ui.session.vitals_entry import MESSAGE_STYLE
+from kapp.ui.session.vitals_entry import MESSAGE_STYLE, not_saved
 
 STATE_WORDS = {
     "not_started": "Pump: not started",
@@ -230,7 +230,7 @@ class PumpPanel(QFrame):
                 self._say(error.message, widget)
             return False
         except KappError as problem:
-            return self._say(f"Not saved: {problem}")
+            return self._say(not_saved(problem))
         self.reason_edit.clear()
         self.changed.emit()
         return True

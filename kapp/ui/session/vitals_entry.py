@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapp.domain.errors import KappError, ValidationError
+from kapp.domain.errors import KappError, StorageUnavailable, ValidationError
 from kapp.domain.vitals import WHOLE_READING, VitalsInput, parse_number
 from kapp.services.entries import RecordedVitals
 from kapp.ui.context import AppContext
@@ -36,8 +36,15 @@ FIELDS = [
 ]
 NUMERIC = [f for f, *_ in FIELDS if f != "rhythm"]
 RHYTHMS = list(RHYTHM_SHORT)
+
 ERROR_STYLE = "QLineEdit, QTimeEdit { border: 2px solid #c62828; }"
 MESSAGE_STYLE = "color: #c62828; font-weight: bold;"
+
+
+def not_saved(problem: KappError) -> str:
+    """The words for an entry refused by the service. A storage fault's message says
+    already that the entry was NOT saved and is still in the form."""
+    return str(problem) if isinstance(problem, StorageUnavailable) else f"Not saved: {problem}"
 
 
 class VitalsEntry(QWidget):
@@ -173,7 +180,7 @@ class VitalsEntry(QWidget):
             self._focus_first_error(refused)
             return False
         except KappError as problem:
-            self.show_message(WHOLE_READING, f"Not saved: {problem}")
+            self.show_message(WHOLE_READING, not_saved(problem))
             return False
         for edit in self.edits.values():
             edit.clear()
