@@ -286,7 +286,8 @@ class PatientPage(QWidget):
         if reads == self._overview_read:  # no newer overview was read meanwhile
             self._show_overview(opening.overview)
         self.progress.show_progress(opening.progress)
-        self._paint_hold.release()
+        self._paint_hold.release()  # laid out: the charts can be readied for the paint
+        self.progress.prepare_paint()
 
     def _open_failed(self, error: object) -> None:
         self._paint_hold.release()

@@ -500,6 +500,17 @@ class ProgressView(QWidget):
         kept.verticalScrollBar().setValue(0)  # the last patient's was scrolled
         kept.setVisible(True)
 
+    def prepare_paint(self) -> None:
+        """Bring each chart up to date for the paint to come, once it is laid out: its
+        view's ranges and the placing of its text items, which pyqtgraph otherwise does
+        as the chart paints (and what changes then asks for a second paint of every
+        chart), and the items its scene has queued as changed. The first paint is then
+        the chart's only one."""
+        for chart in self.charts:
+            scene = chart.scene()
+            scene.prepareForPaint()
+            QCoreApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)
+
     def set_axis(self, axis: str) -> None:
         if axis != self.axis:
             self.axis = axis
