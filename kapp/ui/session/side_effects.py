@@ -172,8 +172,7 @@ class SideEffectsPanel(QWidget):
         self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         if narrow:  # the status is short here: what was done is on lines of its own, and
             # the severity's mark stands after the name
-            self.table.header().setStretchLastSection(False)
-            self.table.header().setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+            self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
             self.table.setColumnHidden(2, True)
             self.table.setIndentation(0)
         self.table.setMinimumHeight(self.fontMetrics().lineSpacing() * (3 if narrow else 4))
@@ -375,7 +374,6 @@ class SideEffectsPanel(QWidget):
                 for done in treated.get(effect.id, []):
                     line = QTreeWidgetItem([f"   ↳ {done}"])
                     line.setData(0, Qt.ItemDataRole.UserRole, str(effect.id))
-                    line.setFirstColumnSpanned(True)
                     item.addChild(line)
             if effect.entry.is_struck:
                 font = QFont(item.font(0))
@@ -384,6 +382,8 @@ class SideEffectsPanel(QWidget):
                     item.setFont(column, font)
             self.table.addTopLevelItem(item)
             item.setExpanded(True)
+            for index in range(item.childCount()):  # spanned once it is in the tree
+                item.child(index).setFirstColumnSpanned(True)
             if selected is not None and effect.id == selected.id:
                 self.table.setCurrentItem(item)
         if self.narrow:  # the time column as wide as a time, not as the lines under it
