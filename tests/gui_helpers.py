@@ -21,3 +21,18 @@ def show(qtbot, dialog):
     dialog.show()
     qtbot.waitExposed(dialog)
     return dialog
+
+
+def dark_palette():
+    """A dark system palette, for looking at a screen the way a dark theme shows it."""
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    for role, color in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.Base,
+                        "#17181a"), (QPalette.ColorRole.AlternateBase, "#26272a"),
+                        (QPalette.ColorRole.Text, "#e8eaed"),
+                        (QPalette.ColorRole.WindowText, "#e8eaed"),
+                        (QPalette.ColorRole.Button, "#303134"),
+                        (QPalette.ColorRole.ButtonText, "#e8eaed")):
+        palette.setColor(role, QColor(color))
+    return palette

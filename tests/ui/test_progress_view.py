@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from gui_helpers import dark_palette
 from PySide6.QtCore import QEvent, QLocale, QPoint, QPointF, Qt, QThreadPool
-from PySide6.QtGui import QColor, QMouseEvent, QPalette
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from kapp.domain import enums as e
@@ -290,16 +291,6 @@ def test_overview_reading_can_be_cancelled(qtbot, services, staff):
 SHOTS = os.environ.get("KAPP_SCREENSHOTS")
 
 
-def dark_palette() -> QPalette:
-    palette = QPalette()
-    for role, color in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.Base,
-                        "#17181a"), (QPalette.ColorRole.AlternateBase, "#26272a"),
-                        (QPalette.ColorRole.Text, "#e8eaed"),
-                        (QPalette.ColorRole.WindowText, "#e8eaed"),
-                        (QPalette.ColorRole.Button, "#303134"),
-                        (QPalette.ColorRole.ButtonText, "#e8eaed")):
-        palette.setColor(role, QColor(color))
-    return palette
 
 
 @pytest.mark.skipif(not SHOTS, reason="set KAPP_SCREENSHOTS to a folder to save screenshots")

@@ -1,5 +1,6 @@
 """The live session screen on the smallest clinic laptop: during a running infusion with a
-realistic amount of entries, every panel the nurse needs is on screen without scrolling."""
+realistic amount of entries, every panel the nurse needs is on screen at once, without
+switching tabs and without scrolling."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QLocale, QPoint, QRect, Qt
 
 from kapp.domain import enums as e
 from kapp.domain.vitals import VitalsInput
@@ -21,6 +22,8 @@ ALL_PRE = {c.value: True for c in e.PreSessionCheck}
 # A maximised window on a 1366x768 laptop: the title bar and the taskbar take about 70 px.
 LAPTOP = (1366, 698)
 DESKTOP = (1920, 1010)
+# The window at the clinic laptop's whole screen (as the screenshots are taken).
+LAPTOP_WHOLE = (1366, 768)
 
 
 @pytest.fixture(autouse=True)
@@ -94,28 +97,60 @@ def save(window, name):
         assert window.grab().save(str(Path(folder) / f"{name}.png"))
 
 
-@pytest.mark.parametrize("size", [LAPTOP, DESKTOP], ids=["1366x768", "1920x1080"])
-def test_a_busy_infusion_needs_no_scrolling(qtbot, services, staff, planned, clock, size):
+def whole_in(widget, area) -> bool:
+    """``widget`` is shown and not cut by the edges of ``area`` (a scroll area's view, or
+    the window)."""
+    if not widget.isVisible():
+        return False
+    top_left = widget.mapTo(area, QPoint(0, 0))
+    return QRect(QPoint(0, 0), area.size()).contains(QRect(top_left, widget.size()))
+
+
+@pytest.mark.parametrize("size", [LAPTOP_WHOLE, DESKTOP], ids=["1366x768", "1920x1080"])
+def test_a_busy_infusion_is_one_screen(qtbot, services, staff, planned, clock, size):
     """Forty-one minutes in, with an open alert and the peak-scale reminder both across the
-    top: each right-hand page (side effects, dissociation, notes, timeline) is whole."""
+    top: the side effects, the dissociation reports and the notes are all on screen at
+    once, each with its key controls whole, beside the readings and their chart; none of
+    the three panels needs to scroll."""
     locale = QLocale()
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
     try:
         window, screen = open_busy_screen(qtbot, services, staff, planned, clock, size)
         assert screen.alert_banner.isVisible() and screen.peak_banner.isVisible()
-        assert screen.panels.tabText(0) == "&1 Side effects · 2 ongoing"
-        assert screen.panels.tabText(1) == "&2 Dissociation · 2, last 7/10"
-        assert screen.panels.tabText(2) == "&3 Notes · 3"
+        titles = screen.panel_titles
+        assert "Side effects</b> · 2 ongoing" in titles["side_effects"].text()
+        assert "Dissociation</b> · 2, last 7/10" in titles["dissociation"].text()
+        assert "Notes</b> · 3" in titles["notes"].text()
+        qtbot.wait(10)  # the panels' own layouts settle
+        save(window, f"session_busy_{size[0]}x{size[1]}")
+        body = screen.body
         for name, page in screen.panel_pages.items():
-            screen.show_panel(name)
-            qtbot.waitUntil(page.isVisible)
-            qtbot.waitUntil(lambda p=page: p.viewport().height() > 0)
-            qtbot.wait(10)  # the page's own layout settles
-            save(window, f"session_busy_{size[0]}x{size[1]}_{name}")
+            assert page.isVisible(), name
+            assert whole_in(page, body), name
             assert page.verticalScrollBar().maximum() == 0, name
             assert page.horizontalScrollBar().maximum() == 0, name
+            assert page.widget().width() <= page.viewport().width(), name
+            assert whole_in(titles[name], body), name
+        se, di, no = screen.side_effects, screen.dissociation, screen.notes
+        keys = [*se.buttons.values(), se.table, se.resolve_button, se.intervention_button,
+                se.strike_button]
+        for widget in keys:
+            assert whole_in(widget, screen.panel_pages["side_effects"].viewport()), \
+                widget.text() if hasattr(widget, "text") else widget
+            if hasattr(widget, "text") and callable(widget.text):  # no squeezed words
+                assert widget.width() >= widget.sizeHint().width(), widget.text()
+        # The way to record a report is its intensity; picking one opens the rest of it.
+        for widget in (di.recent, di.intensity, di.moaas):
+            assert whole_in(widget, screen.panel_pages["dissociation"].viewport()), widget
+        assert not di.add_button.isVisible()
+        assert "7/10" in di.recent.toPlainText() and "4/10" in di.recent.toPlainText()
+        for widget in (no.list, no.text, no.add_button, no.time):
+            assert whole_in(widget, screen.panel_pages["notes"].viewport()), widget
+        # Every note and the latest report can be read: the newest is at the top.
+        assert no.list.count() == 3 and "dimmed" in no.list.item(0).text()
+        assert no.list.visualItemRect(no.list.item(0)).bottom() <= no.list.viewport().height()
         # The readings beside them: every column in view, rhythm and remarks included,
-        # with no sideways scrolling, even on the laptop.
+        # with no sideways scrolling, even on the laptop; and the chart under them.
         table = screen.vitals_table
         header = table.horizontalHeader()
         assert table.horizontalScrollBar().maximum() == 0
@@ -127,23 +162,49 @@ def test_a_busy_infusion_needs_no_scrolling(qtbot, services, staff, planned, clo
         words = header.fontMetrics()
         assert header.sectionSize(last) > max(words.horizontalAdvance(w)
                                               for w in ("Remarks", "baseline", "⚠ alert"))
+        assert table.viewport().height() >= 3 * table.rowHeight(0)
+        assert screen.chart.isVisible() and screen.chart.height() >= 150
     finally:
         QLocale.setDefault(locale)
 
 
-def test_a_side_effect_key_opens_its_page(qtbot, services, staff, planned, clock):
+def test_alt_keys_move_to_each_panel_and_letters_still_record(qtbot, services, staff,
+                                                              planned, clock):
     _window, screen = open_busy_screen(qtbot, services, staff, planned, clock, LAPTOP)
-    screen.show_panel("notes")
+    alt = Qt.KeyboardModifier.AltModifier
     screen.vitals_entry.focus_first()
     qtbot.waitUntil(lambda: screen.vitals_entry.edits["hr"].hasFocus())
-    qtbot.keyClick(screen.vitals_table, Qt.Key.Key_N)  # N: nausea, from the vitals table
+    # Alt+3: the note field; the letters are words there, not side effects.
+    qtbot.keyClick(screen.vitals_table, Qt.Key.Key_3, alt)
+    qtbot.waitUntil(lambda: screen.notes.text.hasFocus())
+    qtbot.keyClicks(screen.notes.text, "Nap")
+    assert screen.side_effects.pending is None
+    assert screen.notes.text.toPlainText() == "Nap"
+    # Alt+2: the dissociation intensity, with the rest of the report opened under it.
+    qtbot.keyClick(screen.notes.text, Qt.Key.Key_2, alt)
+    qtbot.waitUntil(lambda: screen.dissociation.intensity.hasFocus())
+    assert screen.dissociation.details.isVisible()
+    # Alt+1: the side effects list, its newest line selected for Resolved / Intervention.
+    qtbot.keyClick(screen.dissociation.intensity, Qt.Key.Key_1, alt)
+    qtbot.waitUntil(lambda: screen.side_effects.table.hasFocus())
+    assert screen.side_effects.selected() is not None
+    # Alt+4: the timeline takes the chart's place; again, the chart is back.
+    qtbot.keyClick(screen.side_effects.table, Qt.Key.Key_4, alt)
+    qtbot.waitUntil(lambda: screen.timeline_table.hasFocus())
+    assert screen.views.currentWidget() is screen.timeline_table
+    assert screen.panel_pages["notes"].isVisible()  # nothing else hidden
+    qtbot.keyClick(screen.timeline_table, Qt.Key.Key_4, alt)
+    assert screen.views.currentWidget() is screen.chart
+    # A side effect's key from the readings: its severity asked in its panel, in view.
+    qtbot.keyClick(screen.vitals_table, Qt.Key.Key_N)
     assert screen.side_effects.pending is e.SideEffectKind.NAUSEA
-    assert screen.panels.currentWidget() is screen.panel_pages["side_effects"]
     assert screen.side_effects.strip.isVisible()
-    qtbot.keyClick(screen.side_effects.strip, Qt.Key.Key_Escape)
-    # Alt+3 turns to the notes (the tab's mnemonic).
-    qtbot.keyClick(screen.vitals_table, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
-    assert screen.panels.currentWidget() is screen.panel_pages["notes"]
+    qtbot.keyClick(screen.vitals_table, Qt.Key.Key_2)  # 2: moderate, saved
+    assert screen.side_effects.pending is None
+    nausea = [x for x in services.sessions.entries(planned.id).side_effects
+              if x.kind is e.SideEffectKind.NAUSEA]
+    assert [x.severity for x in nausea] == [e.Severity.MILD, e.Severity.MODERATE]
+    qtbot.waitUntil(lambda: "3 ongoing" in screen.panel_titles["side_effects"].text())
 
 
 def test_the_compact_vitals_table_says_the_rest_in_tooltips(qtbot, services, staff, planned,

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from gui_helpers import dark_palette
 from PySide6.QtCore import QLocale, Qt, QTime
 from PySide6.QtWidgets import QApplication
 
@@ -473,11 +474,29 @@ def _scene(services, staff, planned, clock, scene):
             en.record_intervention(actor=nurse, session_id=sid, kind="medication",
                                    drug="ondansetron", dose=4, dose_unit="mg", route="IV",
                                    reason="nausea", side_effect_id=effect.id)
+            services.records.add_note(actor=nurse, patient_id=planned.patient_id,
+                                      session_id=sid,
+                                      text="Eye mask and music on at the patient's request.")
         if minute == 3:
+            en.record_dissociation(actor=nurse, session_id=sid, intensity=4,
+                                   valence="neutral", descriptors=["altered_time"],
+                                   patient_words="time is slow")
+            headache = en.record_side_effect(actor=nurse, session_id=sid, kind="headache",
+                                             severity="mild")
+            en.resolve_side_effect(actor=nurse, side_effect_id=headache.id)
+        if minute == 4:
             en.record_dissociation(actor=nurse, session_id=sid, intensity=6,
                                    valence="pleasant", descriptors=["floating"],
                                    patient_words="like floating")
+            en.record_side_effect(actor=nurse, session_id=sid, kind="dizziness",
+                                  severity="moderate")
     clock.advance(minutes=2)
+    en.record_dissociation(actor=nurse, session_id=sid, intensity=7, valence="pleasant",
+                           descriptors=["floating", "body_detachment"],
+                           patient_words="far away from my body, calm")
+    services.records.add_note(actor=nurse, patient_id=planned.patient_id, session_id=sid,
+                              text="Talking calmly, asked for the lights to be dimmed; "
+                                   "escort waiting in the lounge.")
     if scene == "mid_infusion":
         return
     for alert in sv.entries(sid).alerts:
@@ -493,23 +512,34 @@ def _scene(services, staff, planned, clock, scene):
 
 @pytest.mark.skipif(not os.environ.get("KAPP_SCREENSHOTS"),
                     reason="set KAPP_SCREENSHOTS to a folder to save screenshots")
-@pytest.mark.parametrize("scene", SCENES)
+@pytest.mark.parametrize("scene", [*SCENES, "mid_infusion_1920", "mid_infusion_dark",
+                                   "mid_infusion_typing"])
 def test_save_screenshot(qtbot, services, staff, planned, clock, scene):
-    """What the nurse sees on a 1366x768 clinic laptop, for a person to look at."""
-    ensure_application()
-    locale = QLocale()
+    """What the nurse sees on a 1366x768 clinic laptop (and a 1920x1080 screen, and in a
+    dark palette), for a person to look at."""
+    app = ensure_application()
+    locale, palette = QLocale(), app.palette()
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
     try:
-        _scene(services, staff, planned, clock, scene)
+        if scene.endswith("_dark"):
+            app.setPalette(dark_palette())
+        _scene(services, staff, planned, clock, scene.removesuffix("_1920")
+               .removesuffix("_dark").removesuffix("_typing"))
         window = make_window(qtbot, services, staff.nurse)
+        if scene.endswith("_1920"):
+            window.resize(1920, 1080)
         screen = open_screen(qtbot, window, planned.id)
         screen.tick()
+        if scene.endswith("_typing"):  # a side effect's key, then Alt+2: both panels open
+            qtbot.keyClick(screen.vitals_table, Qt.Key.Key_N)
+            qtbot.keyClick(screen.vitals_table, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
         qtbot.wait(50)
         folder = Path(os.environ["KAPP_SCREENSHOTS"])
         folder.mkdir(parents=True, exist_ok=True)
         assert window.grab().save(str(folder / f"session_{scene}.png"))
     finally:
         QLocale.setDefault(locale)
+        app.setPalette(palette)
 
 
 def test_clock_times_are_local_wall_clock(qtbot):

@@ -188,7 +188,8 @@ def test_notes_listed_with_author_and_struck(qtbot, ctx, services, staff, starte
     services.records.add_note(actor=staff.nurse2, patient_id=started.patient_id,
                               session_id=started.id, text="Wrong chair: meant chair 2.")
     qtbot.waitUntil(lambda: panel.list.count() == 2)  # refreshed on the change signal
-    panel.list.setCurrentRow(1)
+    assert "Wrong chair" in panel.list.item(0).text()  # newest first
+    panel.list.setCurrentRow(0)
 
     def fill():
         dialog = QApplication.activeModalWidget()
@@ -198,7 +199,8 @@ def test_notes_listed_with_author_and_struck(qtbot, ctx, services, staff, starte
 
     QTimer.singleShot(0, fill)
     assert panel.strike_selected() is True
-    assert panel.list.item(1).font().strikeOut()
-    assert "struck through by Nia Nurse" in panel.list.item(2).text()
-    assert "Wrong patient" in panel.list.item(2).text()
+    assert panel.list.item(0).font().strikeOut()
+    assert "struck through by Nia Nurse" in panel.list.item(1).text()
+    assert "Wrong patient" in panel.list.item(1).text()
+    assert not panel.list.item(2).font().strikeOut()
     shot(panel, "steps_notes_panel")

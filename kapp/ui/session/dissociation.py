@@ -11,13 +11,14 @@ import html
 import uuid
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -59,7 +60,6 @@ DESCRIPTOR_WORDS = {
 }
 VALENCE_WORDS = {e.Valence.PLEASANT: "☺ Pleasant", e.Valence.NEUTRAL: "– Neutral",
                  e.Valence.DISTRESSING: "⚠ Distressing"}
-RECENT = 3  # reports listed under the form
 
 
 def report_words(report: DissociationReport) -> str:
@@ -76,11 +76,39 @@ def report_words(report: DissociationReport) -> str:
 
 
 class _Recent(QTextBrowser):
-    """The reports so far: asks for two lines (a scroll area gives a page the height its
-    layout prefers, so a taller wish would make the page scroll on a small laptop)."""
+    """The reports so far, newest first: asks for two lines and takes what the
+    column has left (it scrolls on its own, so the panel around it need not)."""
 
     def sizeHint(self) -> QSize:
         return QSize(super().sizeHint().width(), self.minimumHeight())
+
+
+class ElidedLabel(QLabel):
+    """One line of words cut short with "…" when the column is narrow; the whole text
+    is its tooltip (and ``text()``)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("not yet") + 4)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(
+            self._full, Qt.TextElideMode.ElideRight, max(self.width(), 1)))
 
 
 class DissociationPanel(QWidget):
@@ -91,33 +119,42 @@ class DissociationPanel(QWidget):
         session = ctx.services.sessions.get(session_id)
         self.patient_id = session.patient_id
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
-        # Compact enough for one page of the session screen on a 1366x768 laptop: the
-        # tab names the panel, the time sits by the Add button, the two text fields share
-        # a row, and the reports so far sit beside MOAA/S.
+        # A column of the one-screen session view on a 1366x768 laptop, beside the side
+        # effects and above the notes: the reports so far on top (they scroll to the
+        # newest), the intensity, then the rest of the report, which opens once the nurse
+        # picks an intensity (or comes to the panel with Alt+2), and MOAA/S at the foot.
         self.time = TimeField(ctx)
-
         self.banner = Banner("danger")
         self.errors = ErrorRouter(self.banner)
-        form = QFormLayout()
+
+        self.recent = _Recent()
+        line = self.fontMetrics().lineSpacing()
+        self.recent.setMinimumHeight(line * 2 + 8)
+        self.recent.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.recent.setAccessibleName("Reports so far")
+        layout.addWidget(self.recent, 1)
+
+        self.intensity = ScoreRow(range(11), {0: "0: none", 10: "10: the most imaginable"},
+                                  button_width=25)
+        self.intensity.setAccessibleName("Intensity 0 to 10")
+        self.intensity.setToolTip("Intensity 0 to 10: type the digits (1 then 0 for 10)")
+        self.intensity_words = QLabel()
+        self.intensity.chosen.connect(self._intensity_words)
+        self.intensity.chosen.connect(lambda _score: self.show_details())
+        top = QHBoxLayout()
+        top.setSpacing(4)
+        top.addWidget(self.intensity)
+        top.addStretch(1)
+        layout.addLayout(top)
+        layout.addWidget(self.errors.add("intensity", ErrorLabel()))
+
+        self.details = QWidget()
+        form = QFormLayout(self.details)
         form.setContentsMargins(0, 0, 0, 0)
         form.setVerticalSpacing(2)
-        self.intensity = ScoreRow(range(11), {0: "0: none", 10: "10: the most imaginable"})
-        self.intensity.setAccessibleName("Intensity 0 to 10")
-        self.intensity_words = QLabel("–")
-        self.intensity.chosen.connect(self._intensity_words)
-        line = QHBoxLayout()
-        line.setSpacing(4)
-        line.addWidget(self.intensity)
-        line.addWidget(self.intensity_words)
-        line.addStretch(1)
-        line.addWidget(self.time)
-        row = QVBoxLayout()
-        row.setSpacing(0)
-        row.addLayout(line)
-        row.addWidget(self.errors.add("intensity", ErrorLabel()))
-        form.addRow("Intensity", row)
+        form.setHorizontalSpacing(6)
         chips = QWidget()
         flow = FlowLayout(chips, spacing=2)
         self.chips: dict[str, Chip] = {}
@@ -127,26 +164,22 @@ class DissociationPanel(QWidget):
             flow.addWidget(chip)
             self.chips[descriptor.value] = chip
         form.addRow("Felt", chips)
-        self.valence = ChoiceRow(VALENCE_WORDS.items())
+        self.valence = ChoiceRow(VALENCE_WORDS.items(), wrap=True)
         form.addRow("Experience", field_row(self.valence, self.errors.add("valence",
                                                                           ErrorLabel())))
         self.words = QLineEdit()
         self.words.setPlaceholderText("in the patient's own words")
         self.words.setAccessibleName("Patient said")
         self.words.returnPressed.connect(self.add_report)
+        form.addRow("Said", self.words)
         self.observation = QLineEdit()
         self.observation.setPlaceholderText("what you observe")
         self.observation.setAccessibleName("Observed")
         self.observation.returnPressed.connect(self.add_report)
-        said = QHBoxLayout()
-        said.setSpacing(4)
-        said.addWidget(self.words, 1)
-        observed = QLabel("Observed")
-        observed.setBuddy(self.observation)
-        said.addWidget(observed)
-        said.addWidget(self.observation, 1)
-        form.addRow("Patient said", said)
-        layout.addLayout(form)
+        form.addRow("Observed", self.observation)
+        form.addRow("At", self.time)
+        self.details.setVisible(False)
+        layout.addWidget(self.details)
         # What the patient said is kept word for word even through a crash or the lock.
         self.keeper = DraftKeeper(ctx, f"dissociation:{session_id}",
                                   fields={"words": self.words, "observation": self.observation},
@@ -155,7 +188,10 @@ class DissociationPanel(QWidget):
         layout.addWidget(self.draft_hint)
         self.errors.add(("patient_words", "observation", "reported_at", "descriptors"),
                         ErrorLabel())
+        # Add sits with the report it adds (open once an intensity is picked), and CADSS
+        # with it (the peak reminder offers CADSS too, when it is due).
         buttons = QHBoxLayout()
+        buttons.setSpacing(4)
         self.add_button = QPushButton("Add (Ctrl+Enter)")
         self.add_button.setToolTip("Add the dissociation report")
         self.add_button.clicked.connect(self.add_report)
@@ -163,41 +199,27 @@ class DissociationPanel(QWidget):
         self.cadss_button.setToolTip("CADSS at peak: the structured dissociation scale, about 40 "
                                      "minutes in")
         self.cadss_button.clicked.connect(self.open_cadss)
+        buttons.addWidget(self.intensity_words)
         buttons.addWidget(self.add_button)
-        buttons.addWidget(self.cadss_button)
         buttons.addStretch(1)
-        layout.addLayout(buttons)
+        buttons.addWidget(self.cadss_button)  # also on the peak reminder, when it is due
+        form.addRow("", buttons)
         layout.addWidget(self.banner)
-        self.recent = _Recent()
-        # The newest reports stay in view (it scrolls to the end): two lines, so that the
-        # panel is one whole page of the session screen on a 1366x768 laptop.
-        line = self.fontMetrics().lineSpacing()
-        self.recent.setMinimumHeight(line * 2 + 8)
-        self.recent.setMaximumHeight(line * (RECENT + 1) + 8)
-        self.recent.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.recent.setAccessibleName("Reports so far")
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.recent, 3)
-        side = QVBoxLayout()
-        side.setSpacing(2)
-        bottom.addLayout(side, 2)
-        layout.addLayout(bottom)
 
-        moaas = buttons  # MOAA/S sits on the row of the Add button, its words below it
+        moaas = QHBoxLayout()  # the sedation level, saved the moment a level is picked
+        moaas.setSpacing(4)
         moaas.addWidget(QLabel("<b>MOAA/S</b>"))
         tips = {}
         definition = ctx.services.records.instruments.get("moaas")
         if definition is not None:
             tips = {o.score: o.label for o in definition.items[0].options}
-        self.moaas = ScoreRow(range(6), tips)
+        self.moaas = ScoreRow(range(6), tips, button_width=26)
         self.moaas.setAccessibleName("MOAA/S sedation 0 to 5")
         self.moaas.chosen.connect(self.set_moaas)
         moaas.addWidget(self.moaas)
-        self.moaas_words = QLabel()
-        self.moaas_words.setWordWrap(True)
-        side.addWidget(self.moaas_words)
-        side.addStretch(1)
-        layout.addStretch(1)
+        self.moaas_words = ElidedLabel()
+        moaas.addWidget(self.moaas_words, 1)
+        layout.addLayout(moaas)
         self._moaas_tips = tips
 
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
@@ -208,9 +230,15 @@ class DissociationPanel(QWidget):
         self.reload()
         self.keeper.restore()
         self.draft_hint.refresh()
+        if self.keeper.restored_at is not None:
+            self.show_details()
+
+    def show_details(self) -> None:
+        """The rest of the report: descriptors, experience, the patient's words."""
+        self.details.setVisible(True)
 
     def _intensity_words(self, value: int | None) -> None:
-        self.intensity_words.setText("–" if value is None else f"{value}/10")
+        self.intensity_words.setText("" if value is None else f"{value}/10")
 
     # -- saving ---------------------------------------------------------------------------
     def add_report(self) -> bool:
@@ -231,9 +259,12 @@ class DissociationPanel(QWidget):
                 observation=self.observation.text(), reported_at=self.time.value())
 
         ok, _ = self.errors.call(call)
+        if not ok:
+            self.show_details()  # the message may be about a field in them
         if ok:
             self.keeper.discard()
             self.clear_form()
+            self.details.setVisible(False)
             self.keeper.resume()
             self.reload()
         return ok
@@ -277,16 +308,18 @@ class DissociationPanel(QWidget):
         reports = list(entries.dissociation)
         cadss = [r for r in entries.instruments if r.instrument.startswith("cadss")
                  and not r.entry.is_struck]
-        lines = [report_words(r) for r in reports[-RECENT:]]
-        if len(reports) > RECENT:
-            lines.insert(0, f"… {len(reports) - RECENT} earlier")
-        lines += [f"<b>{hhmm(r.taken_at)}</b> · {r.instrument.upper()} total {r.total:g}"
-                  for r in cadss]
-        self.recent.setHtml("<br>".join(lines) if lines else "No reports yet.")
-        self.recent.verticalScrollBar().setValue(self.recent.verticalScrollBar().maximum())
+        # Newest first, as the timeline: the latest report is in view however short the
+        # column is.
+        dated = [(r.reported_at, report_words(r)) for r in reports]
+        dated += [(r.taken_at, f"<b>{hhmm(r.taken_at)}</b> · {r.instrument.upper()} total "
+                               f"{r.total:g}") for r in cadss]
+        dated.sort(key=lambda pair: pair[0], reverse=True)
+        self.recent.setHtml("<br>".join(text for _at, text in dated) if dated
+                            else "No reports yet.")
         self.moaas.set_value(session.moaas)
         if session.moaas is None:
-            self.moaas_words.setText("MOAA/S not recorded yet (5 = responds readily).")
+            self.moaas_words.setText("not yet")
+            self.moaas_words.setToolTip("MOAA/S not recorded yet (5 = responds readily)")
         else:
             self.moaas_words.setText(self._moaas_tips.get(session.moaas,
                                                           f"MOAA/S {session.moaas}"))

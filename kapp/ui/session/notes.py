@@ -48,17 +48,28 @@ class NotesPanel(QWidget):
         self.patient_id = ctx.services.sessions.get(session_id).patient_id
         self.notes: list[Note] = []
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(QLabel("<b>Notes</b>"))
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        self.title = QLabel("<b>Notes</b>")
+        layout.addWidget(self.title)
         self.list = QListWidget()
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
         layout.addWidget(self.list, 1)
         self.text = SubmitTextEdit()
         self.text.setPlaceholderText("Type a note; Ctrl+Enter adds it")
-        self.text.setMaximumHeight(70)
+        # Two lines and a half: a longer note scrolls in its box.
+        self.text.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 // 2 + 10)
         self.text.submitted.connect(self.add_note)
-        layout.addWidget(self.text)
+        # The note with its buttons beside it and its time under it: the panel is a
+        # narrow column of the session screen.
+        typed = QHBoxLayout()
+        typed.setSpacing(4)
+        typed.addWidget(self.text, 1)
+        buttons = QVBoxLayout()
+        buttons.setSpacing(2)
+        typed.addLayout(buttons)
+        layout.addLayout(typed)
         self.keeper = DraftKeeper(ctx, f"note:{session_id}", fields={"text": self.text},
                                   delay_ms=DRAFT_DELAY_MS, parent=self)
         self.draft_hint = DraftHint(self.keeper, "note")
@@ -67,17 +78,17 @@ class NotesPanel(QWidget):
         self.errors = ErrorRouter(self.banner)
         layout.addWidget(self.errors.add("text", ErrorLabel(), self.text))
         self.errors.add(("written_at", "session_id"), ErrorLabel())
-        row = QHBoxLayout()
         self.time = TimeField(ctx)
-        row.addWidget(self.time)
+        layout.addWidget(self.time)
         self.add_button = QPushButton("Add note")
+        self.add_button.setToolTip("Add the note (Ctrl+Enter)")
         self.add_button.clicked.connect(self.add_note)
         self.strike_button = QPushButton("Strike…")
         self.strike_button.setToolTip("Strike the selected note through, with a reason")
         self.strike_button.clicked.connect(self.strike_selected)
-        row.addWidget(self.add_button)
-        row.addWidget(self.strike_button)
-        layout.addLayout(row)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.strike_button)
+        buttons.addStretch(1)
         layout.addWidget(self.banner)
         ctx.changes.changed.connect(self._on_changes)
         self.reload()
@@ -125,7 +136,9 @@ class NotesPanel(QWidget):
             self.banner.show_message(str(exc), "danger")
             return
         self.list.clear()
-        for note in self.notes:
+        # Newest first, as the timeline: the latest note is in view however short the
+        # column is.
+        for note in reversed(self.notes):
             who = names.get(note.entry.entered_by_id, "?")
             text = f"{hhmm(note.written_at)} · {who}\n{note.text}"
             item = QListWidgetItem(text)
@@ -146,4 +159,3 @@ class NotesPanel(QWidget):
                 why.setFont(italic)
                 why.setFlags(Qt.ItemFlag.NoItemFlags | Qt.ItemFlag.ItemIsEnabled)
                 self.list.addItem(why)
-        self.list.scrollToBottom()

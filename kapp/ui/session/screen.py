@@ -11,7 +11,7 @@ import contextlib
 import uuid
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -87,6 +87,29 @@ class CompactHeader(QHeaderView):
         return QSize(width + self.PADDING, size.height())
 
 
+class PanelTitle(QWidget):
+    """A panel's title line: its name in bold, what it holds, and its Alt key."""
+
+    def __init__(self, key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 1, 4, 1)
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setMinimumWidth(1)  # the panel under it sets the column's width
+        self.key = QLabel(key)
+        self.key.setEnabled(False)  # quieter than the title: a hint, not a heading
+        row.addWidget(self.label, 1)
+        row.addWidget(self.key)
+
+    def set_text(self, name: str, holds: str) -> None:
+        self.label.setText(f"<b>{name}</b> · {holds}")
+        self.setAccessibleName(f"{name}, {holds}, {self.key.text()}")
+
+    def text(self) -> str:
+        return self.label.text()
+
+
 class SessionScreen(QWidget):
     """The live session. Keeps its own 1 s timer, so every chair counts on its own."""
 
@@ -112,10 +135,6 @@ class SessionScreen(QWidget):
         self.timer.start()
         ctx.changes.changed.connect(self._on_changed)
         self.reload()
-        # Half-typed words put back from a draft are on the page the screen opens on.
-        for name, panel in (("dissociation", self.dissociation), ("notes", self.notes)):
-            if panel.keeper.restored_at is not None:
-                self.show_panel(name)
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -169,48 +188,84 @@ class SessionScreen(QWidget):
         self.timeline_table.horizontalHeader().setSectionResizeMode(
             2, QHeaderView.ResizeMode.Stretch)
         self.chart = SessionChart()
-        self.side_effects = SideEffectsPanel(ctx, sid)
-        # One key per side effect anywhere on the screen (text fields keep their letters).
-        self.side_effects.bind_shortcuts_to(self)
-        self.dissociation = DissociationPanel(ctx, sid)
-        self.notes = NotesPanel(ctx, sid)
 
+        # One screen, no pages to turn (ux.md): three columns under the vitals row.
+        # Left, what the nurse reads most: the readings over their chart; the timeline
+        # shares the chart's place (Alt+4 turns between them), so it never hides a panel.
+        # Middle, the side effects: their keys and what was recorded. Right, the
+        # dissociation reports over the notes. Each panel has a title line that says what
+        # it holds and its Alt key, and scrolls on its own when its content is long.
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.chart, "Chart")
+        self.views.addTab(self.timeline_table, "Timeline")
+        self.views.setTabToolTip(0, "The session chart — Alt+4 turns to the timeline")
+        self.views.setTabToolTip(1, "Everything that happened, newest first — Alt+4")
+        # Under the tallest banners the readings keep their rows; the chart gives way.
+        self.views.setMinimumHeight(self.fontMetrics().lineSpacing() * 5)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.vitals_table)
-        left.addWidget(self.chart)
-        left.setSizes([45, 55])
+        left.addWidget(self.views)
+        left.setSizes([50, 50])
         # The readings and their chart are what the nurse reads most: never let the
-        # entry panels on the right squeeze them to a sliver on a 1366-wide laptop.
+        # panels beside them squeeze them to a sliver on a 1366-wide laptop.
         left.setMinimumWidth(self.fontMetrics().averageCharWidth() * 40)
         left.setChildrenCollapsible(False)
-        # Right: one page at a time of what the nurse logs and what was logged. On a
-        # 1366x768 laptop, under the alert, the pump and the vitals row, there is room for
-        # one whole panel, not four squeezed ones that scroll: each page is whole, and its
-        # tab says what it holds ("2 ongoing", "3") so nothing recorded is out of sight.
-        # Alt+1..4 turn the pages; a side effect's key opens its page.
-        self.panels = QTabWidget()
-        self.panels.setDocumentMode(True)
-        self.panels.setUsesScrollButtons(False)
+
+        self.side_effects = SideEffectsPanel(ctx, sid, columns=2)
+        # One key per side effect anywhere on the screen (text fields keep their letters).
+        self.side_effects.bind_shortcuts_to(self)
+        self.side_effects.title.hide()  # the column's title line says it
+        self.side_effects.asked.connect(lambda _kind: self._show_pending_side_effect())
+        self.dissociation = DissociationPanel(ctx, sid)
+        self.notes = NotesPanel(ctx, sid)
+        self.notes.title.hide()
         self.panel_pages: dict[str, QScrollArea] = {}
-        for name, widget in (("side_effects", self.side_effects),
-                             ("dissociation", self.dissociation), ("notes", self.notes),
-                             ("timeline", self.timeline_table)):
-            page = QScrollArea()  # only ever scrolls on a screen smaller than the laptop
+        self.panel_titles: dict[str, PanelTitle] = {}
+        boxes: dict[str, QWidget] = {}
+        for key, (name, widget) in enumerate((
+                ("side_effects", self.side_effects), ("dissociation", self.dissociation),
+                ("notes", self.notes)), start=1):
+            page = QScrollArea()  # the panel scrolls on its own when its content is long
             page.setWidgetResizable(True)
             page.setFrameShape(QFrame.Shape.NoFrame)
+            page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             page.setWidget(widget)
+            # As wide as the panel needs with its scroll bar showing: a panel that starts
+            # to scroll must not lose its right edge.
+            page.setMinimumWidth(widget.minimumSizeHint().width() + self.style().pixelMetric(
+                QStyle.PixelMetric.PM_ScrollBarExtent))
+            title = PanelTitle(f"Alt+{key}")
+            box = QFrame()
+            box.setFrameShape(QFrame.Shape.StyledPanel)
+            column = QVBoxLayout(box)
+            column.setContentsMargins(1, 1, 1, 1)
+            column.setSpacing(0)
+            column.addWidget(title)
+            column.addWidget(page, 1)
             self.panel_pages[name] = page
-            self.panels.addTab(page, "")
-        self.side_effects.asked.connect(lambda _kind: self.show_panel("side_effects"))
-        # The tab names the panel and the severity strip asks 1 / 2 / 3 once a key is
-        # pressed: the panel's own title line would only take a line of the short page.
-        self.side_effects.title.hide()
+            self.panel_titles[name] = title
+            boxes[name] = box
+        self.panel_titles["side_effects"].setToolTip(f"Side effects: {HOW_TO}")
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(boxes["dissociation"])
+        right.addWidget(boxes["notes"])
+        right.setChildrenCollapsible(False)
+        right.setSizes([46, 54])
+        for key, name in enumerate(("side_effects", "dissociation", "notes", "timeline"),
+                                   start=1):
+            shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda n=name: self.show_panel(n))
         self.body = QSplitter(Qt.Orientation.Horizontal)
-        for column, stretch in ((left, 1), (self.panels, 1)):
+        # The panels as narrow as they can be without cutting anything; the readings and
+        # their chart take the rest, and the most of any room a wider screen gives.
+        for column, stretch in ((left, 5), (boxes["side_effects"], 2), (right, 3)):
             self.body.addWidget(column)
             self.body.setStretchFactor(self.body.indexOf(column), stretch)
         self.body.setChildrenCollapsible(False)
-        self.body.setSizes([560, 580])
+        self.body.setHandleWidth(4)  # each pixel counts on the laptop; the frames show it
+        self.body.setSizes([2000, 0, 0])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
@@ -270,12 +325,40 @@ class SessionScreen(QWidget):
         self.closing.record_button.setMenu(menu)
 
     def show_panel(self, name: str) -> None:
-        """Turn the right-hand pages to ``name`` (side_effects, dissociation, notes,
-        timeline)."""
-        self.panels.setCurrentWidget(self.panel_pages[name])
+        """Alt+1..4: put the keyboard in a panel (side_effects, dissociation, notes) or turn
+        the chart's place to the timeline (and, pressed again there, back to the chart)."""
+        if name == "timeline":
+            if self.views.currentWidget() is self.timeline_table \
+                    and self.timeline_table.hasFocus():
+                self.views.setCurrentWidget(self.chart)
+                return
+            self.views.setCurrentWidget(self.timeline_table)
+            target: QWidget = self.timeline_table
+        elif name == "side_effects":
+            table = self.side_effects.table
+            if table.topLevelItemCount():
+                if table.currentItem() is None:
+                    table.setCurrentItem(table.topLevelItem(table.topLevelItemCount() - 1))
+                target = table
+            else:
+                target = next(iter(self.side_effects.buttons.values()))
+        elif name == "dissociation":
+            self.dissociation.show_details()
+            target = self.dissociation.intensity
+        else:
+            target = self.notes.text
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if name in self.panel_pages:
+            page = self.panel_pages[name]
+            QTimer.singleShot(0, page, lambda: page.ensureWidgetVisible(target))
+
+    def _show_pending_side_effect(self) -> None:
+        """A side effect's key was pressed: its severity strip in view."""
+        page, strip = self.panel_pages["side_effects"], self.side_effects.strip
+        QTimer.singleShot(0, page, lambda: page.ensureWidgetVisible(strip))
 
     def _name_panels(self, entries: SessionEntries) -> None:
-        """Each tab says what its page holds, so a closed page hides nothing."""
+        """Each panel's title line says what it holds."""
         effects = [x for x in entries.side_effects if not x.entry.is_struck]
         ongoing = sum(1 for x in effects if not x.resolved_at)
         reports = [x for x in entries.dissociation if not x.entry.is_struck]
@@ -283,19 +366,10 @@ class SessionScreen(QWidget):
         effects_text = (f"{ongoing} ongoing" if ongoing else
                         f"{len(effects)} resolved" if effects else "none")
         last = f", last {reports[-1].intensity}/10" if reports else ""
-        texts = {
-            "side_effects": f"&1 Side effects · {effects_text}",
-            "dissociation": f"&2 Dissociation · {len(reports)}{last}",
-            "notes": f"&3 Notes · {notes}",
-            "timeline": "&4 Timeline",
-        }
-        for name, text in texts.items():
-            index = self.panels.indexOf(self.panel_pages[name])
-            self.panels.setTabText(index, text)
-            tip = text.replace("&", "") + f" — Alt+{text[1]}"
-            if name == "side_effects":
-                tip += f"\nSide effects: {HOW_TO}"
-            self.panels.setTabToolTip(index, tip)
+        self.panel_titles["side_effects"].set_text("Side effects", effects_text)
+        self.panel_titles["dissociation"].set_text(
+            "Dissociation", f"{len(reports)}{last}")
+        self.panel_titles["notes"].set_text("Notes", str(notes))
 
     # -- state ----------------------------------------------------------------------------
     @property

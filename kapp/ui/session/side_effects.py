@@ -82,6 +82,9 @@ SIDE_EFFECT_KEYS: dict[e.SideEffectKind, tuple[str, str]] = {
     K.URINARY_SYMPTOMS: ("U", "Urinary symptoms"),
     K.OTHER: ("O", "Other…"),
 }
+#: Shorter words on the keys where the keys stand in a narrow column (the whole name is
+#: in the key's tooltip and in the list).
+NARROW_WORDS = {K.EMERGENCE_REACTION: "Emergence", K.URINARY_SYMPTOMS: "Urinary"}
 HOW_TO = "press its key, then 1 mild · 2 moderate · 3 severe"
 SEVERITY_KEYS = {"1": e.Severity.MILD, "2": e.Severity.MODERATE, "3": e.Severity.SEVERE}
 SEVERITY_MARK = {e.Severity.MILD: "▪ mild", e.Severity.MODERATE: "▲ moderate",
@@ -119,7 +122,9 @@ class SideEffectsPanel(QWidget):
     asked = Signal(object)  # a side effect was picked; its severity is asked for next
 
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, columns: int = 3) -> None:
+        """``columns`` of keys: 3 on a page of its own, 2 in a column of the session screen
+        (the actions then sit under the list, which keeps the list's width)."""
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
         self.pending: e.SideEffectKind | None = None
@@ -127,7 +132,8 @@ class SideEffectsPanel(QWidget):
         self._shortcuts: list[QShortcut] = []
         self._while_pending: list[QShortcut] = []
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(4)
         self.title = QLabel(f"<b>Side effects</b> — {HOW_TO}")
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
@@ -135,13 +141,21 @@ class SideEffectsPanel(QWidget):
         grid = QGridLayout()
         grid.setSpacing(2)
         self.buttons: dict[e.SideEffectKind, QPushButton] = {}
+        self.narrow = narrow = columns < 3
+        # In a narrow column the keys run down the columns: the common ones (BP, heart
+        # rate, nausea...) in the first, the long rare names beside them.
+        rows = -(-len(SIDE_EFFECT_KEYS) // columns)
         for index, (kind, (key, text)) in enumerate(SIDE_EFFECT_KEYS.items()):
-            button = QPushButton(f"{key}  {text}")
+            button = QPushButton(f"{key}  {NARROW_WORDS.get(kind, text) if narrow else text}")
             button.setToolTip(f"{text}: key {key}")
-            button.setStyleSheet("text-align: left; padding: 2px 6px;")
+            button.setStyleSheet("text-align: left; padding: 1px 3px;" if narrow else
+                                 "text-align: left; padding: 2px 6px;")
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.clicked.connect(lambda _=False, k=kind: self.choose(k))
-            grid.addWidget(button, index // 3, index % 3)
+            if narrow:
+                grid.addWidget(button, index % rows, index // rows)
+            else:
+                grid.addWidget(button, index // columns, index % columns)
             self.buttons[kind] = button
         layout.addLayout(grid)
 
@@ -156,14 +170,22 @@ class SideEffectsPanel(QWidget):
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["Time", "Side effect", "Severity", "Status"])
         self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(self.fontMetrics().lineSpacing() * 4)
+        if narrow:  # the status is short here: what was done is on lines of its own, and
+            # the severity's mark stands after the name
+            self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+            self.table.setColumnHidden(2, True)
+            self.table.setIndentation(0)
+        self.table.setMinimumHeight(self.fontMetrics().lineSpacing() * (3 if narrow else 4))
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.itemDoubleClicked.connect(lambda *_: self.add_intervention())
-        # The list with its actions beside it: one page of the session screen is short
-        # on a 1366x768 laptop.
-        listed = QHBoxLayout()
+        # The list with its actions beside it (a wide page) or under it (a narrow column,
+        # where the list needs the width).
+        listed = QVBoxLayout() if narrow else QHBoxLayout()
+        listed.setSpacing(2)
         listed.addWidget(self.table, 1)
         layout.addLayout(listed, 1)
-        actions = QVBoxLayout()
+        actions = QHBoxLayout() if narrow else QVBoxLayout()
         actions.setSpacing(2)
         self.resolve_button = QPushButton("Resol&ved now")
         self.intervention_button = QPushButton("&Intervention…")
@@ -171,6 +193,9 @@ class SideEffectsPanel(QWidget):
         self.resolve_button.clicked.connect(self.resolve_selected)
         self.intervention_button.clicked.connect(self.add_intervention)
         self.strike_button.clicked.connect(self.strike_selected)
+        self.resolve_button.setToolTip("The selected side effect resolved now")
+        if narrow:
+            self.resolve_button.setText("Resol&ved")
         for button in (self.resolve_button, self.intervention_button, self.strike_button):
             actions.addWidget(button)
         actions.addStretch(1)
@@ -195,12 +220,18 @@ class SideEffectsPanel(QWidget):
                                    "2 Moderate"), (e.Severity.SEVERE, "3 Severe")),
                                   focusable=False)
         self.severity.chosen.connect(self.save_pending)
-        top.addWidget(self.severity, 1)
         cancel = QPushButton("Esc Cancel")
         cancel.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         cancel.clicked.connect(self.cancel_pending)
-        top.addWidget(cancel)
-        box.addLayout(top)
+        if self.narrow:  # a narrow column: the severities on a line of their own
+            top.addStretch(1)
+            top.addWidget(cancel)
+            box.addLayout(top)
+            box.addWidget(self.severity)
+        else:
+            top.addWidget(self.severity, 1)
+            top.addWidget(cancel)
+            box.addLayout(top)
         more = QHBoxLayout()
         self.serious = QCheckBox("Se&rious")
         self.serious.setToolTip("A serious adverse event (reported on the REMS form)")
@@ -211,10 +242,13 @@ class SideEffectsPanel(QWidget):
                                                if self.severity.value() is None
                                                else self.save_pending(self.severity.value()))
         more.addWidget(self.serious)
-        more.addWidget(QLabel("Onset"))
-        more.addWidget(self.onset)
+        onset = QHBoxLayout() if self.narrow else more
+        onset.addWidget(QLabel("Onset"))
+        onset.addWidget(self.onset)
         more.addWidget(self.description, 1)
         box.addLayout(more)
+        if onset is not more:
+            box.addLayout(onset)
         self.pending_error = ErrorLabel()
         box.addWidget(self.pending_error)
         strip.setVisible(False)
@@ -323,23 +357,42 @@ class SideEffectsPanel(QWidget):
                 status = f"{ICONS['ok']} resolved {hhmm(effect.resolved_at)}"
             else:
                 status = "ongoing"
+            shown = status
             if effect.id in treated:
                 status += " · " + "; ".join(treated[effect.id])
+                if not self.narrow:
+                    shown = status
             name = side_effect_words(effect) + ("  ⚠ serious" if effect.serious else "")
+            if self.narrow:
+                name += f" · {SEVERITY_MARK[effect.severity]}"
             item = QTreeWidgetItem([hhmm(effect.onset_at), name,
-                                    SEVERITY_MARK[effect.severity], status])
+                                    SEVERITY_MARK[effect.severity], shown])
             item.setData(0, Qt.ItemDataRole.UserRole, str(effect.id))
+            item.setToolTip(1, name)
             item.setToolTip(3, status)
+            if self.narrow:  # what was done, each on a line of its own under the side effect
+                for done in treated.get(effect.id, []):
+                    line = QTreeWidgetItem([f"   ↳ {done}"])
+                    line.setData(0, Qt.ItemDataRole.UserRole, str(effect.id))
+                    item.addChild(line)
             if effect.entry.is_struck:
                 font = QFont(item.font(0))
                 font.setStrikeOut(True)
                 for column in range(3):
                     item.setFont(column, font)
             self.table.addTopLevelItem(item)
+            item.setExpanded(True)
+            for index in range(item.childCount()):  # spanned once it is in the tree
+                item.child(index).setFirstColumnSpanned(True)
             if selected is not None and effect.id == selected.id:
                 self.table.setCurrentItem(item)
-        for column in (0, 2):
-            self.table.resizeColumnToContents(column)
+        if self.narrow:  # the time column as wide as a time, not as the lines under it
+            self.table.setColumnWidth(0, self.table.fontMetrics().horizontalAdvance("00:00 ")
+                                      + 12)
+            self.table.resizeColumnToContents(2)
+        else:
+            for column in (0, 2):
+                self.table.resizeColumnToContents(column)
 
     def selected(self) -> SideEffect | None:
         item = self.table.currentItem()

@@ -468,7 +468,7 @@ class ScoreRow(QFrame):
     chosen = Signal(object)
 
     def __init__(self, scores: Iterable[int], tips: Mapping[int, str] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, button_width: int = 28) -> None:
         super().__init__(parent)
         self.setObjectName("scoreRow")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -485,7 +485,7 @@ class ScoreRow(QFrame):
             button = QPushButton(str(score))
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setFixedWidth(28)
+            button.setFixedWidth(button_width)
             button.setStyleSheet(
                 f"QPushButton:checked {{ background: {back}; border: 2px solid {strong};"
                 f" font-weight: bold; }}")
