@@ -23,6 +23,27 @@ def show(qtbot, dialog):
     return dialog
 
 
+VITALS_ORDER = ["hr", "systolic", "diastolic", "spo2", "rr"]
+
+
+def tab_through_vitals(qtbot, entry, values: list[str]):
+    """HR, SYS, DIA, SpO2, RR typed into a session's vitals entry with Tab between them,
+    as a nurse does; returns the rhythm field, which has the focus then."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    entry.focus_first()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is entry.edits["hr"])
+    for field, text in zip(VITALS_ORDER, values, strict=True):
+        widget = QApplication.focusWidget()
+        assert widget is entry.edits[field]
+        qtbot.keyClicks(widget, text)
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+    widget = QApplication.focusWidget()
+    assert widget is entry.edits["rhythm"]
+    return widget
+
+
 def dark_palette():
     """A dark system palette, for looking at a screen the way a dark theme shows it."""
     from PySide6.QtGui import QColor, QPalette

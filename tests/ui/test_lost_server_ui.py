@@ -9,7 +9,7 @@ import os
 import socket
 
 import pytest
-from gui_helpers import shot
+from gui_helpers import VITALS_ORDER, shot, tab_through_vitals
 from lost_server import killed_at
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -20,7 +20,6 @@ from kapp.ui.app import build_main_window
 pytestmark = pytest.mark.gui
 
 URL = os.environ.get("KAPP_TEST_POSTGRES_URL")
-VITALS_ORDER = ["hr", "systolic", "diastolic", "spo2", "rr"]
 
 
 def test_starting_with_the_server_down_says_so_calmly(monkeypatch, capsys) -> None:
@@ -55,16 +54,8 @@ def test_a_lost_server_keeps_the_vitals_as_typed_and_enter_saves_them_later(
     window.open_session(planned.id)
     screen = window.session_screens[planned.id]
     entry = screen.vitals_entry
-    entry.focus_first()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is entry.edits["hr"])
     typed = ["72", "128", "82", "98", "14"]
-    for field, text in zip(VITALS_ORDER, typed, strict=True):
-        widget = QApplication.focusWidget()
-        assert widget is entry.edits[field]
-        qtbot.keyClicks(widget, text)
-        qtbot.keyClick(widget, Qt.Key.Key_Tab)
-    rhythm = QApplication.focusWidget()
-    assert rhythm is entry.edits["rhythm"]
+    rhythm = tab_through_vitals(qtbot, entry, typed)
 
     with killed_at(db, "begin") as killed:  # the server ends kapp's session mid-save
         qtbot.keyClick(rhythm, Qt.Key.Key_Return)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from gui_helpers import dark_palette
+from gui_helpers import VITALS_ORDER, dark_palette, tab_through_vitals
 from PySide6.QtCore import QLocale, Qt, QTime
 from PySide6.QtWidgets import QApplication
 
@@ -32,7 +32,6 @@ pytestmark = pytest.mark.gui
 
 LABEL = "/clinic/kapp-test.db"
 ALL_PRE = {c.value: True for c in e.PreSessionCheck}
-VITALS_ORDER = ["hr", "systolic", "diastolic", "spo2", "rr"]
 
 
 @pytest.fixture(autouse=True)
@@ -68,16 +67,7 @@ def open_screen(qtbot, window, session_id) -> SessionScreen:
 
 def type_vitals(qtbot, screen: SessionScreen, values: list[str], rhythm: str = "") -> None:
     """HR, SYS, DIA, SpO2, RR typed with Tab between them, Enter at the end."""
-    entry = screen.vitals_entry
-    entry.focus_first()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is entry.edits["hr"])
-    for field, text in zip(VITALS_ORDER, values, strict=True):
-        widget = QApplication.focusWidget()
-        assert widget is entry.edits[field]
-        qtbot.keyClicks(widget, text)
-        qtbot.keyClick(widget, Qt.Key.Key_Tab)
-    widget = QApplication.focusWidget()
-    assert widget is entry.edits["rhythm"]
+    widget = tab_through_vitals(qtbot, screen.vitals_entry, values)
     if rhythm:
         qtbot.keyClicks(widget, rhythm)
         if widget.completer().popup().isVisible():
