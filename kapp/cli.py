@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kapp import __version__, cli_audit, cli_backup, cli_recover, cli_reports, cli_vault
-from kapp.domain.errors import KappError
+from kapp.domain.errors import KappError, StorageUnavailable
 from kapp.paths import default_database_path
 
 if TYPE_CHECKING:  # the window's start imports this module: SQLAlchemy loads later
@@ -88,7 +88,7 @@ def unreadable_message(exc: sa.exc.DatabaseError, args: argparse.Namespace | Non
     if url is not None:
         from kapp.storage.faults import fault_kind, unreachable_at_start
 
-        if fault_kind(exc) == "server_unreachable":
+        if fault_kind(exc) in StorageUnavailable.SERVER_KINDS:
             return str(unreachable_at_start(url, exc))
     detail = str(getattr(exc, "orig", exc)).splitlines()[0]
     return (f"The database cannot be read: it is damaged or is not a kapp database "

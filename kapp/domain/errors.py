@@ -57,12 +57,22 @@ class StorageUnavailable(KappError):
     once the problem is gone.
 
     ``kind`` is one of "full", "read_only", "io", "locked", "cannot_open", "damaged",
-    "server_unreachable".
+    "server_unreachable", "server_busy" (a database server with as many connections as it
+    allows), "server_restarting" (starting up or shutting down).
     """
+
+    SERVER_KINDS = frozenset({"server_unreachable", "server_busy", "server_restarting"})
 
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
         super().__init__(message)
+
+    @property
+    def from_server(self) -> bool:
+        """The database server is out of reach, full or restarting: nothing is wrong on
+        this computer, and reading again shortly may well work without anyone doing
+        anything (a screen can try again by itself)."""
+        return self.kind in self.SERVER_KINDS
 
 
 class UnsafeLocation(KappError):

@@ -229,8 +229,9 @@ def open_database(
     except sa_exc.DBAPIError as exc:
         engine.dispose()
         fault = translate(exc)
-        if path is None and fault is not None and fault.kind == "server_unreachable":
-            log.warning("The database server cannot be reached: %s", exc.orig)
+        if path is None and fault is not None and fault.from_server:
+            log.warning("The database server cannot be reached (%s): %s", fault.kind,
+                        exc.orig)
             raise unreachable_at_start(url, exc) from exc
         raise
     except Exception:

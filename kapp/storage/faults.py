@@ -15,6 +15,16 @@ back by the server with the session, so nothing of the entry is saved; the pool 
 the dead connection (``pool_pre_ping``), so the next save works once the server answers.
 ``unreachable_at_start`` says the same when kapp opens, naming the server (never the
 password).
+
+Two more ways a server turns kapp away have their own words, as what to do differs: a
+server that is full ("server_busy": SQLSTATE 53300 too_many_connections, "sorry, too many
+clients already", a role's or database's CONNECTION LIMIT reached; wait a minute, and IT
+should let it take more connections) and one that is starting up or shutting down
+("server_restarting": 57P03 cannot_connect_now, "the database system is starting up";
+try again in a moment). Neither is ever "damaged". A connection the server ended (57P01
+admin shutdown: a restart or stop, or IT ending the session; 57P02 after a crash) stays
+"server_unreachable": the two cannot be told apart by the driver's error, and its words
+("stopped or restarted") cover both.
 """
 
 from __future__ import annotations
@@ -45,7 +55,8 @@ _BY_SQLSTATE = {
     "53100": "full",  # disk_full
     "57P01": "server_unreachable",  # admin_shutdown: server stopped, or session terminated
     "57P02": "server_unreachable",  # crash_shutdown: another session crashed the server
-    "57P03": "server_unreachable",  # cannot_connect_now: starting up or shutting down
+    "57P03": "server_restarting",  # cannot_connect_now: starting up or shutting down
+    "53300": "server_busy",  # too_many_connections (max_connections, CONNECTION LIMIT)
 }
 # Every SQLSTATE of class 08 (connection exception: 08000, 08003, 08006, 08001...).
 _SQLSTATE_CLASSES = {"08": "server_unreachable"}
@@ -63,6 +74,16 @@ _BY_TEXT = (
     ("unable to open database", "cannot_open"),
     ("malformed", "damaged"),
     ("file is not a database", "damaged"),
+    # A database server that turned kapp away (before the words of a failed connection,
+    # which psycopg puts in front: "connection failed: ... FATAL:  too many connections").
+    ("too many connections", "server_busy"),
+    ("too many clients", "server_busy"),
+    ("remaining connection slots are reserved", "server_busy"),
+    ("the database system is shutting down", "server_restarting"),
+    ("the database system is starting up", "server_restarting"),
+    ("the database system is in recovery mode", "server_restarting"),
+    ("the database system is not yet accepting connections", "server_restarting"),
+    ("the database system is not accepting connections", "server_restarting"),
     # A database server that is gone or cannot be reached (psycopg, libpq, the OS).
     ("server closed the connection unexpectedly", "server_unreachable"),
     ("terminating connection due to", "server_unreachable"),
@@ -84,8 +105,6 @@ _BY_TEXT = (
     ("no route to host", "server_unreachable"),
     ("failed to resolve host", "server_unreachable"),
     ("could not translate host name", "server_unreachable"),
-    ("the database system is shutting down", "server_unreachable"),
-    ("the database system is starting up", "server_unreachable"),
 )
 
 _NOT_SAVED = "This entry was NOT saved; it is still in the form as you typed it."
@@ -107,6 +126,14 @@ _WHAT = {
                            "dropped, or the server was stopped or restarted. {not_saved} "
                            "Check this computer's network (cable or Wi-Fi) or ask IT whether "
                            "the database server is running; then save again."),
+    "server_busy": ("The clinic's database server{at} is full: it already has as many "
+                    "connections as it allows, so it turned kapp away. {not_saved} Save "
+                    "again in a minute. If this keeps happening, ask IT to let the server "
+                    "take more connections."),
+    "server_restarting": ("The clinic's database server{at} is restarting (starting up or "
+                          "shutting down) and does not take entries just now. {not_saved} "
+                          "Save again in a moment; if it keeps saying this, ask IT whether "
+                          "the database server is running."),
 }
 _READING = {
     "full": "The disk is full, so kapp could not read the records just now. Free some space.",
@@ -120,13 +147,20 @@ _READING = {
                 "to restore the latest verified backup."),
     "server_unreachable": ("The clinic's database server{at} cannot be reached just now, so "
                            "kapp could not read the records. Check this computer's network "
-                           "or ask IT whether the server is running; then try again."),
+                           "or ask IT whether the server is running."),
+    "server_busy": ("The clinic's database server{at} is full: it already has as many "
+                    "connections as it allows, so kapp could not read the records just now. "
+                    "If this keeps happening, ask IT to let the server take more "
+                    "connections."),
+    "server_restarting": ("The clinic's database server{at} is restarting (starting up or "
+                          "shutting down), so kapp could not read the records just now. It "
+                          "should answer again in a moment."),
 }
 
 
 def fault_kind(exc: BaseException) -> str | None:
     """"full", "read_only", "io", "locked", "cannot_open", "damaged",
-    "server_unreachable" or None."""
+    "server_unreachable", "server_busy", "server_restarting" or None."""
     orig: Any = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
     if isinstance(exc, sa.exc.IntegrityError):
         return None
@@ -199,7 +233,21 @@ _WHY = (  # what the driver said, in a few plain words
 
 
 def unreachable_at_start(url: URL, exc: BaseException) -> StorageUnavailable:
-    """Plain words for a database server that cannot be reached when kapp opens."""
+    """Plain words for a database server that cannot be reached when kapp opens (or that
+    turned kapp away: full, or restarting)."""
+    kind = fault_kind(exc)
+    if kind == "server_busy":
+        return StorageUnavailable(kind, (
+            f"kapp cannot connect to the clinic's database server at {server_label(url)}: "
+            "it is full (it already has as many connections as it allows). Nothing has "
+            "been changed. Wait a minute, then open kapp again; if this keeps happening, "
+            "ask IT to let the server take more connections."))
+    if kind == "server_restarting":
+        return StorageUnavailable(kind, (
+            f"kapp cannot connect to the clinic's database server at {server_label(url)} "
+            "just now: it is restarting (starting up or shutting down). Nothing has been "
+            "changed. Open kapp again in a moment; if it keeps saying this, ask IT whether "
+            "the database server is running."))
     text = str(getattr(exc, "orig", exc)).lower()
     why = next((words for key, words in _WHY if key in text), "it did not answer")
     return StorageUnavailable("server_unreachable", (

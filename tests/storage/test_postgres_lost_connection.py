@@ -142,3 +142,59 @@ def test_a_server_that_went_away_and_came_back(db, services, staff, planned, cab
         assert _rows(db)["vitals_readings"] == before["vitals_readings"] + 1
     finally:
         opened.dispose()
+
+
+@pytest.fixture
+def one_connection_role(db: Database) -> Iterator[sa.URL]:
+    """A login role with CONNECTION LIMIT 1 and kapp's rights: a server that is full for
+    it as soon as one connection is open (SQLSTATE 53300, "too many connections")."""
+    admin = sa.create_engine(db.engine.url.set(username="postgres", database="postgres"),
+                             poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    role = "kapp_one_slot"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1 IN ROLE "
+                             f"{db.engine.url.username}")
+    try:
+        yield db.engine.url.set(username=role)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.dispose()
+
+
+def test_a_full_server_is_told_as_busy_and_the_retry_saves(db, staff, planned, clock,
+                                                          one_connection_role) -> None:
+    url = one_connection_role
+    opened = open_database(url, clock=clock).database
+    services = Services.for_database(opened)
+    try:
+        save = _saves(services, staff, planned)["vitals"]
+        save()
+        before = _rows(db)
+        opened.engine.dispose()  # kapp's connection is given back...
+        slot = sa.create_engine(url, poolclass=sa.pool.NullPool).connect()  # ...and taken
+        try:
+            with pytest.raises(StorageUnavailable) as caught:
+                save()
+            assert caught.value.kind == "server_busy"
+            label = f"{url.host}:{url.port}"
+            assert str(caught.value).startswith(
+                f"The clinic's database server ({label}) is full: it already has as many "
+                "connections as it allows")
+            assert "NOT saved" in str(caught.value) and "damaged" not in str(caught.value)
+            with pytest.raises(StorageUnavailable, match="could not read") as read:
+                services.patients.search("Testperson")
+            assert read.value.kind == "server_busy"
+            with pytest.raises(StorageUnavailable) as at_start:  # another workstation opens
+                open_database(url)
+            assert at_start.value.kind == "server_busy"
+            assert str(at_start.value).startswith(
+                f"kapp cannot connect to the clinic's database server at {label}: it is full")
+            assert _rows(db) == before
+        finally:
+            slot.close()
+        save()  # a connection is free again
+        assert _rows(db)["vitals_readings"] == before["vitals_readings"] + 1
+    finally:
+        opened.dispose()
