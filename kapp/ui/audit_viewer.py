@@ -60,6 +60,7 @@ from kapp.services.audit_view import (
     ChainReport,
     Cursor,
 )
+from kapp.ui.background import read_problem
 from kapp.ui.context import AppContext
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -343,6 +344,7 @@ class AuditViewer(QDialog):
         self._total: int | None = None
         self._select_seq: int | None = None
         self.last_report: ChainReport | None = None
+        self._choices_missing = False
         self.setWindowTitle("Audit trail")
         self.model = AuditTableModel(self)
         self.model.moreRequested.connect(self._fetch_more)
@@ -460,6 +462,7 @@ class AuditViewer(QDialog):
 
         self.status = QLabel()
         self.status.setAccessibleName("Entries shown")
+        self.status.setWordWrap(True)  # a read that failed says why, in a sentence or two
 
         self.verify_button = QPushButton("&Verify chain")
         self.verify_button.setToolTip("Check that no entry was changed, removed or inserted "
@@ -550,28 +553,37 @@ class AuditViewer(QDialog):
         self.apply_filters()
 
     def _load_choices(self) -> None:
+        """The users and actions to filter by. Read again by ``apply_filters`` when they
+        could not be read (the database server out of reach when the viewer opened)."""
         actor = self.ctx.actor()
-        users = self.ctx.services.users.list_users(include_inactive=True)
-        for user in users:
-            self.user.addItem(f"{user.full_name} ({user.username})", str(user.id))
+        if self.user.count() == 1:
+            try:
+                users = self.ctx.services.users.list_users(include_inactive=True)
+            except KappError:  # said by the query's own read, which fails the same way
+                users = []
+            for user in users:
+                self.user.addItem(f"{user.full_name} ({user.username})", str(user.id))
 
         def work(_task: _Task) -> list[str]:
             return self._audit.actions(actor=actor)
 
         def done(actions: Sequence[str] | None, error: Exception | None) -> None:
-            if error is None and actions is not None:
+            if error is None and actions is not None and self.action.count() == 1:
                 self.action.blockSignals(True)
                 for action in actions:
                     self.action.addItem(action_words(action), action)
                 self.action.blockSignals(False)
 
-        self._start(work, done)
+        if self.action.count() == 1:
+            self._start(work, done)
 
     def apply_filters(self) -> None:
         """Run the query the filters describe (the first page and the count)."""
         self._generation += 1
         generation = self._generation
         self._show_field_errors(None)
+        if self._choices_missing:  # the server did not answer when the viewer opened
+            self._load_choices()
         filters = self.filters()
         self.model.clear()
         self.details.clear()
@@ -645,7 +657,9 @@ class AuditViewer(QDialog):
             self._show_field_errors(error)
             self.status.setText("Check the filters.")
         elif isinstance(error, KappError):
-            self.status.setText(str(error))
+            self._choices_missing = self.user.count() == 1 or self.action.count() == 1
+            self.status.setText("⚠ " + read_problem("The audit trail", error,
+                                                    again="press Show (Enter)"))
         else:
             self.status.setText(f"The audit trail could not be read ({type(error).__name__}).")
 

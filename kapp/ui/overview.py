@@ -31,7 +31,7 @@ from kapp.domain.errors import KappError
 from kapp.domain.series import COURSE_WORDS
 from kapp.services.changes import Change
 from kapp.services.overview import Cancelled, ClinicOverview
-from kapp.ui.background import BackgroundReader, Task
+from kapp.ui.background import BackgroundReader, Task, read_problem
 from kapp.ui.context import AppContext, Navigator
 from kapp.ui.dates import day_text
 
@@ -221,12 +221,13 @@ class Overview(QWidget):
         self.status.setText("")
         if isinstance(error, Cancelled):
             return
-        why = str(error) if isinstance(error, KappError) else "the database could not be read"
-        self.banner.setText(f"⚠ The overview could not be read: {why}. Press F5 to try again.")
+        self.banner.setText("⚠ " + read_problem("The overview", error,
+                                                retrying=self.reader.retrying))
         self.banner.show()
 
     def _show(self, data: ClinicOverview) -> None:
         self.data = data
+        self.banner.hide()  # a read that failed before, tried again by itself
         self._busy(False)
         self.heading.setText(f"Clinic overview · {day_text(data.today)}")
         self.status.setText(f"As of {time_text(data.now)}")

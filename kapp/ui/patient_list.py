@@ -43,8 +43,10 @@ from PySide6.QtWidgets import (
 
 from kapp.domain.entities import PatientSummary
 from kapp.domain.enums import Indication
+from kapp.domain.errors import KappError
 from kapp.services.changes import Change
 from kapp.services.facade import Services
+from kapp.ui.background import read_problem
 from kapp.ui.changes import HubSignals
 from kapp.ui.context import AppContext
 
@@ -384,6 +386,11 @@ class PatientListView(QWidget):
         find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         find.triggered.connect(self.focus_search)
         self.addAction(find)
+        again = QAction("Read the list again", self)
+        again.setShortcut(QKeySequence.StandardKey.Refresh)
+        again.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        again.triggered.connect(self._read_again)
+        self.addAction(again)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -440,12 +447,34 @@ class PatientListView(QWidget):
         self._debounce.stop()
         text = self.search.text().strip()
         selected = self.current_patient_id()
-        found = self._services.patients.find(text, limit=SEARCH_LIMIT)
+        try:
+            found = self._services.patients.find(text, limit=SEARCH_LIMIT)
+            self.total  # noqa: B018 - counted here, where a failure is told
+        except KappError as error:  # e.g. the database server out of reach
+            self._show_problem(error)
+            return
         if self.model.set_patients(found.patients):
             self._fit_columns()
             if selected is not None:
                 self._select(selected)
         self._show_counts(text, len(found.patients), found.more)
+
+    def _read_again(self) -> None:
+        """F5: search again (and count the patients again)."""
+        self._total = None
+        self.refresh()
+
+    def _show_problem(self, error: KappError) -> None:
+        """Where the rows would be: the list could not be read, why, and F5. Read on the
+        GUI thread (a quick search), so it is not tried again by itself: a server that
+        does not answer would hold the window for seconds at each try."""
+        self.model.set_patients([])
+        self.count_label.clear()
+        words = html.escape(read_problem("The patient list", error, again="press F5 "
+                                         "(or type in the search box)"))
+        self.empty.setText("<p style='font-size:large'><b>⚠ The patient list could not be "
+                           f"read</b></p><p>{words}</p>")
+        self.pages.setCurrentWidget(self.empty_page)
 
     @property
     def total(self) -> int:

@@ -34,7 +34,7 @@ from kapp.services.patient_view import (
     PatientOverview,
 )
 from kapp.ui import report_actions
-from kapp.ui.background import BackgroundReader
+from kapp.ui.background import BackgroundReader, read_problem
 from kapp.ui.context import AppContext, Navigator
 from kapp.ui.paint_hold import PaintHold
 from kapp.ui.patient_form import PatientFormDialog
@@ -130,6 +130,7 @@ class PatientPage(QWidget):
         self._tables_stale = True
         self._shown_patient: Patient | None = None
         self._overview_read = 0  # counts the overviews read: a slower first read is dropped
+        self._read_problem = False  # the banner says the first read failed
         self._build()
         self._opening = BackgroundReader(self)
         self._paint_hold = PaintHold()
@@ -263,7 +264,10 @@ class PatientPage(QWidget):
             self.banner.show_message("This patient's record could not be found.")
             self.progress.refresh()  # which says so too, rather than loading for ever
             return
-        self._show_patient(patient)
+        except KappError:  # the server out of reach: the read below says so, and retries
+            patient = None
+        if patient is not None:
+            self._show_patient(patient)
         reads, pid, service = self._overview_read, self.patient_id, self.ctx.services.patient_view
         self._opening.start(lambda _task: (reads, service.opening(pid)))
 
@@ -283,6 +287,9 @@ class PatientPage(QWidget):
 
     def _opened(self, result: tuple[int, PatientOpening]) -> None:
         reads, opening = result
+        if self._read_problem:  # the read failed before, and worked when tried again
+            self._read_problem = False
+            self.banner.clear()
         if reads == self._overview_read:  # no newer overview was read meanwhile
             self._show_overview(opening.overview)
         self.progress.show_progress(opening.progress)
@@ -294,15 +301,24 @@ class PatientPage(QWidget):
         if isinstance(error, NotFound):
             self.banner.show_message("This patient's record could not be found.")
             return
-        why = str(error) if isinstance(error, KappError) else "the database could not be read"
-        self.banner.show_message(f"This patient's flags could not be loaded: {why}.")
-        self.progress.refresh()  # its own read says whether the charts can be shown
+        self._read_problem = True
+        retrying = self._opening.retrying
+        self.banner.show_message(read_problem("This patient's record", error,
+                                              retrying=retrying,
+                                              again="press F5" if retrying else None))
+        if self._opening.retrying:  # the same read, tried again, brings the charts too
+            self.progress.status.setText("⏳ Waiting for the database server…")
+        else:
+            self.progress.refresh()  # its own read says whether the charts can be shown
 
     def refresh(self) -> None:
         try:
             overview = self.ctx.services.patient_view.overview(self.patient_id)
         except NotFound:
             self.banner.show_message("This patient's record could not be found.")
+            return
+        except KappError as error:  # the server out of reach: said; the next read may work
+            self.banner.show_message(read_problem("This patient's record", error, again=None))
             return
         self._show_overview(overview)
 

@@ -26,11 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapp.domain.errors import KappError
 from kapp.domain.series import OutcomeSummary, ProgressSummary, percent_of
 from kapp.services.changes import Change
 from kapp.services.progress import PatientProgress
-from kapp.ui.background import BackgroundReader
+from kapp.ui.background import BackgroundReader, read_problem
 from kapp.ui.context import AppContext, Navigator
 from kapp.ui.progress_charts import DATE_AXIS, SESSION_AXIS, Chart, ChartBuilder, Theme, day_text
 
@@ -452,9 +451,8 @@ class ProgressView(QWidget):
 
     def _failed(self, error: object) -> None:
         self.status.setText("")
-        why = str(error) if isinstance(error, KappError) else "the database could not be read"
-        self.banner.setText(f"⚠ The progress could not be loaded: {why}. Press F5 to try "
-                            "again.")
+        self.banner.setText("⚠ " + read_problem("This patient's progress", error,
+                                                retrying=self.reader.retrying))
         self.banner.show()
 
     def _draw(self) -> None:

@@ -376,5 +376,5 @@ def test_a_failed_first_read_says_so_and_the_charts_read_again(qtbot, ctx, servi
     qtbot.addWidget(page)
     held.release.set()
     qtbot.waitUntil(lambda: not page.loading, timeout=20000)
-    assert "could not be loaded" in page.banner.text()
+    assert "could not be read" in page.banner.text()
     assert page.progress.progress is not None  # its own read, which worked
