@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -127,3 +127,48 @@ class Cable:
         for s in (source, sink):
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
+
+
+class _DriverError(Exception):
+    """Shaped like psycopg's error for a lost connection: its words and SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+class Outage:
+    """The database server out of reach, played on any database (SQLite too, so that plain
+    ``make test`` covers the screens' words): while ``down``, every transaction kapp
+    begins fails as psycopg's does when the connection is lost (SQLSTATE 08006, its words),
+    and
+    the storage layer names ``server`` in its message, as for a real server. ``up()`` ends
+    it. Other kinds: ``sqlstate="53300"`` (full), ``"57P03"`` (restarting)."""
+
+    WORDS: ClassVar[dict[str, str]] = {"08006": "server closed the connection unexpectedly",
+                                       "53300": "too many connections for role \"kapp\"",
+                                       "57P03": "the database system is starting up"}
+
+    def __init__(self, db: Database, monkeypatch: pytest.MonkeyPatch, *,
+                 server: str = "db.clinic:5432", sqlstate: str = "08006") -> None:
+        self.db, self.sqlstate, self.down = db, sqlstate, False
+        monkeypatch.setattr(db, "_server", server)
+        event.listen(db.engine, "begin", self._fail, insert=True)
+        self._listening = True
+
+    def _fail(self, conn: Any) -> None:
+        if self.down:
+            raise sa.exc.OperationalError("BEGIN", None, _DriverError(
+                self.WORDS[self.sqlstate], self.sqlstate))
+
+    def cut(self) -> Outage:
+        self.down = True
+        return self
+
+    def up(self) -> None:
+        self.down = False
+
+    def remove(self) -> None:
+        if self._listening:
+            event.remove(self.db.engine, "begin", self._fail)
+            self._listening = False

@@ -221,8 +221,10 @@ class Overview(QWidget):
         self.status.setText("")
         if isinstance(error, Cancelled):
             return
-        self.banner.setText("⚠ " + read_problem("The overview", error,
-                                                retrying=self.reader.retrying))
+        text = read_problem("The overview", error, retrying=self.reader.retrying)
+        if self.data is not None:  # what is still shown is older than it seems
+            text += f" The lists below are as of {time_text(self.data.now)}."
+        self.banner.setText("⚠ " + text)
         self.banner.show()
 
     def _show(self, data: ClinicOverview) -> None:

@@ -470,10 +470,11 @@ class PatientListView(QWidget):
         does not answer would hold the window for seconds at each try."""
         self.model.set_patients([])
         self.count_label.clear()
-        words = html.escape(read_problem("The patient list", error, again="press F5 "
-                                         "(or type in the search box)"))
-        self.empty.setText("<p style='font-size:large'><b>⚠ The patient list could not be "
-                           f"read</b></p><p>{words}</p>")
+        title = "The patient list could not be read"
+        words = read_problem("The patient list", error,
+                             again="press F5 (or type in the search box)")
+        words = html.escape(words.removeprefix(title + ". "))
+        self.empty.setText(f"<p style='font-size:large'><b>⚠ {title}</b></p><p>{words}</p>")
         self.pages.setCurrentWidget(self.empty_page)
 
     @property
