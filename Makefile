@@ -16,8 +16,9 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The storage, services, report, reliability and GUI suites on a throwaway PostgreSQL
-# server started from this machine's server binaries (see .ci/postgres-tests and
+# The storage, services, report, reliability and GUI suites and the CLI (--database-url) on
+# a throwaway PostgreSQL server started from this machine's server binaries (see
+# .ci/postgres-tests and
 # docs/reliability.md "Testing on PostgreSQL"); installs the psycopg driver when missing.
 test-postgres: $(STAMP)
 	@$(BIN)/python -c "import psycopg" 2>/dev/null || \

@@ -162,7 +162,8 @@ def _set_up(
     if taken is not None:
         raise ValueError(
             f"This database already holds demo patients ({taken[0]}...). Make the demo "
-            "clinic in a new database file instead."
+            "clinic in a new database file (or a new, empty database on the server) "
+            "instead."
         )
     since = datetime.combine(today - timedelta(days=HISTORY_DAYS + 60), time(8), UTC)
     existing = {u.username: u for u in s.execute(sa.select(User)).scalars()}
