@@ -179,7 +179,10 @@ class BackgroundReader(QObject):
             self.finished.emit(result)
             for reader in list(_WAITING):  # the server answers again: no need to wait
                 if reader is not self:
-                    reader.retry_now()
+                    try:
+                        reader.retry_now()
+                    except RuntimeError:  # its screen was closed and deleted meanwhile
+                        _WAITING.discard(reader)
 
     def _on_failed(self, token: int, error: object) -> None:
         if self._current(token):
