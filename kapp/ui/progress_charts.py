@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import ClassVar
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QLocale, QPointF, QRectF, Qt
@@ -162,8 +163,57 @@ class _KeptAxis:
             super().setTickSpacing(levels=levels)  # type: ignore[misc]
 
 
+def _rect(rect: QRectF) -> tuple[float, float, float, float]:
+    return (rect.x(), rect.y(), rect.width(), rect.height())
+
+
+def _pen_key(pen: QPen) -> tuple[object, ...]:
+    return (pen.color().rgba(), pen.widthF(), pen.style(), pen.isCosmetic())
+
+
 class PlainAxis(_KeptAxis, pg.AxisItem):
-    pass
+    """A number axis whose bottom ticks are laid out once for every chart that shows the
+    same range at the same size: the charts of a progress view are x-linked and two to a
+    row, so eight bottom axes would otherwise each work out the same ticks and labels
+    (about a millisecond each, at every opening of another patient)."""
+
+    _SHARED: ClassVar[dict[tuple[object, ...], tuple[object, float]]] = {}
+    _SHARED_LIMIT = 16
+    _text_size = 0.0
+
+    def _updateMaxTextSize(self, x: float) -> None:
+        self._text_size = x
+        super()._updateMaxTextSize(x)
+
+    def _specs_key(self) -> tuple[object, ...] | None:
+        """Everything the bottom axis's ticks are worked out from, or None (not shared)."""
+        if self.orientation != "bottom" or self.logMode:
+            return None
+        view = self.linkedView()
+        bounds = self.mapRectFromParent(self.geometry())
+        ticks = (bounds if view is None or self.grid is False
+                 else view.mapRectToItem(self, view.boundingRect()))
+        style = tuple(sorted((name, value.toString() if isinstance(value, QFont)
+                              else repr(value)) for name, value in self.style.items()))
+        return (type(self), tuple(self.range), _rect(bounds), _rect(ticks),
+                _rect(self.boundingRect()), style, self.scale, self.autoSIPrefixScale,
+                repr(self._tickSpacing), repr(self._tickLevels), self.grid,
+                _pen_key(self.pen()), _pen_key(self.tickPen()))
+
+    def generateDrawSpecs(self, p: QPainter):
+        key = self._specs_key()
+        if key is None:
+            return super().generateDrawSpecs(p)
+        shared = self._SHARED.get(key)
+        if shared is not None:
+            specs, text_size = shared
+            self._updateMaxTextSize(text_size)  # as working them out would have
+            return specs
+        specs = super().generateDrawSpecs(p)
+        if len(self._SHARED) >= self._SHARED_LIMIT:
+            self._SHARED.clear()
+        self._SHARED[key] = (specs, self._text_size)
+        return specs
 
 
 class DayAxis(_KeptAxis, pg.DateAxisItem):

@@ -470,3 +470,44 @@ def test_names_that_would_overlap_are_left_out(qtbot):
     assert chart.labels == ["Maintenance ▸", "Maintenance ▸"]  # not the 6-session induction
     assert sum(isinstance(i, type(chart.getPlotItem().items[0])) for i in
                chart.getPlotItem().items) == 3  # a line for each course all the same
+
+
+def test_charts_showing_the_same_range_share_their_bottom_ticks(qtbot, monkeypatch):
+    """The x-linked charts of a view work out their bottom axis's ticks once; each axis
+    still paints exactly what it would have worked out alone, and another range or width
+    is worked out anew."""
+    import pyqtgraph as pg
+
+    from kapp.ui.progress_charts import SESSION_AXIS, Chart, PlainAxis, Theme
+
+    worked_out = Counter()
+    own = pg.AxisItem.generateDrawSpecs
+
+    def counted(axis, painter):
+        worked_out[axis.orientation] += 1
+        return own(axis, painter)
+
+    monkeypatch.setattr(pg.AxisItem, "generateDrawSpecs", counted)
+    monkeypatch.setattr(PlainAxis, "_SHARED", {})
+    theme = Theme.of(QApplication.instance())
+
+    def chart(x_range=(0.4, 203.6), width=640):
+        made = Chart("Dose per session", "mg/kg", theme, SESSION_AXIS, lambda _sid: None)
+        qtbot.addWidget(made)
+        made.resize(width, 230)
+        made.getPlotItem().setXRange(*x_range, padding=0)
+        made.getPlotItem().setYRange(0, 1)
+        return made
+
+    first, second = chart(), chart()
+    shared = second.grab().toImage(), first.grab().toImage()
+    assert worked_out["bottom"] == 1
+    for axis in (first.getPlotItem().getAxis("bottom"), second.getPlotItem().getAxis("bottom")):
+        PlainAxis._SHARED.clear()
+        axis.picture = None  # its own ticks, worked out alone
+    alone = second.grab().toImage(), first.grab().toImage()
+    assert shared == alone
+    worked_out.clear()
+    chart(x_range=(0.4, 199.6)).grab()
+    chart(width=600).grab()
+    assert worked_out["bottom"] == 2
