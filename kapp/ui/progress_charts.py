@@ -172,13 +172,14 @@ def _pen_key(pen: QPen) -> tuple[object, ...]:
 
 
 class PlainAxis(_KeptAxis, pg.AxisItem):
-    """A number axis whose bottom ticks are laid out once for every chart that shows the
-    same range at the same size: the charts of a progress view are x-linked and two to a
-    row, so eight bottom axes would otherwise each work out the same ticks and labels
-    (about a millisecond each, at every opening of another patient)."""
+    """A number axis whose ticks are laid out once for every axis that shows the same
+    range at the same size, in the same style: the charts of a progress view are x-linked
+    and two to a row, so eight bottom axes would otherwise each work out the same ticks
+    and labels (about a millisecond each, at every opening of another patient); and a
+    left axis shows the same range again for the next patient whose readings span it."""
 
     _SHARED: ClassVar[dict[tuple[object, ...], tuple[object, float]]] = {}
-    _SHARED_LIMIT = 16
+    _SHARED_LIMIT = 64  # tick layouts of a few patients' charts: a few KiB
     _text_size = 0.0
 
     def _updateMaxTextSize(self, x: float) -> None:
@@ -186,8 +187,8 @@ class PlainAxis(_KeptAxis, pg.AxisItem):
         super()._updateMaxTextSize(x)
 
     def _specs_key(self) -> tuple[object, ...] | None:
-        """Everything the bottom axis's ticks are worked out from, or None (not shared)."""
-        if self.orientation != "bottom" or self.logMode:
+        """Everything the axis's ticks are worked out from, or None (not shared)."""
+        if self.logMode:
             return None
         view = self.linkedView()
         bounds = self.mapRectFromParent(self.geometry())
