@@ -473,9 +473,9 @@ def test_names_that_would_overlap_are_left_out(qtbot):
 
 
 def test_charts_showing_the_same_range_share_their_bottom_ticks(qtbot, monkeypatch):
-    """The x-linked charts of a view work out their bottom axis's ticks once; each axis
-    still paints exactly what it would have worked out alone, and another range or width
-    is worked out anew."""
+    """The x-linked charts of a view work out their bottom axis's ticks once (and axes
+    showing the same y-range, their left one); each axis still paints exactly what it
+    would have worked out alone, and another range or width is worked out anew."""
     import pyqtgraph as pg
 
     from kapp.ui.progress_charts import SESSION_AXIS, Chart, PlainAxis, Theme
@@ -501,11 +501,15 @@ def test_charts_showing_the_same_range_share_their_bottom_ticks(qtbot, monkeypat
 
     first, second = chart(), chart()
     shared = second.grab().toImage(), first.grab().toImage()
-    assert worked_out["bottom"] == 1
-    for axis in (first.getPlotItem().getAxis("bottom"), second.getPlotItem().getAxis("bottom")):
+    assert worked_out["bottom"] == 1 and worked_out["left"] == 1
+
+    def alone(made):
         PlainAxis._SHARED.clear()
-        axis.picture = None  # its own ticks, worked out alone
-    alone = second.grab().toImage(), first.grab().toImage()
+        for side in ("bottom", "left"):
+            made.getPlotItem().getAxis(side).picture = None  # its own ticks, worked out
+        return made.grab().toImage()
+
+    alone = alone(second), alone(first)
     assert shared == alone
     worked_out.clear()
     chart(x_range=(0.4, 199.6)).grab()
