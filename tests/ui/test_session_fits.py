@@ -126,6 +126,18 @@ def side_effect_lines_whole(panel) -> None:
     return table
 
 
+def remark_whole(table, row) -> None:
+    """The remark of ``row`` is drawn whole: no word wider than its column, its lines no
+    taller than the row."""
+    text = table.model().index(row, COL_REMARKS).data()
+    margin = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    width = table.horizontalHeader().sectionSize(COL_REMARKS) - margin
+    needed = table.fontMetrics().boundingRect(QRect(0, 0, width, 10_000),
+                                              Qt.TextFlag.TextWordWrap, text)
+    assert needed.width() <= width, (text, width)
+    assert needed.height() <= table.rowHeight(row), (text, table.rowHeight(row))
+
+
 def whole_in(widget, area) -> bool:
     """``widget`` is shown and not cut by the edges of ``area`` (a scroll area's view, or
     the window)."""
@@ -193,6 +205,8 @@ def test_a_busy_infusion_is_one_screen(qtbot, services, staff, planned, clock, s
         words = header.fontMetrics()
         assert header.sectionSize(last) > max(words.horizontalAdvance(w)
                                               for w in ("Remarks", "baseline", "⚠ alert"))
+        for row in range(table.model().rowCount()):
+            remark_whole(table, row)
         assert table.viewport().height() >= 3 * table.rowHeight(0)
         assert screen.chart.isVisible() and screen.chart.height() >= 150
     finally:
@@ -255,14 +269,23 @@ def test_the_compact_vitals_table_says_the_rest_in_tooltips(qtbot, services, sta
     assert rhythm.data(Qt.ItemDataRole.AccessibleTextRole) == "sinus rhythm"
     assert model.index(0, 8).data(tip) == "baseline"
     flagged = next(r for r in range(model.rowCount()) if "⚠" in model.index(r, 8).data())
-    assert model.index(flagged, 8).data(tip) == model.index(flagged, 8).data()
+    assert model.index(flagged, 8).data() == "⚠ alert"
+    assert model.index(flagged, 8).data(tip) == "⚠ alert"
+    # Acknowledged: the same two words and a tick, "(acknowledged)" in the tooltip.
+    for alert in services.sessions.entries(planned.id).alerts:
+        services.entries.acknowledge_alert(actor=staff.nurse, alert_id=alert.id, action="none",
+                                           note="rechecked")
+    qtbot.waitUntil(lambda: "✔" in model.index(flagged, 8).data())
+    done = next(r for r in range(model.rowCount()) if "✔" in model.index(r, 8).data())
+    assert model.index(done, 8).data() == "⚠ alert ✔"
+    assert model.index(done, 8).data(tip) == "⚠ alert (acknowledged)"
 
 
 def test_a_reading_flagged_on_every_vital_still_fits_the_laptop(qtbot, services, staff,
                                                                 planned, clock):
     """The worst row: every vital past its alert line at once, a "⚠" before each number.
-    Every number stays whole and nothing scrolls sideways; the remark, which says only
-    what the marks already say, may be cut short (it is whole in its tooltip)."""
+    Every number stays whole and nothing scrolls sideways; the remark is whole too (on
+    two lines where its column is narrow), not only in its tooltip."""
     window, screen = open_busy_screen(qtbot, services, staff, planned, clock, LAPTOP)
     services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
                                    values=VitalsInput(hr=134, systolic=196, diastolic=118,
@@ -282,6 +305,8 @@ def test_a_reading_flagged_on_every_vital_still_fits_the_laptop(qtbot, services,
     assert header.sectionViewportPosition(COL_REMARKS) + header.sectionSize(COL_REMARKS) \
         <= table.viewport().width()
     assert model.index(last, COL_REMARKS).data(Qt.ItemDataRole.ToolTipRole) == "⚠ alert"
+    # The remark is whole on the screen too, over two lines if its column is narrow.
+    remark_whole(table, last)
 
     # The five alerts of that reading are one banner with one action, above the older one.
     first, older = screen.alert_banner.rows
