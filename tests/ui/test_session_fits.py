@@ -312,13 +312,21 @@ def test_a_reading_flagged_on_every_vital_still_fits_the_laptop(qtbot, services,
     first, older = screen.alert_banner.rows
     assert len(first.alerts) == 5 and len(older.alerts) == 1
     words = first.text.text()
-    for brief in ("Systolic&nbsp;196&nbsp;mmHg&nbsp;(≥&nbsp;180)",
+    # Two banners at once: each in the short words of the table's columns, with units
+    # (the whole sentences in the tooltip), so they keep to a line or two.
+    for brief in ("SYS&nbsp;196&nbsp;mmHg&nbsp;(≥&nbsp;180)",
                   "SpO2&nbsp;86&nbsp;%&nbsp;(&lt;&nbsp;92)",
-                  "Respiratory&nbsp;rate&nbsp;6&nbsp;/min&nbsp;(&lt;&nbsp;10)"):
+                  "RR&nbsp;6&nbsp;/\u2060min&nbsp;(&lt;&nbsp;10)"):
         assert brief in words
-    assert "at or above the alert level of 180 mmHg" in older.text.text()
-    # The readings keep room for several rows under the banners.
+    assert "SYS&nbsp;184&nbsp;mmHg&nbsp;(≥&nbsp;180)" in older.text.text()
+    assert "at or above the alert level of 180 mmHg" in older.text.toolTip()
+    line = screen.fontMetrics().lineSpacing()
+    assert older.height() <= first.height() <= 2 * older.height()
+    # The readings keep room for several rows under the banners, and the chart a useful
+    # height (its axes and a few gridlines, not a sliver).
     assert table.viewport().height() >= 3 * table.rowHeight(0)
+    assert screen.views.isVisible() and screen.chart.plot.height() >= 5 * line, \
+        (screen.chart.plot.height(), line)
     first.action.setCurrentIndex(first.action.findData(e.AlertAction.STOPPED))
     qtbot.keyClicks(first.note, "prescriber called")
     qtbot.mouseClick(first.button, Qt.MouseButton.LeftButton)
