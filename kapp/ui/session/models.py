@@ -133,10 +133,10 @@ class VitalsTableModel(QAbstractTableModel):
     def _remarks(self, v: VitalsReading, short: bool = False) -> str:
         """What matters most first. ``short``: the words the table shows, a few letters
         each so that a narrow column holds them whole on a line or two ("⚠ alert" open,
-        "⚠ alert ✔" acknowledged, "struck"); the whole text is the cell's tooltip."""
+        "⚠ alert ✔" acknowledged, "struck: <reason>"); the whole text is the cell's tooltip."""
         parts = []
         if v.entry.strike is not None:
-            parts.append("struck" if short else f"Struck through: {v.entry.strike.reason}")
+            parts.append(f"{'struck' if short else 'Struck through'}: {v.entry.strike.reason}")
         for alert in self._alerts.get(v.id, []):
             word = {"hold": "HOLD", "warn": "warning"}.get(alert.severity.value, "alert")
             if short:
