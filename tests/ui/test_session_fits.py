@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale, QPoint, QRect, Qt
+from PySide6.QtWidgets import QStyle
 
 from kapp.domain import enums as e
 from kapp.domain.vitals import VitalsInput
@@ -97,6 +98,46 @@ def save(window, name):
         assert window.grab().save(str(Path(folder) / f"{name}.png"))
 
 
+def side_effect_lines_whole(panel) -> None:
+    """Every line of the side effects list is whole in its column: the name and its
+    severity, the status ("✔ resolved 09:35") and what was done, with no "…" and no
+    row shorter than its lines (nothing left to a tooltip)."""
+    table = panel.table
+    metrics = table.fontMetrics()
+    margin = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    header = table.header()
+    assert header.sectionViewportPosition(3) + header.sectionSize(3) \
+        <= table.viewport().width()
+
+    def check(item, column, width):
+        lines = item.text(column).split("\n")
+        for line in lines:
+            assert "…" not in line, line
+            assert metrics.horizontalAdvance(line) + margin <= width, (line, width)
+        assert table.visualItemRect(item).height() >= len(lines) * metrics.lineSpacing(), \
+            item.text(column)
+
+    for row in range(table.topLevelItemCount()):
+        item = table.topLevelItem(row)
+        for column in (0, 1, 3):
+            check(item, column, table.columnWidth(column))
+        for index in range(item.childCount()):  # spanned over the whole line
+            check(item.child(index), 0, table.viewport().width())
+    return table
+
+
+def remark_whole(table, row) -> None:
+    """The remark of ``row`` is drawn whole: no word wider than its column, its lines no
+    taller than the row."""
+    text = table.model().index(row, COL_REMARKS).data()
+    margin = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    width = table.horizontalHeader().sectionSize(COL_REMARKS) - margin
+    needed = table.fontMetrics().boundingRect(QRect(0, 0, width, 10_000),
+                                              Qt.TextFlag.TextWordWrap, text)
+    assert needed.width() <= width, (text, width)
+    assert needed.height() <= table.rowHeight(row), (text, table.rowHeight(row))
+
+
 def whole_in(widget, area) -> bool:
     """``widget`` is shown and not cut by the edges of ``area`` (a scroll area's view, or
     the window)."""
@@ -134,6 +175,8 @@ def test_a_busy_infusion_is_one_screen(qtbot, services, staff, planned, clock, s
         se, di, no = screen.side_effects, screen.dissociation, screen.notes
         keys = [*se.buttons.values(), se.table, se.resolve_button, se.intervention_button,
                 se.strike_button]
+        side_effect_lines_whole(se)
+        assert "Dizziness · ▲ moderate" in se.table.topLevelItem(1).text(1).replace("\n", " ")
         for widget in keys:
             assert whole_in(widget, screen.panel_pages["side_effects"].viewport()), \
                 widget.text() if hasattr(widget, "text") else widget
@@ -162,6 +205,8 @@ def test_a_busy_infusion_is_one_screen(qtbot, services, staff, planned, clock, s
         words = header.fontMetrics()
         assert header.sectionSize(last) > max(words.horizontalAdvance(w)
                                               for w in ("Remarks", "baseline", "⚠ alert"))
+        for row in range(table.model().rowCount()):
+            remark_whole(table, row)
         assert table.viewport().height() >= 3 * table.rowHeight(0)
         assert screen.chart.isVisible() and screen.chart.height() >= 150
     finally:
@@ -224,14 +269,23 @@ def test_the_compact_vitals_table_says_the_rest_in_tooltips(qtbot, services, sta
     assert rhythm.data(Qt.ItemDataRole.AccessibleTextRole) == "sinus rhythm"
     assert model.index(0, 8).data(tip) == "baseline"
     flagged = next(r for r in range(model.rowCount()) if "⚠" in model.index(r, 8).data())
-    assert model.index(flagged, 8).data(tip) == model.index(flagged, 8).data()
+    assert model.index(flagged, 8).data() == "⚠ alert"
+    assert model.index(flagged, 8).data(tip) == "⚠ alert"
+    # Acknowledged: the same two words and a tick, "(acknowledged)" in the tooltip.
+    for alert in services.sessions.entries(planned.id).alerts:
+        services.entries.acknowledge_alert(actor=staff.nurse, alert_id=alert.id, action="none",
+                                           note="rechecked")
+    qtbot.waitUntil(lambda: "✔" in model.index(flagged, 8).data())
+    done = next(r for r in range(model.rowCount()) if "✔" in model.index(r, 8).data())
+    assert model.index(done, 8).data() == "⚠ alert ✔"
+    assert model.index(done, 8).data(tip) == "⚠ alert (acknowledged)"
 
 
 def test_a_reading_flagged_on_every_vital_still_fits_the_laptop(qtbot, services, staff,
                                                                 planned, clock):
     """The worst row: every vital past its alert line at once, a "⚠" before each number.
-    Every number stays whole and nothing scrolls sideways; the remark, which says only
-    what the marks already say, may be cut short (it is whole in its tooltip)."""
+    Every number stays whole and nothing scrolls sideways; the remark is whole too (on
+    two lines where its column is narrow), not only in its tooltip."""
     window, screen = open_busy_screen(qtbot, services, staff, planned, clock, LAPTOP)
     services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
                                    values=VitalsInput(hr=134, systolic=196, diastolic=118,
@@ -251,18 +305,28 @@ def test_a_reading_flagged_on_every_vital_still_fits_the_laptop(qtbot, services,
     assert header.sectionViewportPosition(COL_REMARKS) + header.sectionSize(COL_REMARKS) \
         <= table.viewport().width()
     assert model.index(last, COL_REMARKS).data(Qt.ItemDataRole.ToolTipRole) == "⚠ alert"
+    # The remark is whole on the screen too, over two lines if its column is narrow.
+    remark_whole(table, last)
 
     # The five alerts of that reading are one banner with one action, above the older one.
     first, older = screen.alert_banner.rows
     assert len(first.alerts) == 5 and len(older.alerts) == 1
     words = first.text.text()
-    for brief in ("Systolic&nbsp;196&nbsp;mmHg&nbsp;(≥&nbsp;180)",
+    # Two banners at once: each in the short words of the table's columns, with units
+    # (the whole sentences in the tooltip), so they keep to a line or two.
+    for brief in ("SYS&nbsp;196&nbsp;mmHg&nbsp;(≥&nbsp;180)",
                   "SpO2&nbsp;86&nbsp;%&nbsp;(&lt;&nbsp;92)",
-                  "Respiratory&nbsp;rate&nbsp;6&nbsp;/min&nbsp;(&lt;&nbsp;10)"):
+                  "RR&nbsp;6&nbsp;/\u2060min&nbsp;(&lt;&nbsp;10)"):
         assert brief in words
-    assert "at or above the alert level of 180 mmHg" in older.text.text()
-    # The readings keep room for several rows under the banners.
+    assert "SYS&nbsp;184&nbsp;mmHg&nbsp;(≥&nbsp;180)" in older.text.text()
+    assert "at or above the alert level of 180 mmHg" in older.text.toolTip()
+    line = screen.fontMetrics().lineSpacing()
+    assert older.height() <= first.height() <= 2 * older.height()
+    # The readings keep room for several rows under the banners, and the chart a useful
+    # height (its axes and a few gridlines, not a sliver).
     assert table.viewport().height() >= 3 * table.rowHeight(0)
+    assert screen.views.isVisible() and screen.chart.plot.height() >= 5 * line, \
+        (screen.chart.plot.height(), line)
     first.action.setCurrentIndex(first.action.findData(e.AlertAction.STOPPED))
     qtbot.keyClicks(first.note, "prescriber called")
     qtbot.mouseClick(first.button, Qt.MouseButton.LeftButton)
@@ -272,3 +336,72 @@ def test_a_reading_flagged_on_every_vital_still_fits_the_laptop(qtbot, services,
     assert len(done) == 5 and all(a.action is e.AlertAction.STOPPED
                                   and a.action_note == "prescriber called" for a in done)
     assert screen.alert_banner.rows[0].alerts == older.alerts
+
+
+def test_side_effects_read_whole_in_recovery_on_the_laptop(qtbot, services, staff, planned,
+                                                           clock):
+    """In recovery, with long names, every severity, a serious one, resolved ones and a long
+    intervention: the name, its severity and the status ("✔ resolved 09:35") of each side
+    effect are read on the screen, not in a tooltip; the newest is in view."""
+    locale = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+    try:
+        ensure_application()
+        nurse, sid, en = staff.nurse, planned.id, services.entries
+        busy_infusion(services, staff, planned, clock)
+        first = services.sessions.entries(sid).side_effects[0]
+        en.resolve_side_effect(actor=nurse, side_effect_id=first.id)
+        for alert in services.sessions.entries(sid).alerts:
+            if alert.is_open:
+                en.acknowledge_alert(actor=nurse, alert_id=alert.id, action="slowed",
+                                     note="rate lowered")
+        services.sessions.record_pump_event(actor=nurse, session_id=sid, kind="stop")
+        clock.advance(minutes=5)
+        emergence = en.record_side_effect(actor=nurse, session_id=sid,
+                                          kind="emergence_reaction", severity="severe",
+                                          serious=True)
+        en.record_intervention(actor=nurse, session_id=sid, kind="medication",
+                               drug="midazolam", dose=2.5, dose_unit="mg", route="IV",
+                               reason="agitation", side_effect_id=emergence.id)
+        clock.advance(minutes=3)
+        urinary = en.record_side_effect(actor=nurse, session_id=sid, kind="urinary_symptoms",
+                                        severity="moderate")
+        clock.advance(minutes=2)
+        en.resolve_side_effect(actor=nurse, side_effect_id=urinary.id)
+        en.record_side_effect(actor=nurse, session_id=sid, kind="other", severity="mild",
+                              description="tingling in both hands")
+        clock.advance(minutes=1)
+        window = build_main_window(services, "/clinic/kapp-test.db", user=staff.nurse)
+        qtbot.addWidget(window)
+        window.resize(*LAPTOP_WHOLE)
+        window.show()
+        qtbot.waitExposed(window)
+        window.open_session(sid)
+        screen = window.session_screens[sid]
+        assert services.sessions.get(sid).status is e.SessionStatus.RECOVERY
+        qtbot.wait(20)
+        save(window, "session_recovery_side_effects_1366x768")
+        table = side_effect_lines_whole(screen.side_effects)
+        def plain(text):  # the words, wherever the lines break
+            return " ".join(text.replace("·", " ").split())
+
+        words = [plain(table.topLevelItem(r).text(1)) for r in range(table.topLevelItemCount())]
+        assert words == [plain(x) for x in ["Nausea · ▪ mild", "Dizziness · ▲ moderate",
+                         "Emergence reaction · ⚠ SEVERE · ⚠ serious",
+                         "Urinary symptoms · ▲ moderate",
+                         "Other: tingling in both hands · ▪ mild"]]
+        status = [table.topLevelItem(r).text(3).replace("\n", " ")
+                  for r in range(table.topLevelItemCount())]
+        assert status[0].startswith("✔ resolved ") and status[3].startswith("✔ resolved ")
+        assert status[1] == status[2] == status[4] == "ongoing"
+        assert "midazolam 2.5 mg IV" in table.topLevelItem(2).child(0).text(0)
+        newest = table.topLevelItem(4)
+        qtbot.waitUntil(lambda: table.visualItemRect(newest).bottom()
+                        <= table.viewport().height())
+        # A wider screen: still whole (the list keeps its column; the chart takes the room).
+        window.resize(*DESKTOP)
+        qtbot.waitUntil(lambda: screen.width() > LAPTOP_WHOLE[0])
+        qtbot.wait(20)
+        side_effect_lines_whole(screen.side_effects)
+    finally:
+        QLocale.setDefault(locale)

@@ -294,7 +294,8 @@ def test_strike_through_from_the_vitals_table(qtbot, window, services, staff, pl
                             reason="wrong patient")
     qtbot.waitUntil(lambda: model.index(0, 0).data(STRUCK_ROLE) is True)
     assert model.index(0, 0).data(Qt.ItemDataRole.FontRole).strikeOut()
-    assert "Struck through: wrong patient" in model.index(0, 8).data()
+    assert "struck: wrong patient" in model.index(0, 8).data()  # the reason on the screen
+    assert "Struck through: wrong patient" in model.index(0, 8).data(Qt.ItemDataRole.ToolTipRole)
     assert screen.chart.series("systolic") == ([], [])  # a struck reading leaves the chart
     line = screen.timeline_model.index(0, 2).data()
     assert "[struck through: wrong patient]" in line

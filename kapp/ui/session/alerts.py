@@ -90,13 +90,27 @@ class Banner(QFrame):
         paint(self, colours)
 
 
-def alert_words(alerts: Sequence[Alert]) -> str:
+#: The vitals' names as the table's columns say them, for banners that must keep to a line.
+SHORT_NAMES = {"Systolic": "SYS", "Diastolic": "DIA", "Heart rate": "HR",
+               "Respiratory rate": "RR"}
+
+
+def alert_words(alerts: Sequence[Alert], compact: bool = False) -> str:
     """What one reading's alerts say, as rich text: the message of one; of several, each
-    in a few words on one line, so five vitals past their lines are one banner, not five."""
+    in a few words on one line, so five vitals past their lines are one banner, not five.
+    ``compact`` (several banners at once): one alert in a few words too, and the vitals
+    by their short names ("SYS 196 mmHg (≥ 180)"), so each banner keeps to a line or two
+    and the chart under them keeps its height."""
     briefs = [alert_brief(a.rule, a.value, a.threshold) for a in alerts]
-    if len(alerts) > 1 and all(briefs):
+    if (len(alerts) > 1 or compact) and all(briefs):
+        if compact:
+            for long, short in SHORT_NAMES.items():
+                briefs = [f"{short}{b[len(long):]}" if b and b.startswith(long + " ") else b
+                          for b in briefs]
         # Lines break between the vitals, never inside one ("Diastolic 118 | mmHg").
-        return "&nbsp;· ".join(html.escape(b).replace(" ", "&nbsp;") for b in briefs if b)
+        # (a word joiner after "/" too: "6 /min" stays whole).
+        return "&nbsp;· ".join(html.escape(b).replace(" ", "&nbsp;").replace("/", "/\u2060")
+                               for b in briefs if b)
     return html.escape("; ".join(dict.fromkeys(a.message for a in alerts)))
 
 
@@ -107,7 +121,7 @@ class AlertRow(Banner):
     acknowledged = Signal(object)
 
     def __init__(self, ctx: AppContext, alerts: Sequence[Alert], start: datetime | None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, compact: bool = False) -> None:
         first = alerts[0]
         heading, colours = HEADINGS.get(first.severity, HEADINGS[e.AlertSeverity.ALERT])
         icon = (QStyle.StandardPixmap.SP_MessageBoxWarning
@@ -120,7 +134,10 @@ class AlertRow(Banner):
         since = minutes_label(minutes_since(start, first.raised_at))
         when += f" ({since} min)" if since else ""
         self.text.setText(f"<b style='font-size:large'>{heading}</b> &nbsp;{when}: "
-                          f"{alert_words(alerts)}")
+                          f"{alert_words(alerts, compact)}")
+        self.text.setToolTip("; ".join(dict.fromkeys(a.message for a in alerts)))
+        if compact:  # several banners: their words take the icon's width (the heading
+            self.icon.hide()  # says ALERT in words, the colour is the same)
         self.action = QComboBox()
         self.action.setAccessibleName("Action taken")
         self.action.setPlaceholderText("Action taken…")
@@ -207,7 +224,7 @@ class AlertBanner(QScrollArea):
         for alert in open_alerts:
             groups.setdefault((alert.vitals_id or alert.id, alert.severity), []).append(alert)
         for group in groups.values():
-            row = AlertRow(self._ctx, group, start, self)
+            row = AlertRow(self._ctx, group, start, self, compact=len(groups) > 1)
             row.acknowledged.connect(self.acknowledged)
             if read_only:
                 for widget in (row.action, row.note, row.button):

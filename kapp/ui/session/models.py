@@ -54,8 +54,8 @@ VITALS_COLUMNS: list[tuple[str, str | None, str]] = [
     ("ECG", "rhythm", "Heart rhythm on the ECG: SR sinus rhythm, ST sinus tachycardia, "
                       "SB sinus bradycardia, AF atrial fibrillation, Irr irregular, Ect ectopic "
                       "beats (each cell's tooltip has the words)"),
-    ("Remarks", None, "Baseline, correction, alerts, struck through (each cell's tooltip "
-                      "has the whole text)"),
+    ("Remarks", None, "Baseline, correction, alerts (⚠ alert ✔: acknowledged), struck "
+                      "through (each cell's tooltip has the whole text)"),
 ]
 COL_TIME, COL_MIN, COL_REMARKS = 0, 1, len(VITALS_COLUMNS) - 1
 COL_RHYTHM = COL_REMARKS - 1
@@ -130,21 +130,25 @@ class VitalsTableModel(QAbstractTableModel):
         return {f: a for a in self._alerts.get(reading.id, [])
                 if (f := alert_field(a.rule)) is not None}
 
-    def _remarks(self, v: VitalsReading) -> str:
-        # What matters most first: a narrow column shows the start of it (the whole
-        # text is in the tooltip).
+    def _remarks(self, v: VitalsReading, short: bool = False) -> str:
+        """What matters most first. ``short``: the words the table shows, a few letters
+        each so that a narrow column holds them whole on a line or two ("⚠ alert" open,
+        "⚠ alert ✔" acknowledged, "struck: <reason>"); the whole text is the cell's tooltip."""
         parts = []
         if v.entry.strike is not None:
-            parts.append(f"Struck through: {v.entry.strike.reason}")
+            parts.append(f"{'struck' if short else 'Struck through'}: {v.entry.strike.reason}")
         for alert in self._alerts.get(v.id, []):
             word = {"hold": "HOLD", "warn": "warning"}.get(alert.severity.value, "alert")
-            done = " (acknowledged)" if alert.acknowledged_at else ""
-            parts.append(f"⚠ {word}{done}")
+            if short:
+                parts.append(f"⚠ {word}" + (" ✔" if alert.acknowledged_at else ""))
+            else:
+                parts.append(f"⚠ {word}" + (" (acknowledged)" if alert.acknowledged_at
+                                            else ""))
         if v.predose:
             parts.append("baseline")
         if v.entry.supersedes_id is not None:
             parts.append("correction")
-        return "; ".join(dict.fromkeys(parts))
+        return (" · " if short else "; ").join(dict.fromkeys(parts))
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -158,7 +162,7 @@ class VitalsTableModel(QAbstractTableModel):
             if column == COL_MIN:
                 return minutes_label(minutes_since(self._start, v.taken_at))
             if column == COL_REMARKS:
-                return self._remarks(v)
+                return self._remarks(v, short=True)
             value = getattr(v, attr) if attr else None
             if value is None:
                 return ""
@@ -184,7 +188,7 @@ class VitalsTableModel(QAbstractTableModel):
             flagged = self._flagged(v)
             if attr in flagged:
                 return flagged[attr].message
-            if column == COL_REMARKS:  # elided in a narrow column: the whole text here
+            if column == COL_REMARKS:  # the short words in full
                 return self._remarks(v) or None
             if column == COL_RHYTHM and v.rhythm:
                 return v.rhythm

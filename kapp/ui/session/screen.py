@@ -294,8 +294,8 @@ class SessionScreen(QWidget):
     def _fit_vitals_columns(self) -> None:
         """Every column in view beside the side-effect keys on a 1366-wide laptop, with no
         sideways scrolling: the numbers take what they need, the rhythm a short fixed
-        column (SR, ST, AF... the words in the tooltip), the remarks the rest, elided with
-        the whole text in the tooltip."""
+        column (SR, ST, AF... the words in the tooltip), the remarks the rest, in short
+        words that wrap (the whole text in the tooltip)."""
         table = self.vitals_table
         header = CompactHeader(table)
         table.setHorizontalHeader(header)
@@ -303,6 +303,10 @@ class SessionScreen(QWidget):
         header.setSectionResizeMode(COL_RHYTHM, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_REMARKS, QHeaderView.ResizeMode.Stretch)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # The remarks are a few short words; where the column is narrow (a reading with
+        # every vital flagged, on the laptop) they go on over two lines, never cut.
+        table.setWordWrap(True)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setMinimumSectionSize(table.fontMetrics().horizontalAdvance("88") + 8)
         widest = max(table.fontMetrics().horizontalAdvance(short)
                      for short in RHYTHM_SHORT.values()) + CompactHeader.PADDING

@@ -18,8 +18,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from PySide6.QtCore import Qt, QTime, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTime, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -111,6 +111,22 @@ UNITS = ("mg", "microgram", "mL", "L/min", "units")
 ROUTES = ("IV", "PO", "SL", "IM", "intranasal", "inhaled", "SC")
 
 
+def wrap_words(chunks: list[str], width: int, metrics: QFontMetrics) -> list[str]:
+    """``chunks`` (words, or "· ▲ moderate" kept whole) on as few lines as fit ``width``
+    pixels, in order; a chunk that starts a line drops its leading "· ". A single chunk
+    wider than the width is the only thing ever cut short (with "…")."""
+    lines: list[str] = []
+    for chunk in chunks:
+        if lines:
+            joined = f"{lines[-1]} {chunk}"
+            if metrics.horizontalAdvance(joined) <= width:
+                lines[-1] = joined
+                continue
+        lines.append(metrics.elidedText(chunk.removeprefix("· "),
+                                        Qt.TextElideMode.ElideRight, max(width, 1)))
+    return lines
+
+
 def side_effect_words(effect: SideEffect) -> str:
     name = SIDE_EFFECT_KEYS[effect.kind][1].rstrip("…")
     if effect.description:
@@ -170,11 +186,19 @@ class SideEffectsPanel(QWidget):
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["Time", "Side effect", "Severity", "Status"])
         self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        if narrow:  # the status is short here: what was done is on lines of its own, and
-            # the severity's mark stands after the name
-            self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        if narrow:  # what was done is on lines of its own, the severity stands after the
+            # name, and each line breaks where the column is too narrow for it: nothing a
+            # nurse needs is cut short or left to a tooltip (see _fit_lines)
+            header = self.table.header()
+            header.setStretchLastSection(False)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+            header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
             self.table.setColumnHidden(2, True)
             self.table.setIndentation(0)
+            self.table.setUniformRowHeights(False)
+            self.table.viewport().installEventFilter(self)
+            self._fitted_width = -1
         self.table.setMinimumHeight(self.fontMetrics().lineSpacing() * (3 if narrow else 4))
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -350,6 +374,7 @@ class SideEffectsPanel(QWidget):
                 treated.setdefault(done.side_effect_id, []).append(
                     f"{what} {hhmm(done.given_at)}")
         self.table.clear()
+        self._lines: list[tuple[QTreeWidgetItem, SideEffect, list[str]]] = []
         for effect in self.effects:
             if effect.entry.is_struck:
                 status = f"struck: {effect.entry.strike.reason}"  # type: ignore[union-attr]
@@ -365,15 +390,19 @@ class SideEffectsPanel(QWidget):
             name = side_effect_words(effect) + ("  ⚠ serious" if effect.serious else "")
             if self.narrow:
                 name += f" · {SEVERITY_MARK[effect.severity]}"
+                shown = "struck" if effect.entry.is_struck else shown
             item = QTreeWidgetItem([hhmm(effect.onset_at), name,
                                     SEVERITY_MARK[effect.severity], shown])
             item.setData(0, Qt.ItemDataRole.UserRole, str(effect.id))
             item.setToolTip(1, name)
             item.setToolTip(3, status)
+            item.setData(1, Qt.ItemDataRole.AccessibleTextRole, name)
+            item.setData(3, Qt.ItemDataRole.AccessibleTextRole, status)
             if self.narrow:  # what was done, each on a line of its own under the side effect
                 for done in treated.get(effect.id, []):
-                    line = QTreeWidgetItem([f"   ↳ {done}"])
+                    line = QTreeWidgetItem([f"↳ {done}"])
                     line.setData(0, Qt.ItemDataRole.UserRole, str(effect.id))
+                    line.setToolTip(0, done)
                     item.addChild(line)
             if effect.entry.is_struck:
                 font = QFont(item.font(0))
@@ -384,15 +413,82 @@ class SideEffectsPanel(QWidget):
             item.setExpanded(True)
             for index in range(item.childCount()):  # spanned once it is in the tree
                 item.child(index).setFirstColumnSpanned(True)
+            self._lines.append((item, effect, treated.get(effect.id, [])))
             if selected is not None and effect.id == selected.id:
                 self.table.setCurrentItem(item)
-        if self.narrow:  # the time column as wide as a time, not as the lines under it
-            self.table.setColumnWidth(0, self.table.fontMetrics().horizontalAdvance("00:00 ")
-                                      + 12)
-            self.table.resizeColumnToContents(2)
+        if self.narrow:
+            self._fitted_width = -1
+            self._fit_lines()
+            if self.table.currentItem() is None:  # the newest in view when the list scrolls
+                QTimer.singleShot(0, self.table, self.table.scrollToBottom)
         else:
             for column in (0, 2):
                 self.table.resizeColumnToContents(column)
+
+    # -- the narrow column: every word whole ----------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self.narrow and event.type() == QEvent.Type.Resize \
+                and watched is self.table.viewport():
+            self._fit_lines()
+        return super().eventFilter(watched, event)
+
+    def text_margin(self) -> int:
+        """Pixels beside an item's words, both sides together (the style's margins and a
+        little room, so a fitted line is never drawn with "…")."""
+        return 2 * (self.table.style().pixelMetric(
+            self.table.style().PixelMetric.PM_FocusFrameHMargin) + 1) + 4
+
+    def _fit_lines(self) -> None:
+        """In a narrow column, every side effect's name, severity and status whole, with
+        nothing left to a tooltip: a line too long for its column goes on on a second line
+        (the severity under the name, "✔ resolved" over its time, a long intervention
+        under its start), whichever way makes the fewest lines. Run again at each width."""
+        width = self.table.viewport().width()
+        if width == self._fitted_width or width <= 0:
+            return
+        self._fitted_width = width
+        metrics, margin = self.table.fontMetrics(), self.text_margin()
+        time_width = metrics.horizontalAdvance("00:00") + margin
+        self.table.setColumnWidth(0, time_width)
+
+        def status_lines(effect: SideEffect, split: bool) -> list[str]:
+            if effect.entry.is_struck:
+                return ["struck"]
+            if effect.resolved_at:
+                words = [f"{ICONS['ok']} resolved", hhmm(effect.resolved_at)]
+                return words if split else [" ".join(words)]
+            return ["ongoing"]
+
+        def name_chunks(effect: SideEffect) -> list[str]:
+            chunks = side_effect_words(effect).split(" ")
+            chunks.append(f"· {SEVERITY_MARK[effect.severity]}")  # one chunk: never split
+            if effect.serious:
+                chunks.append("· ⚠ serious")
+            return chunks
+
+        def widest(lines: list[str]) -> int:
+            return max((metrics.horizontalAdvance(x) for x in lines), default=0)
+
+        def layout(split: bool) -> tuple[int, int, list[tuple[list[str], list[str]]]]:
+            """(lines in all, the status column's width, each side effect's lines)."""
+            status_width = widest(["Status", *(x for eff in effects
+                                               for x in status_lines(eff, split))]) + margin
+            room = width - time_width - status_width - margin
+            lines = [(wrap_words(name_chunks(eff), room, metrics), status_lines(eff, split))
+                     for eff in effects]
+            return sum(max(len(a), len(b)) for a, b in lines), status_width, lines
+
+        effects = [effect for _item, effect, _done in self._lines]
+        # The status on one line unless "resolved" over its time makes fewer lines in all.
+        _count, status_width, lines = min(layout(False), layout(True), key=lambda x: x[0])
+        self.table.setColumnWidth(3, status_width)
+        for (item, _effect, done), (name, status) in zip(self._lines, lines, strict=True):
+            item.setText(1, "\n".join(name))
+            item.setText(3, "\n".join(status))
+            for child, what in zip((item.child(i) for i in range(item.childCount())), done,
+                                   strict=True):
+                wrapped = wrap_words(f"↳ {what}".split(" "), width - margin, metrics)
+                child.setText(0, "\n   ".join(wrapped))
 
     def selected(self) -> SideEffect | None:
         item = self.table.currentItem()
