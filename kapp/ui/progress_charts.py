@@ -178,9 +178,9 @@ class PlainAxis(_KeptAxis, pg.AxisItem):
     and labels (about a millisecond each, at every opening of another patient); and a
     left axis shows the same range again for the next patient whose readings span it."""
 
-    _SHARED: ClassVar[dict[tuple[object, ...], tuple[object, float]]] = {}
+    _SHARED: ClassVar[dict[tuple[object, ...], tuple[object, float | None]]] = {}
     _SHARED_LIMIT = 64  # tick layouts of a few patients' charts: a few KiB
-    _text_size = 0.0
+    _text_size: float | None = None
 
     def _updateMaxTextSize(self, x: float) -> None:
         self._text_size = x
@@ -208,8 +208,10 @@ class PlainAxis(_KeptAxis, pg.AxisItem):
         shared = self._SHARED.get(key)
         if shared is not None:
             specs, text_size = shared
-            self._updateMaxTextSize(text_size)  # as working them out would have
+            if text_size is not None:  # as working them out would have
+                self._updateMaxTextSize(text_size)
             return specs
+        self._text_size = None  # told again unless the ticks have no labels
         specs = super().generateDrawSpecs(p)
         if len(self._SHARED) >= self._SHARED_LIMIT:
             self._SHARED.clear()
