@@ -8,7 +8,9 @@ alternate among the three heaviest patients (about 200 sessions each), never the
 twice in a row; the first open of each in the process is reported apart. Reopening a
 patient whose record has not changed uses the progress series kept from the last time
 (``kapp.services.kept``; three patients fit in it), so the opens are also timed with nothing kept,
-as for a patient not opened lately, and reported apart too. Its baseline
+as for a patient not opened lately, and reported apart too; and so again when picked in
+the patient list ``PICK_MS`` before being opened, as a nurse picks one (the list reads the
+patient selected ahead, ``kapp.ui.read_ahead``). Its baseline
 fetches the very rows that open read, with plain ``sqlite3``: the SELECT statements kapp
 sent during the first open of that patient are recorded from the engine and replayed, same
 columns, joins and aggregates, so the baseline stays in step with the service's query
@@ -71,6 +73,9 @@ class _Statements:
 
 
 HEAVY_PATIENTS = 3  # the bench clinic has three patients of about 200 sessions
+PICK_MS = 150
+"""From selecting a patient in the list to opening them: the second click of an unhurried
+double-click, or Enter after the arrow keys (the list reads ahead from the selection on)."""
 
 
 def _below_the_fold(view) -> list:
@@ -148,6 +153,7 @@ def open_patient(services, path: Path, runs: int, *, small: bool = False) -> lis
 
     from kapp.ui.context import AppContext
     from kapp.ui.patient_page import PatientPage
+    from kapp.ui.read_ahead import ReadAhead
 
     ctx = AppContext(services)
     ctx.set_user(services.users.by_username("nurse1"))
@@ -250,6 +256,16 @@ def open_patient(services, path: Path, runs: int, *, small: bool = False) -> lis
     for run in range(runs):
         services.patient_view.forget_kept()
         computed.append(timed_open(patients[run % len(patients)]))
+    picked = []  # the same, picked in the patient list: read ahead from the selection on
+    ahead = ReadAhead(services.patient_view.read_ahead)
+    for run in range(runs):
+        services.patient_view.forget_kept()
+        patient_id = patients[run % len(patients)]
+        ahead.select(patient_id)
+        pause = QEventLoop()  # until the second click of a double-click, or Enter
+        QTimer.singleShot(PICK_MS, pause.quit)
+        pause.exec()
+        picked.append(timed_open(patient_id))
     close_last()
     conn.close()
     window.close()
@@ -265,6 +281,8 @@ def open_patient(services, path: Path, runs: int, *, small: bool = False) -> lis
                f"plain sqlite3, same {count} SELECTs"),
         Figure("  series computed again each time (none kept)", _ms(timed(computed)), "",
                None, timing=timed(computed)),
+        Figure(f"  the same, picked in the list {PICK_MS} ms before it is opened",
+               _ms(timed(picked)), "", None, timing=timed(picked)),
         Figure("  first open of each in the process",
                ", ".join(f"{mrn} {ms:.0f} ms" for (mrn, _), ms in zip(heavy, first,
                                                                      strict=True)),

@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
@@ -54,6 +56,36 @@ class PatientCache(Generic[T]):
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+
+
+class OneAtATime:
+    """One read of a patient at a time: a second reader of the same patient waits for the
+    first, then finds what it read kept, rather than reading and computing it all again
+    beside it (both would hold Python's lock by turns, and both would take longer)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[uuid.UUID, tuple[threading.Lock, int]] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def holding(self, patient_id: uuid.UUID) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(patient_id, (threading.Lock(), 0))
+            self._locks[patient_id] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:  # the lock goes when its last user does: none kept for ever
+                lock, users = self._locks[patient_id]
+                if users == 1:
+                    del self._locks[patient_id]
+                else:
+                    self._locks[patient_id] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        with self._guard:
+            return len(self._locks)
 
 
 def changes_of(s: OrmSession, patient_id: uuid.UUID) -> int:

@@ -22,7 +22,7 @@ from kapp.domain.instruments import Instrument
 from kapp.domain.permissions import Permission, allowed
 from kapp.services.base import Service, get_or_404
 from kapp.services.changes import ChangeHub
-from kapp.services.kept import PatientCache, changes_of
+from kapp.services.kept import OneAtATime, PatientCache, changes_of
 from kapp.services.progress import PatientProgress, ProgressService, read_sessions
 from kapp.storage import mappers
 from kapp.storage import models as m
@@ -132,6 +132,7 @@ class PatientViewService(Service):
         # their record has not changed (``kapp.services.kept``): a ten-year patient's
         # sessions take most of the page's read. Names and the patient row are read fresh.
         self.kept: PatientCache[_Record] = PatientCache()
+        self._reading = OneAtATime()
 
     @property
     def instruments(self) -> dict[str, Instrument]:
@@ -155,6 +156,21 @@ class PatientViewService(Service):
 
         Raises:
             NotFound: there is no such patient."""
+        with self._reading.holding(patient_id):  # after a read ahead, it waits for that one
+            return self._opening(patient_id)
+
+    def read_ahead(self, patient_id: uuid.UUID) -> None:
+        """Read what opening this patient needs and keep it, before anyone asks: a list
+        calls it for the patient selected, so that a patient not opened lately opens as
+        fast as one opened a moment ago. The opening that follows finds it kept, or waits
+        for this read if it is still under way. Nothing is written: reading is not opening
+        (no audit entry either way).
+
+        Raises:
+            NotFound: there is no such patient."""
+        self.opening(patient_id)
+
+    def _opening(self, patient_id: uuid.UUID) -> PatientOpening:
         now = self.db.clock.now()
         with self.db.reading() as s:
             patient = mappers.patient(get_or_404(s, m.Patient, patient_id, "patient"))

@@ -49,6 +49,7 @@ from kapp.services.facade import Services
 from kapp.ui.background import read_problem
 from kapp.ui.changes import HubSignals
 from kapp.ui.context import AppContext
+from kapp.ui.read_ahead import ReadAhead
 
 SEARCH_DELAY_MS = 150
 SEARCH_LIMIT = 200
@@ -348,6 +349,10 @@ class PatientListView(QWidget):
         self.search.returnPressed.connect(self._go_to_table)
         self.search.installEventFilter(self)
         self.table.activated.connect(self._activate)
+        # The patient selected is read ahead, so that opening them waits for less (the
+        # service is looked up then: it is not imported before the window shows).
+        self._read_ahead = ReadAhead(lambda pid: services.patient_view.read_ahead(pid), self)
+        self.table.selectionModel().currentRowChanged.connect(self._selected)
         self._changes = changes  # the hub only holds it weakly
         changes.changed.connect(self._on_changed)
         self.refresh()
@@ -573,6 +578,9 @@ class PatientListView(QWidget):
             self._total = None
             self.refresh()
             self.patientActivated.emit(created.id)
+
+    def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._read_ahead.select(current.data(PATIENT_ID_ROLE) if current.isValid() else None)
 
     def _activate(self, index: QModelIndex) -> None:
         self.patientActivated.emit(index.data(PATIENT_ID_ROLE))

@@ -3,6 +3,8 @@ and never after."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -142,3 +144,55 @@ def test_a_dose_still_running_is_counted_up_to_now(services, staff, course, cloc
     clock.advance(minutes=10)
     (later,) = services.progress.progress(running.patient_id).series.dose
     assert (first.delivered_mg, later.delivered_mg) == (pytest.approx(10), pytest.approx(20))
+
+
+def _audit_count(db) -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one()
+
+
+def test_a_patient_read_ahead_opens_without_reading_the_record_again(services, patient, db,
+                                                                      done):
+    services.patient_view.forget_kept()
+    entries = _audit_count(db)
+    services.patient_view.read_ahead(patient.id)
+    assert _audit_count(db) == entries  # reading ahead is no opening: nothing is written
+    sent: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    opening = services.patient_view.opening(patient.id)
+    assert not [x for x in sent if "FROM sessions" in x or "FROM vitals" in x]
+    services.patient_view.forget_kept()
+    assert opening == services.patient_view.opening(patient.id)  # as read from scratch
+
+
+def test_an_opening_waits_for_the_read_ahead_under_way(services, patient, monkeypatch, done):
+    """The page's read does not compute the patient a second time beside the read ahead:
+    it waits for it, then finds its result kept."""
+    import kapp.services.progress as progress
+
+    computing, go_on = threading.Event(), threading.Event()
+    calls: list[int] = []
+    real = progress._compute
+
+    def slow_compute(*args, **kwargs):
+        calls.append(1)
+        computing.set()
+        assert go_on.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(progress, "_compute", slow_compute)
+    services.patient_view.forget_kept()
+    ahead = threading.Thread(target=services.patient_view.read_ahead, args=(patient.id,))
+    ahead.start()
+    assert computing.wait(10)
+    opened: list = []
+    page = threading.Thread(target=lambda: opened.append(
+        services.patient_view.opening(patient.id)))
+    page.start()
+    page.join(0.2)
+    assert page.is_alive()  # waiting for the read ahead, not computing beside it
+    go_on.set()
+    ahead.join(10)
+    page.join(10)
+    assert len(calls) == 1 and len(opened) == 1
+    assert opened[0].progress.series == fresh(services, patient.id).series

@@ -21,6 +21,7 @@ from kapp.ui.patient_list import (
     PatientTableModel,
     short_date,
 )
+from kapp.ui.read_ahead import ReadAhead
 
 pytestmark = pytest.mark.gui
 
@@ -269,6 +270,31 @@ def test_double_click_opens_the_patient(qtbot, view, clinic):
                           pos=rect.center())
     assert signal.args == [clinic.patients.by_mrn("K-1002").id]
     assert view.table.model().index(0, 0).data(PATIENT_ID_ROLE) == signal.args[0]
+
+
+def test_the_patient_selected_is_read_ahead_not_the_rows_passed_over(qtbot, view, clinic,
+                                                                     monkeypatch):
+    read: list[uuid.UUID] = []
+    monkeypatch.setattr(clinic.patient_view, "read_ahead", read.append)
+    qtbot.keyClicks(view.search, "ok")
+    qtbot.keyClick(view.search, Qt.Key.Key_Down)  # Okada, Carmen: passed over at once
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)  # Okafor, Ada: the one the nurse stops on
+    ada = clinic.patients.by_mrn("K-1001").id
+    qtbot.waitUntil(lambda: read == [ada])
+    qtbot.wait(3 * ReadAhead.DELAY_MS)
+    assert read == [ada]
+
+
+def test_a_patient_read_ahead_opens_from_what_was_kept(qtbot, view, clinic):
+    kept = clinic.patient_view.kept
+    clinic.patient_view.forget_kept()
+    misses = kept.misses
+    qtbot.keyClicks(view.search, "lind")
+    qtbot.keyClick(view.search, Qt.Key.Key_Return)  # selected: read ahead
+    qtbot.waitUntil(lambda: kept.misses == misses + 1)
+    hits = kept.hits
+    clinic.patient_view.opening(clinic.patients.by_mrn("K-1002").id)
+    assert (kept.hits, kept.misses) == (hits + 1, misses + 1)
 
 
 def test_search_has_focus_and_ctrl_f_returns_to_it(qtbot, view):
