@@ -87,6 +87,31 @@ def cold_start_figures(clinic: Clinic, runs: int) -> list[Figure]:
                whole_ratio <= 2, f"{whole_ratio:.2f}x", w, e, "empty Qt window"),
         Figure("Sign-in submitted after 2 s of typing -> main window", _ms(b), "", None,
                timing=b),
+        *first_open_figures(clinic, max(1, runs // 2)),
+    ]
+
+
+def first_open_figures(clinic: Clinic, runs: int) -> list[Figure]:
+    """The first patient opened after start-up (the heaviest, 3 s after the main window
+    showed, as the patient list opens one), with the page readied meanwhile
+    (``kapp.ui.warm_up``) and without, interleaved."""
+    from bench.coldstart import FIRST_OPEN_AFTER_MS, checkpoint, run_child
+    from bench.views import heaviest
+
+    ((mrn, _sessions),) = heaviest(clinic.path, 1)
+    ready, cold = [], []
+    for _ in range(runs):
+        checkpoint(str(clinic.path))
+        args = ["kapp", str(clinic.path), "0", "--first-open", mrn]
+        ready.append(run_child(args)["opened"])
+        cold.append(run_child([*args, "--no-warm-up"])["opened"])
+    r, c = timed(ready), timed(cold)
+    after = f"{FIRST_OPEN_AFTER_MS / 1000:.0f} s"
+    return [
+        Figure(f"First patient opened {after} after the main window showed", _ms(r),
+               "", None, timing=r),
+        Figure("  the same, the page not readied ahead (before kapp.ui.warm_up)", _ms(c),
+               "", None, timing=c),
     ]
 
 

@@ -66,6 +66,40 @@ def _shown(window) -> None:
     QTimer.singleShot(0, ready)
 
 
+FIRST_OPEN_AFTER_MS = 3000
+"""From the main window shown to the first patient opened: the nurse finds the patient."""
+
+
+def _first_open(window, mrn: str) -> None:
+    """Open the patient ``mrn`` as the patient list does; print "opened MS" once the window
+    has painted the page with every chart in view (``bench.views``' rule), then quit."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    from bench.views import _paint_watch
+
+    patient_id = window.ctx.services.patients.by_mrn(mrn).id
+    started = time.perf_counter()
+    window.open_patient(patient_id)
+    view = window.patient_page.progress
+
+    def painted(watch) -> None:
+        watch.stop()
+        print(f"opened {(watch.painted_at - started) * 1000:.1f}", flush=True)
+        QApplication.instance().quit()
+
+    def drawn() -> None:
+        watch = _paint_watch(window, view)
+        watch.painted.connect(lambda: painted(watch))
+        window.update()
+
+    if view.loading:
+        view.loaded.connect(drawn)
+    else:
+        drawn()
+
+
 def bare() -> None:
     """The floor: PySide6 only, the same first-paint rule as ``kapp.ui.first_paint``
     (the window's QWindow exposed, so painted once the event loop is back)."""
@@ -129,6 +163,10 @@ def kapp(path: str, submit_after_ms: int = 0) -> None:
         return SignedIn(services, services.users.by_username(username))
 
     VaultGate.try_sign_in = try_sign_in
+    if "--no-warm-up" in sys.argv:  # the first open as it was before kapp.ui.warm_up
+        from kapp.ui.warm_up import WarmUp
+
+        WarmUp.DELAY_MS = 24 * 3600 * 1000
     submitted: list[float] = []
     ticks: list[float] = []
 
@@ -157,7 +195,11 @@ def kapp(path: str, submit_after_ms: int = 0) -> None:
 
     def main_shown(window) -> None:
         print(f"main {(time.perf_counter() - submitted[0]) * 1000:.1f}", flush=True)
-        _shown(window)
+        if "--first-open" in sys.argv:
+            mrn = sys.argv[sys.argv.index("--first-open") + 1]
+            QTimer.singleShot(FIRST_OPEN_AFTER_MS, lambda: _first_open(window, mrn))
+        else:
+            _shown(window)
 
     sys.exit(run_app(build_parser().parse_args(["--db", path]), on_shown=main_shown,
                      on_first_window=signin_shown))

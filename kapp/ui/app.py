@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from kapp.ui.crash import install_excepthook
 from kapp.ui.first_paint import FirstPaint
+from kapp.ui.warm_up import WarmUp
 
 if TYPE_CHECKING:  # the sign-in window shows before these load (kapp/ui/opening.py)
     from kapp.domain.entities import User
@@ -164,6 +165,7 @@ def run_gui(gate: Gate, *, argv: list[str] | None = None,
     if signed_in is None:
         return 0
     window = build_main_window(signed_in.services, gate.database_label, signed_in.user)
+    FirstPaint(window, WarmUp)  # the patient page readied while the nurse finds a patient
     if on_shown is not None:
         FirstPaint(window, on_shown)
     window.show()

@@ -255,6 +255,7 @@ class ChartPool:
         self._panels: list[SummaryPanel] = []
         self._scroll: QScrollArea | None = None  # holding the last view's ChartGrid
         self._holder: QWidget | None = None
+        self.drawn_from = False  # a view has taken charts from it (``kapp.ui.warm_up``)
 
     def take_panel(self) -> SummaryPanel | None:
         while self._panels:
@@ -292,6 +293,7 @@ class ChartPool:
 
     def take(self) -> list[Chart]:
         """Every loose kept chart still alive; they are the caller's now."""
+        self.drawn_from = True
         charts = [c for c in self._charts if shiboken6.isValid(c)]
         self._charts.clear()
         return charts
@@ -328,6 +330,7 @@ class ChartPool:
         if self._holder is not None and shiboken6.isValid(self._holder):
             self._holder.deleteLater()
         self._holder = None
+        self.drawn_from = False
 
     def __len__(self) -> int:
         """Charts kept, loose or in the kept grid."""
