@@ -13,11 +13,25 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer
 
 from kapp.domain.errors import KappError
 
 log = logging.getLogger(__name__)
+
+
+_POOL: QThreadPool | None = None
+
+
+def _own_pool() -> QThreadPool:
+    """One thread for reading ahead, apart from the screens' reads: a read ahead never
+    keeps a screen's own read waiting for a thread (say, while a database server that
+    went away keeps each read waiting for its time-out)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = QThreadPool(QCoreApplication.instance())
+        _POOL.setMaxThreadCount(1)
+    return _POOL
 
 
 class _Latest:
@@ -54,7 +68,7 @@ class ReadAhead(QObject):
                  pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
         self._read = read
-        self._pool = pool or QThreadPool.globalInstance()
+        self._pool = pool or _own_pool()
         self._latest = _Latest()
         self._wanted: uuid.UUID | None = None
         self._last: uuid.UUID | None = None
