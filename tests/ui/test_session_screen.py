@@ -504,7 +504,7 @@ def _scene(services, staff, planned, clock, scene):
 @pytest.mark.skipif(not os.environ.get("KAPP_SCREENSHOTS"),
                     reason="set KAPP_SCREENSHOTS to a folder to save screenshots")
 @pytest.mark.parametrize("scene", [*SCENES, "mid_infusion_1920", "mid_infusion_dark",
-                                   "mid_infusion_typing"])
+                                   "mid_infusion_typing", "recovery_dark"])
 def test_save_screenshot(qtbot, services, staff, planned, clock, scene):
     """What the nurse sees on a 1366x768 clinic laptop (and a 1920x1080 screen, and in a
     dark palette), for a person to look at."""
