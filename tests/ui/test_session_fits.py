@@ -138,6 +138,19 @@ def remark_whole(table, row) -> None:
     assert needed.height() <= table.rowHeight(row), (text, table.rowHeight(row))
 
 
+def titles_whole(table) -> None:
+    """Each column's title fits its section as the header draws it (no letter cut off)."""
+    header = table.horizontalHeader()
+    metrics = header.fontMetrics()
+    margin = 2 * header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin)
+    for column in range(header.count()):
+        title = table.model().headerData(column, Qt.Orientation.Horizontal)
+        assert metrics.horizontalAdvance(title) + margin <= header.sectionSize(column), \
+            (title, header.sectionSize(column))
+        assert header.sectionViewportPosition(column) + header.sectionSize(column) \
+            <= table.viewport().width(), title
+
+
 def whole_in(widget, area) -> bool:
     """``widget`` is shown and not cut by the edges of ``area`` (a scroll area's view, or
     the window)."""
@@ -204,7 +217,8 @@ def test_a_busy_infusion_is_one_screen(qtbot, services, staff, planned, clock, s
         # The remarks keep room for a word ("baseline", "⚠ alert") and their title.
         words = header.fontMetrics()
         assert header.sectionSize(last) > max(words.horizontalAdvance(w)
-                                              for w in ("Remarks", "baseline", "⚠ alert"))
+                                              for w in ("Note", "baseline", "⚠ alert"))
+        titles_whole(table)
         for row in range(table.model().rowCount()):
             remark_whole(table, row)
         assert table.viewport().height() >= 3 * table.rowHeight(0)
@@ -260,7 +274,8 @@ def test_the_compact_vitals_table_says_the_rest_in_tooltips(qtbot, services, sta
     model = screen.vitals_model
     tip = Qt.ItemDataRole.ToolTipRole
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(9)]
-    assert titles == ["Time", "Min", "HR", "SYS", "DIA", "SpO₂", "RR", "ECG", "Remarks"]
+    assert titles == ["Time", "Min", "HR", "SYS", "DIA", "SpO₂", "RR", "ECG", "Note"]
+    assert "Remarks" in model.headerData(8, Qt.Orientation.Horizontal, tip)
     assert "mmHg" in model.headerData(3, Qt.Orientation.Horizontal, tip)
     assert "/min" in model.headerData(2, Qt.Orientation.Horizontal, tip)
     assert "%" in model.headerData(5, Qt.Orientation.Horizontal, tip)
@@ -305,6 +320,9 @@ def test_a_reading_flagged_on_every_vital_still_fits_the_laptop(qtbot, services,
     assert header.sectionViewportPosition(COL_REMARKS) + header.sectionSize(COL_REMARKS) \
         <= table.viewport().width()
     assert model.index(last, COL_REMARKS).data(Qt.ItemDataRole.ToolTipRole) == "⚠ alert"
+    # Every column's title is read whole in its section, the remarks' too ("Note", which
+    # was "Remarks" and read "Remar" here); the whole words are in each title's tooltip.
+    titles_whole(table)
     # The remark is whole on the screen too, over two lines if its column is narrow.
     remark_whole(table, last)
 

@@ -224,6 +224,7 @@ class SessionScreen(QWidget):
         self.side_effects.title.hide()  # the column's title line says it
         self.side_effects.asked.connect(lambda _kind: self._show_pending_side_effect())
         self.dissociation = DissociationPanel(ctx, sid)
+        self.dissociation.bind_cadss_key(self)  # Alt+C: the full scale, from anywhere here
         self.notes = NotesPanel(ctx, sid)
         self.notes.title.hide()
         self.panel_pages: dict[str, QScrollArea] = {}
