@@ -138,6 +138,19 @@ def remark_whole(table, row) -> None:
     assert needed.height() <= table.rowHeight(row), (text, table.rowHeight(row))
 
 
+def titles_whole(table) -> None:
+    """Each column's title fits its section as the header draws it (no letter cut off)."""
+    header = table.horizontalHeader()
+    metrics = header.fontMetrics()
+    margin = 2 * header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin)
+    for column in range(header.count()):
+        title = table.model().headerData(column, Qt.Orientation.Horizontal)
+        assert metrics.horizontalAdvance(title) + margin <= header.sectionSize(column), \
+            (title, header.sectionSize(column))
+        assert header.sectionViewportPosition(column) + header.sectionSize(column) \
+            <= table.viewport().width(), title
+
+
 def whole_in(widget, area) -> bool:
     """``widget`` is shown and not cut by the edges of ``area`` (a scroll area's view, or
     the window)."""
@@ -204,7 +217,8 @@ def test_a_busy_infusion_is_one_screen(qtbot, services, staff, planned, clock, s
         # The remarks keep room for a word ("baseline", "⚠ alert") and their title.
         words = header.fontMetrics()
         assert header.sectionSize(last) > max(words.horizontalAdvance(w)
-                                              for w in ("Remarks", "baseline", "⚠ alert"))
+                                              for w in ("Note", "baseline", "⚠ alert"))
+        titles_whole(table)
         for row in range(table.model().rowCount()):
             remark_whole(table, row)
         assert table.viewport().height() >= 3 * table.rowHeight(0)
@@ -260,7 +274,8 @@ def test_the_compact_vitals_table_says_the_rest_in_tooltips(qtbot, services, sta
     model = screen.vitals_model
     tip = Qt.ItemDataRole.ToolTipRole
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(9)]
-    assert titles == ["Time", "Min", "HR", "SYS", "DIA", "SpO₂", "RR", "ECG", "Remarks"]
+    assert titles == ["Time", "Min", "HR", "SYS", "DIA", "SpO₂", "RR", "ECG", "Note"]
+    assert "Remarks" in model.headerData(8, Qt.Orientation.Horizontal, tip)
     assert "mmHg" in model.headerData(3, Qt.Orientation.Horizontal, tip)
     assert "/min" in model.headerData(2, Qt.Orientation.Horizontal, tip)
     assert "%" in model.headerData(5, Qt.Orientation.Horizontal, tip)
@@ -305,6 +320,9 @@ def test_a_reading_flagged_on_every_vital_still_fits_the_laptop(qtbot, services,
     assert header.sectionViewportPosition(COL_REMARKS) + header.sectionSize(COL_REMARKS) \
         <= table.viewport().width()
     assert model.index(last, COL_REMARKS).data(Qt.ItemDataRole.ToolTipRole) == "⚠ alert"
+    # Every column's title is read whole in its section, the remarks' too ("Note", which
+    # was "Remarks" and read "Remar" here); the whole words are in each title's tooltip.
+    titles_whole(table)
     # The remark is whole on the screen too, over two lines if its column is narrow.
     remark_whole(table, last)
 
@@ -403,5 +421,105 @@ def test_side_effects_read_whole_in_recovery_on_the_laptop(qtbot, services, staf
         qtbot.waitUntil(lambda: screen.width() > LAPTOP_WHOLE[0])
         qtbot.wait(20)
         side_effect_lines_whole(screen.side_effects)
+    finally:
+        QLocale.setDefault(locale)
+
+
+def busy_recovery(services, staff, planned, clock):
+    """Twenty minutes into recovery after the busy infusion: six side effects in all, three
+    of them resolved, two with what was done about them, and recovery vitals."""
+    nurse, sid, en = staff.nurse, planned.id, services.entries
+    busy_infusion(services, staff, planned, clock)
+    for alert in services.sessions.entries(sid).alerts:
+        if alert.is_open:
+            en.acknowledge_alert(actor=nurse, alert_id=alert.id, action="slowed",
+                                 note="rate lowered")
+    services.sessions.record_pump_event(actor=nurse, session_id=sid, kind="stop")
+    nausea = services.sessions.entries(sid).side_effects[0]
+    en.resolve_side_effect(actor=nurse, side_effect_id=nausea.id)
+    for minutes, (kind, severity) in ((4, ("headache", "mild")),
+                                      (3, ("anxiety", "moderate")),
+                                      (3, ("sedation", "mild")),
+                                      (2, ("confusion", "mild"))):
+        clock.advance(minutes=minutes)
+        effect = en.record_side_effect(actor=nurse, session_id=sid, kind=kind,
+                                       severity=severity)
+        en.record_vitals(actor=nurse, session_id=sid, values=VitalsInput(
+            hr=80, systolic=138, diastolic=84, spo2=97, rr=14))
+        if kind == "anxiety":
+            en.record_intervention(actor=nurse, session_id=sid, kind="comfort",
+                                   reason="reassurance, lights dimmed",
+                                   side_effect_id=effect.id)
+        if kind in ("headache", "sedation"):
+            clock.advance(minutes=2)
+            en.resolve_side_effect(actor=nurse, side_effect_id=effect.id)
+    clock.advance(minutes=1)
+
+
+@pytest.mark.parametrize("reminder", [True, False], ids=["peak_reminder", "no_reminder"])
+def test_a_busy_recovery_shows_its_side_effects_without_scrolling(qtbot, services, staff,
+                                                                  planned, clock, reminder):
+    """In recovery the nurse records vitals, side effects and their resolution: on the
+    1366x768 laptop the side effects list shows every one of six (three resolved, two with
+    what was done) without scrolling, ten lines of it (eight, the newest whole, while the
+    peak-scale reminder is showing too), while the recovery vitals
+    row, the readings and their chart stay in view and usable. The stopped infusion's
+    panel keeps to two lines beside its buttons (what is still needed before signing on
+    one line, the whole list in its tooltip)."""
+    locale = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+    try:
+        ensure_application()
+        busy_recovery(services, staff, planned, clock)
+        window = build_main_window(services, "/clinic/kapp-test.db", user=staff.nurse)
+        qtbot.addWidget(window)
+        window.resize(*LAPTOP_WHOLE)
+        window.show()
+        qtbot.waitExposed(window)
+        window.open_session(planned.id)
+        screen = window.session_screens[planned.id]
+        assert services.sessions.get(planned.id).status is e.SessionStatus.RECOVERY
+        if not reminder:
+            qtbot.mouseClick(screen.peak_later,
+                             Qt.MouseButton.LeftButton)
+        screen.tick()
+        qtbot.wait(20)
+        assert screen.peak_banner.isVisible() is reminder
+        save(window, f"session_busy_recovery_{'reminder_' if reminder else ''}1366x768")
+        table = side_effect_lines_whole(screen.side_effects)
+        assert table.topLevelItemCount() == 6
+        assert "3 ongoing" in screen.panel_titles["side_effects"].text()
+        line = table.fontMetrics().lineSpacing()
+        view = table.viewport().rect()
+        # With the reminder across the top too, two lines fewer: the list scrolls a little,
+        # the newest whole at its foot.
+        assert view.height() >= (8 if reminder else 10) * line, (view.height(), line)
+        newest = table.topLevelItem(5)
+        qtbot.waitUntil(lambda: view.contains(table.visualItemRect(newest)))
+        if not reminder:
+            assert table.verticalScrollBar().maximum() == 0
+            for row in range(table.topLevelItemCount()):
+                item = table.topLevelItem(row)
+                assert view.contains(table.visualItemRect(item)), row
+        page = screen.panel_pages["side_effects"]
+        assert page.verticalScrollBar().maximum() == 0
+        for widget in (*screen.side_effects.buttons.values(), screen.side_effects.resolve_button,
+                       screen.side_effects.intervention_button):
+            assert whole_in(widget, page.viewport()), widget.text()
+        # The stopped infusion's panel: two lines, what is missing cut short on the screen
+        # but whole in its tooltip, one item a line.
+        closing = screen.closing
+        assert closing.height() <= 3 * line + 16, closing.height()
+        assert closing.missing_label.text().startswith("Before signing, still needed (")
+        assert "• lot number" in closing.missing_label.toolTip()
+        for button in (closing.discharge_button, closing.sign_button):
+            assert whole_in(button, window), button.text()
+        # The recovery vitals row, the readings and the chart stay usable.
+        assert whole_in(screen.vitals_box, window)
+        assert "Recovery" in screen.vitals_stage.text()
+        vitals = screen.vitals_table
+        assert vitals.viewport().height() >= 5 * vitals.rowHeight(0)
+        assert screen.chart.isVisible() and screen.chart.plot.height() >= 8 * line, \
+            (screen.chart.plot.height(), line)
     finally:
         QLocale.setDefault(locale)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from gui_helpers import VITALS_ORDER, dark_palette, tab_through_vitals
-from PySide6.QtCore import QLocale, Qt, QTime
+from PySide6.QtCore import QLocale, Qt, QTime, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kapp.domain import enums as e
@@ -504,7 +504,7 @@ def _scene(services, staff, planned, clock, scene):
 @pytest.mark.skipif(not os.environ.get("KAPP_SCREENSHOTS"),
                     reason="set KAPP_SCREENSHOTS to a folder to save screenshots")
 @pytest.mark.parametrize("scene", [*SCENES, "mid_infusion_1920", "mid_infusion_dark",
-                                   "mid_infusion_typing"])
+                                   "mid_infusion_typing", "recovery_dark"])
 def test_save_screenshot(qtbot, services, staff, planned, clock, scene):
     """What the nurse sees on a 1366x768 clinic laptop (and a 1920x1080 screen, and in a
     dark palette), for a person to look at."""
@@ -554,3 +554,103 @@ def test_the_session_record_menu_saves_prints_and_offers_rems_only_for_esketamin
     screen.print_action.trigger()
     assert calls == [("save_session_pdf", planned.id), ("print_session", planned.id)]
     assert not screen.rems_action.isVisible()  # a ketamine session has no REMS form
+
+
+def test_cadss_is_a_key_away_in_the_infusion_and_in_recovery(qtbot, window, services, staff,
+                                                             planned, clock):
+    """The full dissociation scale opens from its panel without an intensity picked first,
+    and without waiting for the peak reminder: Tab from the intensity then Space, or Alt+C
+    from anywhere on the screen, or a click. At the peak during the infusion (and in
+    recovery while no peak scale is recorded), after the session once one is."""
+    from kapp.ui.session_steps.instrument import InstrumentDialog
+
+    sid = planned.id
+    services.sessions.record_pump_event(actor=staff.nurse, session_id=sid, kind="start",
+                                        rate_ml_per_h=150)
+    clock.advance(minutes=20)  # before the peak reminder
+    screen = open_screen(qtbot, window, sid)
+    screen.tick()
+    panel = screen.dissociation
+    assert not screen.peak_banner.isVisible()
+    assert panel.intensity.value() is None and not panel.details.isVisible()
+    assert panel.cadss_button.isVisible() and panel.cadss_button.isEnabled()
+    assert "at the peak" in panel.cadss_when.text()
+    opened = []
+
+    def answer(score):
+        def fill():
+            dialog = QApplication.activeModalWidget()
+            assert isinstance(dialog, InstrumentDialog)
+            opened.append(dialog.time_point)
+            dialog.form.set_answers({n: score for n in dialog.form.rows})
+            dialog.accept()
+        return fill
+
+    def cadss():
+        return [r for r in services.sessions.entries(sid).instruments
+                if r.instrument == "cadss" and not r.entry.is_struck]
+
+    # Alt+2 puts the keyboard on the intensity; Tab goes on to CADSS…, Space opens it.
+    qtbot.keyClick(screen.vitals_table, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: panel.intensity.hasFocus())
+    # (the rest of a report is open under the intensity now: Tab goes through it first)
+    for _ in range(40):
+        if panel.cadss_button.hasFocus():
+            break
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert panel.cadss_button.hasFocus()
+    QTimer.singleShot(0, answer(1))
+    qtbot.keyClick(panel.cadss_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: len(cadss()) == 1)
+    assert opened == [e.TimePoint.PEAK]
+    assert cadss()[0].time_point is e.TimePoint.PEAK and cadss()[0].session_id == sid
+    assert "CADSS total 23" in panel.recent.toPlainText()
+    assert not services.sessions.entries(sid).dissociation  # no intensity was needed
+
+    # In recovery, with the peak scale recorded: Alt+C from the vitals row, after the session.
+    services.sessions.record_pump_event(actor=staff.nurse, session_id=sid, kind="stop")
+    clock.advance(minutes=10)
+    qtbot.waitUntil(lambda: "after the session" in panel.cadss_when.text())
+    window.activateWindow()  # back from the dialog (a window manager does this itself)
+    qtbot.waitUntil(window.isActiveWindow)
+    screen.vitals_entry.focus_first()
+    qtbot.waitUntil(lambda: screen.vitals_entry.edits["hr"].hasFocus())
+    QTimer.singleShot(0, answer(0))
+    qtbot.keyClick(screen.vitals_entry.edits["hr"], Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: len(cadss()) == 2)
+    assert opened[-1] is e.TimePoint.POST_SESSION
+    assert sorted(r.time_point for r in cadss()) == [e.TimePoint.PEAK, e.TimePoint.POST_SESSION]
+    assert screen.vitals_entry.edits["hr"].text() == ""  # the letter did not land there
+
+
+def test_cadss_in_recovery_counts_at_the_peak_until_one_is_recorded(qtbot, window, services,
+                                                                    staff, planned, clock):
+    """A short infusion stopped before the peak reminder: the CADSS opened in recovery (a
+    click) is the session's peak scale, and the reminder goes."""
+    from kapp.ui.session_steps.instrument import InstrumentDialog
+
+    sid = planned.id
+    services.sessions.record_pump_event(actor=staff.nurse, session_id=sid, kind="start",
+                                        rate_ml_per_h=150)
+    clock.advance(minutes=30)
+    services.sessions.record_pump_event(actor=staff.nurse, session_id=sid, kind="stop")
+    clock.advance(minutes=15)
+    screen = open_screen(qtbot, window, sid)
+    screen.tick()
+    panel = screen.dissociation
+    assert screen.peak_banner.isVisible()
+    assert panel.cadss_button.isEnabled() and "at the peak" in panel.cadss_when.text()
+
+    def fill():
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, InstrumentDialog)
+        dialog.form.set_answers({n: 0 for n in dialog.form.rows})
+        dialog.accept()
+
+    QTimer.singleShot(0, fill)
+    qtbot.mouseClick(panel.cadss_button, Qt.MouseButton.LeftButton)
+    [result] = [r for r in services.sessions.entries(sid).instruments if r.instrument == "cadss"]
+    assert result.time_point is e.TimePoint.PEAK
+    screen.tick()
+    assert not screen.peak_banner.isVisible()
+    assert "after the session" in panel.cadss_when.text()

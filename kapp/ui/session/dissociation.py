@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapp.domain import enums as e
-from kapp.domain.entities import DissociationReport
+from kapp.domain.entities import DissociationReport, TreatmentSession
 from kapp.domain.errors import FieldError, KappError, ValidationError
 from kapp.services.changes import Change
 from kapp.ui.context import AppContext
@@ -118,6 +118,7 @@ class DissociationPanel(QWidget):
         self.ctx, self.session_id = ctx, session_id
         session = ctx.services.sessions.get(session_id)
         self.patient_id = session.patient_id
+        self.cadss_point: e.TimePoint | None = None  # what the CADSS button records
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
@@ -188,23 +189,29 @@ class DissociationPanel(QWidget):
         layout.addWidget(self.draft_hint)
         self.errors.add(("patient_words", "observation", "reported_at", "descriptors"),
                         ErrorLabel())
-        # Add sits with the report it adds (open once an intensity is picked), and CADSS
-        # with it (the peak reminder offers CADSS too, when it is due).
+        # Add sits with the report it adds (open once an intensity is picked).
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         self.add_button = QPushButton("Add (Ctrl+Enter)")
         self.add_button.setToolTip("Add the dissociation report")
         self.add_button.clicked.connect(self.add_report)
-        self.cadss_button = QPushButton("CADSS…")
-        self.cadss_button.setToolTip("CADSS at peak: the structured dissociation scale, about 40 "
-                                     "minutes in")
-        self.cadss_button.clicked.connect(self.open_cadss)
         buttons.addWidget(self.intensity_words)
         buttons.addWidget(self.add_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.cadss_button)  # also on the peak reminder, when it is due
         form.addRow("", buttons)
         layout.addWidget(self.banner)
+
+        # The whole scale is always a key away (Alt+C, or Tab from the intensity), during
+        # the infusion and in recovery, with no intensity picked first; the peak reminder
+        # offers it too, when it is due. Beside it, its key and when it counts as taken.
+        scale = QHBoxLayout()
+        scale.setSpacing(6)
+        self.cadss_button = QPushButton("CADSS…")
+        self.cadss_button.clicked.connect(self.open_cadss)
+        self.cadss_when = ElidedLabel()  # the column's width is the intensity row's
+        scale.addWidget(self.cadss_button)
+        scale.addWidget(self.cadss_when, 1)
+        layout.addLayout(scale)
 
         moaas = QHBoxLayout()  # the sedation level, saved the moment a level is picked
         moaas.setSpacing(4)
@@ -288,10 +295,42 @@ class DissociationPanel(QWidget):
         self.reload()
 
     def open_cadss(self) -> bool:
-        saved = open_instrument(self.ctx, self.patient_id, "cadss", e.TimePoint.PEAK,
+        """The full CADSS, at the peak (or, in recovery once a peak scale is recorded,
+        after the session)."""
+        if self.cadss_point is None:
+            return False
+        saved = open_instrument(self.ctx, self.patient_id, "cadss", self.cadss_point,
                                 self.session_id, self)
         self.reload()
         return saved
+
+    def _show_cadss(self, session: TreatmentSession, instruments) -> None:
+        """Which time point the CADSS button records, in words beside it."""
+        status = session.status
+        peak_taken = any(r.time_point is e.TimePoint.PEAK and not r.entry.is_struck
+                         for r in instruments)
+        if status is e.SessionStatus.IN_PROGRESS or (
+                status is e.SessionStatus.RECOVERY and not peak_taken):
+            self.cadss_point = e.TimePoint.PEAK
+            words = "at the peak"
+        elif status is e.SessionStatus.RECOVERY and not session.is_signed:
+            self.cadss_point = e.TimePoint.POST_SESSION
+            words = "after the session"
+        else:
+            self.cadss_point = None
+            words = ("after the infusion starts" if status is e.SessionStatus.PLANNED
+                     else "")
+        self.cadss_button.setEnabled(self.cadss_point is not None)
+        self.cadss_when.setText(f"Alt+C · {words}" if self.cadss_point else words)
+        self.cadss_button.setToolTip(
+            f"CADSS, the full dissociation scale — {words} (Alt+C)" if words
+            else "CADSS, the full dissociation scale")
+
+    def bind_cadss_key(self, widget: QWidget) -> None:
+        """Alt+C opens the CADSS anywhere in ``widget`` (the session screen)."""
+        shortcut = QShortcut(QKeySequence("Alt+C"), widget)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.cadss_button.click)  # nothing while it is disabled
 
     # -- showing --------------------------------------------------------------------------
     def _on_changes(self, changes: frozenset[Change]) -> None:
@@ -316,6 +355,7 @@ class DissociationPanel(QWidget):
         dated.sort(key=lambda pair: pair[0], reverse=True)
         self.recent.setHtml("<br>".join(text for _at, text in dated) if dated
                             else "No reports yet.")
+        self._show_cadss(session, entries.instruments)
         self.moaas.set_value(session.moaas)
         if session.moaas is None:
             self.moaas_words.setText("not yet")

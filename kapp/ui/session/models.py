@@ -54,8 +54,10 @@ VITALS_COLUMNS: list[tuple[str, str | None, str]] = [
     ("ECG", "rhythm", "Heart rhythm on the ECG: SR sinus rhythm, ST sinus tachycardia, "
                       "SB sinus bradycardia, AF atrial fibrillation, Irr irregular, Ect ectopic "
                       "beats (each cell's tooltip has the words)"),
-    ("Remarks", None, "Baseline, correction, alerts (⚠ alert ✔: acknowledged), struck "
-                      "through (each cell's tooltip has the whole text)"),
+    # "Note", not "Remarks": with every vital flagged (a "⚠" before each number) the
+    # column is narrow on the laptop, and a longer title was cut to "Remar".
+    ("Note", None, "Remarks: baseline, correction, alerts (⚠ alert ✔: acknowledged), "
+                   "struck through (each cell's tooltip has the whole text)"),
 ]
 COL_TIME, COL_MIN, COL_REMARKS = 0, 1, len(VITALS_COLUMNS) - 1
 COL_RHYTHM = COL_REMARKS - 1

@@ -145,7 +145,13 @@ class SessionScreen(QWidget):
         self.peak_banner = Banner("peak", BLUE, QStyle.StandardPixmap.SP_MessageBoxInformation)
         self.peak_button = QPushButton("Record peak dissociation scale…")
         self.peak_button.clicked.connect(self.open_peak_scale)
-        later = QPushButton("Later")
+        # A reminder, not an alarm: one line, its icon no taller than the buttons beside it
+        # (on the laptop each pixel here is one the panels under it lose).
+        size = self.peak_button.sizeHint().height()
+        self.peak_banner.icon.setPixmap(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxInformation).pixmap(size, size))
+        self.peak_banner.row.setContentsMargins(10, 2, 10, 2)
+        self.peak_later = later = QPushButton("Later")
         later.clicked.connect(self._dismiss_peak)
         self.peak_banner.row.addWidget(self.peak_button)
         self.peak_banner.row.addWidget(later)
@@ -218,6 +224,7 @@ class SessionScreen(QWidget):
         self.side_effects.title.hide()  # the column's title line says it
         self.side_effects.asked.connect(lambda _kind: self._show_pending_side_effect())
         self.dissociation = DissociationPanel(ctx, sid)
+        self.dissociation.bind_cadss_key(self)  # Alt+C: the full scale, from anywhere here
         self.notes = NotesPanel(ctx, sid)
         self.notes.title.hide()
         self.panel_pages: dict[str, QScrollArea] = {}

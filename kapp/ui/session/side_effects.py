@@ -156,6 +156,8 @@ class SideEffectsPanel(QWidget):
 
         grid = QGridLayout()
         grid.setSpacing(2)
+        if columns < 3:  # nine rows of keys over the list: a pixel between rows is enough
+            grid.setVerticalSpacing(1)
         self.buttons: dict[e.SideEffectKind, QPushButton] = {}
         self.narrow = narrow = columns < 3
         # In a narrow column the keys run down the columns: the common ones (BP, heart
@@ -195,8 +197,16 @@ class SideEffectsPanel(QWidget):
             header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
             header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
             self.table.setColumnHidden(2, True)
+            # No title row: each line reads on its own ("09:50  Headache · ▪ mild  ✔ resolved
+            # 09:52"), and the line it took is one more side effect in view on the laptop.
+            self.table.setHeaderHidden(True)
+            self.table.setAccessibleName("Side effects: onset, side effect and severity, "
+                                         "status")
             self.table.setIndentation(0)
             self.table.setUniformRowHeights(False)
+            # Rows of two or three lines: scrolled by the pixel, the newest line sits at the
+            # list's foot (by the row, the last page could end half empty).
+            self.table.setVerticalScrollMode(QTreeWidget.ScrollMode.ScrollPerPixel)
             self.table.viewport().installEventFilter(self)
             self._fitted_width = -1
         self.table.setMinimumHeight(self.fontMetrics().lineSpacing() * (3 if narrow else 4))
@@ -418,9 +428,7 @@ class SideEffectsPanel(QWidget):
                 self.table.setCurrentItem(item)
         if self.narrow:
             self._fitted_width = -1
-            self._fit_lines()
-            if self.table.currentItem() is None:  # the newest in view when the list scrolls
-                QTimer.singleShot(0, self.table, self.table.scrollToBottom)
+            self._fit_lines()  # the newest in view too, when the list scrolls
         else:
             for column in (0, 2):
                 self.table.resizeColumnToContents(column)
@@ -489,6 +497,8 @@ class SideEffectsPanel(QWidget):
                                    strict=True):
                 wrapped = wrap_words(f"↳ {what}".split(" "), width - margin, metrics)
                 child.setText(0, "\n   ".join(wrapped))
+        if self.table.currentItem() is None:  # the lines grew: the newest still in view
+            QTimer.singleShot(0, self.table, self.table.scrollToBottom)
 
     def selected(self) -> SideEffect | None:
         item = self.table.currentItem()

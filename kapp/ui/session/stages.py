@@ -24,6 +24,7 @@ from kapp.domain import enums as e
 from kapp.domain.entities import Addendum, Alert, Patient, TreatmentSession, VitalsReading
 from kapp.domain.vitals import fmt
 from kapp.ui.session.alerts import AMBER, BLUE, GREEN, RED
+from kapp.ui.session.dissociation import ElidedLabel
 from kapp.ui.session.models import clock_text
 from kapp.ui.session.timeline import vitals_text, words
 from kapp.ui.session.timing import (
@@ -215,12 +216,20 @@ def grouped(missing: Sequence[str]) -> str:
     return "; ".join(plain + [f"{head}: {', '.join(rest)}" for head, rest in groups.items()])
 
 
-class ClosingPanel(QGroupBox):
+class ClosingPanel(QFrame):
     """After the stop: discharge, what is missing before signing, Sign…; once signed,
-    the addenda and Add addendum…"""
+    the addenda and Add addendum…
+
+    Two lines in recovery, beside its buttons: the infusion's times, then what is still
+    needed before signing on one line (the whole list in its tooltip, item by item, and
+    in the Discharge and Sign dialogs). On a 1366x768 laptop each line here is a line the
+    side effects list below loses, and recovery is when the nurse records side effects
+    and their resolution."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Recovery and sign-off", parent)
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName("Recovery and sign-off")
         self.times_label = QLabel()
         self.times_label.setWordWrap(True)
         self.discharge_button = QPushButton("Discharge…")
@@ -234,8 +243,7 @@ class ClosingPanel(QGroupBox):
         for button in (self.discharge_button, self.sign_button, self.addendum_button,
                        self.record_button):
             button.setMinimumHeight(int(self.fontMetrics().height() * 2))
-        self.missing_label = QLabel()
-        self.missing_label.setWordWrap(True)
+        self.missing_label = ElidedLabel()
         self.missing_label.setAccessibleName("Missing before signing")
         self.addenda_label = QLabel()
         self.addenda_label.setWordWrap(True)
@@ -245,12 +253,12 @@ class ClosingPanel(QGroupBox):
         buttons.addWidget(self.sign_button)
         buttons.addWidget(self.addendum_button)
         buttons.addWidget(self.record_button)
-        buttons.addStretch(1)
         grid = QGridLayout(self)
-        grid.setContentsMargins(8, 4, 8, 4)
+        grid.setContentsMargins(8, 2, 8, 2)
+        grid.setVerticalSpacing(0)
         grid.addWidget(self.times_label, 0, 0)
-        grid.addLayout(buttons, 0, 1)
-        grid.addWidget(self.missing_label, 1, 0, 1, 2)
+        grid.addWidget(self.missing_label, 1, 0)
+        grid.addLayout(buttons, 0, 1, 2, 1, Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(self.addenda_label, 2, 0, 1, 2)
         grid.setColumnStretch(0, 1)
 
@@ -282,7 +290,12 @@ class ClosingPanel(QGroupBox):
         if signed:
             self.missing_label.setText("")
         elif missing:
-            self.missing_label.setText("Before signing, still needed: " + grouped(missing))
+            # How many first: where the line is cut short, the nurse still knows how much
+            # is left (the tooltip lists each).
+            self.missing_label.setText(f"Before signing, still needed ({len(missing)}): "
+                                       + grouped(missing))
+            self.missing_label.setToolTip("Before signing, still needed:\n"
+                                          + "\n".join(f"• {x}" for x in missing))
         else:
             self.missing_label.setText("✓ Nothing missing: ready to sign.")
         self.missing_label.setVisible(not signed)
