@@ -48,6 +48,7 @@ from kapp.ui.session_steps._forms import (
     day_and_time,
     hhmm,
     make_default,
+    not_opened,
     words,
 )
 from kapp.ui.session_steps.pre_session import session_heading
@@ -475,6 +476,9 @@ def open_discharge(
         parent: QWidget | None = None,
 ) -> bool:
     """Show the dialog modally; True when something was saved."""
-    dialog = DischargeDialog(ctx, session_id, parent)
+    try:
+        dialog = DischargeDialog(ctx, session_id, parent)
+    except KappError as exc:
+        return not_opened(parent, "The discharge form", exc)
     return run_modal(dialog, lambda d: d.saved_something)
 
