@@ -226,6 +226,57 @@ def test_the_step_dialogs_say_they_could_not_open_and_open_once_the_server_answe
     assert len(warned) == 5
 
 
+def test_a_checklist_tick_is_undone_said_so_and_ticks_once_the_server_answers(
+        qtbot, ctx, services, planned, outage, warned) -> None:
+    from gui_helpers import show
+
+    from kapp.ui.session_steps.pre_session import PreSessionDialog
+
+    dialog = show(qtbot, PreSessionDialog(ctx, planned.id))
+    consent = dialog.checklist.boxes["consent_on_file"]
+    outage.cut()
+    qtbot.keyClick(consent, Qt.Key.Key_Space)  # the box has the focus as the dialog opens
+    said = dialog.banner.text()
+    assert said.startswith(f"{AWAY}: the network dropped")
+    assert "This tick was NOT saved; the box is back as it was." in said
+    assert "still in the form" not in said and said.endswith("then try again.")
+    plain(said)
+    assert not consent.isChecked() and dialog.isVisible() and warned == []
+    outage.up()
+    assert not services.sessions.get(planned.id).pre_checklist.get("consent_on_file")
+    qtbot.keyClick(consent, Qt.Key.Key_Space)
+    assert consent.isChecked() and services.sessions.get(planned.id).pre_checklist[
+        "consent_on_file"]
+    assert not dialog.banner.text()
+
+
+def test_a_rems_answer_is_undone_said_so_and_saved_once_the_server_answers(
+        qtbot, ctx, services, staff, course, clock, outage) -> None:
+    from gui_helpers import show
+
+    from kapp.services.sessions import DoseForm
+    from kapp.ui.session_steps.discharge import DischargeDialog
+
+    session = services.sessions.plan_session(
+        actor=staff.nurse, course_id=course.id, planned_start=clock.now(),
+        dose=DoseForm(route="intranasal", drug="esketamine", weight=70, dose_mg=84,
+                      concentration_mg_per_ml=1), prescriber_id=staff.prescriber.id)
+    dialog = show(qtbot, DischargeDialog(ctx, session.id))
+    sedation = dialog.rems_rows["rems_sedation"]
+    outage.cut()
+    qtbot.mouseClick(sedation.buttons[True], Qt.MouseButton.LeftButton)
+    said = dialog.banner.text()
+    assert said.startswith(f"{AWAY}: the network dropped")
+    assert "This answer was NOT saved; it is back as it was." in said
+    plain(said)
+    assert sedation.value() is None  # not shown as answered
+    outage.up()
+    assert "rems_sedation" not in services.sessions.get(session.id).discharge_checklist
+    qtbot.mouseClick(sedation.buttons[True], Qt.MouseButton.LeftButton)
+    assert services.sessions.get(session.id).discharge_checklist["rems_sedation"] is True
+    assert sedation.value() is True and not dialog.banner.text()
+
+
 def test_opening_a_session_while_the_server_is_away_says_so(
         qtbot, services, staff, planned, outage, warned) -> None:
     window = window_on(qtbot, services, staff.nurse)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidgetItem,
 )
 
-from kapp.domain.errors import KappError, ValidationError
+from kapp.domain.errors import KappError, StorageUnavailable, ValidationError
 from kapp.ui.background import action_problem
 from kapp.ui.context import AppContext
 from kapp.ui.qt_compat import emit
@@ -407,7 +407,10 @@ class ChecklistBox(QGroupBox):
             box.blockSignals(True)
             box.setChecked(not on)
             box.blockSignals(False)
-            self._banner.show_message(str(exc), "danger")
+            # Not "still in the form as you typed it": the box is undone on screen.
+            self._banner.show_message(action_problem(exc, (
+                "This tick was NOT saved; the box is back as it was.")) if isinstance(
+                exc, StorageUnavailable) else str(exc), "danger")
             return
         self._banner.clear()
         self._count()
