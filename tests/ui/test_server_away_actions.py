@@ -351,6 +351,7 @@ def test_backup_settings_stay_typed_and_save_once_the_server_answers(
     assert dialog.message.text() == "✓ Settings saved." and services.backups.settings().daily == 11
 
 
+@pytest.mark.sqlite_only  # kapp backs up only a SQLite file
 def test_back_up_now_makes_no_backup_while_away_and_works_after(qtbot, admin, services,
                                                                 outage) -> None:
     dialog = BackupsDialog(admin)
