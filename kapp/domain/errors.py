@@ -62,6 +62,8 @@ class StorageUnavailable(KappError):
     """
 
     SERVER_KINDS = frozenset({"server_unreachable", "server_busy", "server_restarting"})
+    NOT_SAVED = "This entry was NOT saved; it is still in the form as you typed it."
+    """The sentence of a failed save's message that speaks of the form's entry."""
 
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
@@ -73,6 +75,18 @@ class StorageUnavailable(KappError):
         this computer, and reading again shortly may well work without anyone doing
         anything (a screen can try again by itself)."""
         return self.kind in self.SERVER_KINDS
+
+    def instead(self, not_done: str) -> str:
+        """The message for what is not a form's entry (a backup, a report, an export):
+        its sentence about the entry kept in the form becomes ``not_done`` ("No backup
+        was made."), and "save again" becomes "try again". A read's message, which says
+        nothing of the kind, gets ``not_done`` after it."""
+        text = str(self).strip()
+        if self.NOT_SAVED not in text:
+            text = text if text.endswith((".", "!", "?")) else text + "."
+            return f"{text} {not_done}"
+        text = text.replace(self.NOT_SAVED, not_done)
+        return text.replace("save again", "try again").replace("Save again", "Try again")
 
 
 class UnsafeLocation(KappError):

@@ -383,6 +383,8 @@ class ExportService(Service):
             NotFound: ``patient_id`` is not a patient.
             ExportCancelled: ``cancelled()`` returned True; no file is left behind.
             OSError: the folder cannot be written (the message names the file).
+            StorageUnavailable: the database could not be read, or the export's audit
+                entry could not be saved; no file is left behind.
         """
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -424,6 +426,10 @@ class ExportService(Service):
             readme = out_dir / "README.txt.part"
             written.append(readme)
             readme.write_text(readme_text(mrn), encoding="utf-8")
+            # Recorded before the files take their names: an export whose audit entry
+            # could not be saved (the database server went away meanwhile) leaves no
+            # files behind, so patient data never leaves the database unrecorded.
+            self._audit(actor, out_dir, patient_id, rows)
             final = []
             for part in written:
                 target = part.with_suffix("")  # drop ".part"
@@ -433,7 +439,6 @@ class ExportService(Service):
             for part in written:
                 part.unlink(missing_ok=True)
             raise
-        self._audit(actor, out_dir, patient_id, rows)
         if progress:
             progress(ExportProgress("", grand, grand))
         return ExportResult(out_dir, tuple(final), rows)

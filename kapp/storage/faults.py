@@ -107,7 +107,7 @@ _BY_TEXT = (
     ("could not translate host name", "server_unreachable"),
 )
 
-_NOT_SAVED = "This entry was NOT saved; it is still in the form as you typed it."
+_NOT_SAVED = StorageUnavailable.NOT_SAVED
 _WHAT = {
     "full": ("The disk is full. {not_saved} Free some space on the disk (or ask IT to), "
              "then save again."),

@@ -102,6 +102,22 @@ def read_problem(what: str, error: object, *, retrying: bool = False,
     return text
 
 
+def action_problem(error: object, not_done: str) -> str:
+    """Plain words for an action that is not a form's entry (a backup, a PDF, an export)
+    and did not happen: why (kapp's own message, which names the server when it is the
+    server) with ``not_done`` ("No PDF was saved.") where a save's message says the entry
+    is still in the form; with the server away, when to try again."""
+    if isinstance(error, StorageUnavailable):
+        text = error.instead(not_done)
+        if error.from_server and "try again" not in text.lower():
+            text += " Try again once the server answers."
+        return text
+    if isinstance(error, KappError) and str(error).strip():
+        why = str(error).strip()
+        return f"{why if why.endswith(('.', '!', '?')) else why + '.'} {not_done}"
+    return f"Something went wrong. {not_done}"
+
+
 _WAITING: weakref.WeakSet[BackgroundReader] = weakref.WeakSet()
 
 

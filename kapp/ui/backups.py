@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,9 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapp.domain.errors import KappError, ValidationError
+from kapp.domain.errors import KappError, StorageUnavailable, ValidationError
 from kapp.services.backups import BackupSettings
+from kapp.ui.background import action_problem, read_problem
 from kapp.ui.context import AppContext
+from kapp.ui.session_steps._forms import tone
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +145,7 @@ class BackupsDialog(QDialog):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.message)
 
-        box = QGroupBox("Automatic backups")
+        self.settings_box = box = QGroupBox("Automatic backups")
         form = QFormLayout(box)
         self.daily = QSpinBox(maximum=366)
         self.weekly = QSpinBox(maximum=520)
@@ -173,28 +175,49 @@ class BackupsDialog(QDialog):
         self.save_button.clicked.connect(self.save_settings)
         close.rejected.connect(self.reject)
         layout.addWidget(close)
+        again = QShortcut(QKeySequence(Qt.Key.Key_F5), self)
+        again.activated.connect(self.load)
         self.load()
 
     # -- filling -----------------------------------------------------------------------------
-    def load(self) -> None:
-        settings = self.backups.settings()
+    def load(self) -> bool:
+        """Read the settings and the backups (F5 again). Settings that could not be read
+        (the database server out of reach) cannot be changed: the form would otherwise
+        offer the defaults, and saving them would overwrite the clinic's own."""
+        try:
+            settings = self.backups.settings()
+        except KappError as exc:
+            self.settings_box.hide()  # not zeros or defaults that look like the settings
+            self.save_button.setEnabled(False)
+            if not self.backups.available:
+                self.refresh()  # says where the backups are made; reads nothing
+            self._say(read_problem("The backup settings", exc), problem=True)
+            return False
+        self.settings_box.show()
+        self.save_button.setEnabled(True)
+        self._say("")
         self.daily.setValue(settings.daily)
         self.weekly.setValue(settings.weekly)
         self.monthly.setValue(settings.monthly)
         self.on_close.setChecked(settings.on_close)
         self.every_day.setChecked(settings.every_day)
         self.folder.setText(settings.folder)
-        self.refresh()
+        return self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self) -> bool:
         if not self.backups.available:
             self.where.setText("This database runs on a server: it is backed up there.")
             for button in (self.create_button, self.verify_button, self.restore_button):
                 button.setEnabled(False)
-            return
-        self.where.setText(f"Backups are kept in {self.backups.folder()}. Each one was "
-                           "checked before it was kept.")
-        found = self.backups.list()
+            return True
+        try:
+            folder = self.backups.folder()
+            found = self.backups.list()
+        except KappError as exc:
+            self._say(read_problem("The list of backups", exc), problem=True)
+            return False
+        self.where.setText(f"Backups are kept in {folder}. Each one was checked before it "
+                           "was kept.")
         self.table.setRowCount(len(found))
         for row, item in enumerate(found):
             values = [item.name, f"{item.made_at:%Y-%m-%d %H:%M}",
@@ -212,14 +235,30 @@ class BackupsDialog(QDialog):
         return Path(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
 
     def _say(self, text: str, *, problem: bool = False) -> None:
+        """A line under the buttons: a problem in the danger colours with ⚠, else ✓."""
+        if not text:
+            self.message.clear()
+            self.message.setStyleSheet("")
+            return
         self.message.setText(("⚠ " if problem else "✓ ") + text)
+        if problem:
+            background, foreground = tone(self, "danger")
+            self.message.setStyleSheet(f"background: {background}; color: {foreground}; "
+                                       "padding: 6px; border-radius: 4px;")
+        else:
+            self.message.setStyleSheet("")
+
+    def _failed(self, problem: KappError, not_done: str) -> None:
+        """A storage problem in words fit for what did not happen (no form's entry)."""
+        self._say(action_problem(problem, not_done) if isinstance(
+            problem, StorageUnavailable) else str(problem), problem=True)
 
     # -- actions -----------------------------------------------------------------------------
     def create_backup(self) -> None:
         try:
             made = self.backups.create(actor=self.ctx.actor())
         except KappError as exc:
-            self._say(str(exc), problem=True)
+            self._failed(exc, "No backup was made.")
             return
         self.refresh()
         self._say(f"Backup made and verified: {made.name}")
@@ -232,7 +271,7 @@ class BackupsDialog(QDialog):
         try:
             check = self.backups.verify(actor=self.ctx.actor(), path=path)
         except KappError as exc:
-            self._say(str(exc), problem=True)
+            self._failed(exc, "The backup was not checked.")
             return
         if check.ok:
             self._say(f"{path.name} is whole: {check.patients} patients, "
@@ -249,7 +288,7 @@ class BackupsDialog(QDialog):
             check = self.backups.verify(actor=self.ctx.actor(), path=path)
             now = self.backups.session_count()
         except KappError as exc:
-            self._say(str(exc), problem=True)
+            self._failed(exc, "Nothing was restored: the database is unchanged.")
             return
         if not check.ok:
             self._say(f"{path.name} is NOT usable: " + "; ".join(check.problems), problem=True)
@@ -293,7 +332,8 @@ class BackupsDialog(QDialog):
             self._say(str(exc), problem=True)
             return
         except KappError as exc:
-            self._say(str(exc), problem=True)
+            self._failed(exc, "The settings were NOT saved; they are still in the form as "
+                              "you typed them.")
             return
         self.refresh()
         self._say("Settings saved.")

@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 import kapp
+from kapp.domain.errors import KappError
 from kapp.domain.permissions import Permission, allowed
 from kapp.services.changes import Change
+from kapp.ui.background import action_problem
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import save_all
 from kapp.ui.first_paint import FirstPaint
@@ -114,7 +116,12 @@ class MainWindow(QMainWindow):
         if screen is None:
             from kapp.ui.session.screen import SessionScreen
 
-            screen = SessionScreen(self.ctx, session_id, self)
+            try:
+                screen = SessionScreen(self.ctx, session_id, self)
+            except KappError as exc:  # e.g. the database server is out of reach
+                self.warn(self, "kapp", "This session could not be opened. "
+                          + action_problem(exc, "Nothing was changed."))
+                return
             self.session_screens[session_id] = screen
             self.stack.addWidget(screen)
         self.sidebar.remember(session_id)
@@ -244,3 +251,8 @@ class MainWindow(QMainWindow):
     def about(parent: QWidget, title: str, text: str) -> None:
         """A modal box; tests replace this so that no dialog blocks them."""
         QMessageBox.about(parent, title, text)
+
+    @staticmethod
+    def warn(parent: QWidget, title: str, text: str) -> None:
+        """A modal warning; tests replace this so that no dialog blocks them."""
+        QMessageBox.warning(parent, title, text)

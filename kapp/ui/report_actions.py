@@ -30,9 +30,10 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
-from kapp.domain.errors import KappError
+from kapp.domain.errors import KappError, StorageUnavailable
 from kapp.reports.build import progress_report, rems_report, session_report
 from kapp.services.export import ExportCancelled, ExportProgress, ExportService
+from kapp.ui.background import action_problem
 from kapp.ui.context import AppContext
 
 Work = Callable[["Job"], Any]
@@ -47,9 +48,10 @@ class Job(QObject):
     cancelled = Signal()
     finished = Signal()  # after any of the three above
 
-    def __init__(self, work: Work) -> None:
+    def __init__(self, work: Work, not_done: str = "") -> None:
         super().__init__()
         self._work = work
+        self.not_done = not_done  # "No PDF was saved.": said when the work failed
         self.stop = threading.Event()
 
     def is_cancelled(self) -> bool:
@@ -61,7 +63,8 @@ class Job(QObject):
         except ExportCancelled:
             self.cancelled.emit()
         except KappError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(action_problem(exc, self.not_done) if self.not_done
+                             else str(exc))
         except OSError as exc:
             name = f" {exc.filename}" if exc.filename else ""
             self.failed.emit(f"The file{name} could not be written: {exc.strerror or exc}.")
@@ -125,9 +128,11 @@ _RUNNING: dict[Job, _Watcher] = {}
 
 
 def start(parent: QWidget | None, title: str, work: Work,
-          on_success: Callable[[Any], None], *, determinate: bool = False) -> Job:
-    """Run ``work(job)`` on a worker thread behind a cancellable progress dialog."""
-    job = Job(work)
+          on_success: Callable[[Any], None], *, determinate: bool = False,
+          not_done: str = "") -> Job:
+    """Run ``work(job)`` on a worker thread behind a cancellable progress dialog;
+    ``not_done`` says what did not happen when a storage problem stopped it."""
+    job = Job(work, not_done)
     thread = QThread()
     job.moveToThread(thread)
     dialog = QProgressDialog(title, "Cancel", 0, 100 if determinate else 0, parent)
@@ -181,17 +186,35 @@ def _pdf_name(*parts: str) -> str:
 
 
 def _session_name(ctx: AppContext, session_id: uuid.UUID, kind: str) -> str:
+    """The file name to suggest. Raises ``StorageUnavailable`` (the database cannot be
+    read just now: no use asking where to save what cannot be read)."""
     try:
         session = ctx.services.sessions.get(session_id)
         patient = ctx.services.patients.get(session.patient_id)
+    except StorageUnavailable:
+        raise
     except KappError:
         return _pdf_name(kind)
     when = (session.actual_start or session.planned_start).date().isoformat()
     return _pdf_name(patient.mrn, kind, when)
 
 
-def _save_pdf(ctx: AppContext, parent: QWidget | None, title: str, suggested: str,
-              write: Callable[[Path, str], None]) -> Job | None:
+NO_PDF = "No PDF was saved."
+
+
+def _not_started(parent: QWidget | None, title: str, problem: KappError,
+                 not_done: str) -> None:
+    inform(parent, title, f"{title} did not start. {action_problem(problem, not_done)}",
+           error=True)
+
+
+def _save_pdf(ctx: AppContext, parent: QWidget | None, title: str,
+              suggest: Callable[[], str], write: Callable[[Path, str], None]) -> Job | None:
+    try:
+        suggested = suggest()
+    except StorageUnavailable as exc:  # e.g. the database server is out of reach
+        _not_started(parent, title, exc, NO_PDF)
+        return None
     path = ask_save_path(parent, title, suggested, "PDF files (*.pdf)")
     if path is None:
         return None
@@ -212,7 +235,7 @@ def _save_pdf(ctx: AppContext, parent: QWidget | None, title: str, suggested: st
         return path
 
     return start(parent, title, work,
-                 lambda saved: inform(parent, title, f"Saved {saved}"))
+                 lambda saved: inform(parent, title, f"Saved {saved}"), not_done=NO_PDF)
 
 
 def save_session_pdf(ctx: AppContext, session_id: uuid.UUID,
@@ -220,7 +243,7 @@ def save_session_pdf(ctx: AppContext, session_id: uuid.UUID,
     """Ask where, then write the session record PDF; None when the user cancelled."""
     db, actor = ctx.services.db, ctx.actor()
     return _save_pdf(ctx, parent, "Save session record",
-                     _session_name(ctx, session_id, "session"),
+                     lambda: _session_name(ctx, session_id, "session"),
                      lambda out, where: session_report(db, session_id, out, actor=actor,
                                        destination=where))
 
@@ -229,7 +252,7 @@ def save_rems_pdf(ctx: AppContext, session_id: uuid.UUID,
                   parent: QWidget | None = None) -> Job | None:
     db, actor = ctx.services.db, ctx.actor()
     return _save_pdf(ctx, parent, "Save REMS monitoring summary",
-                     _session_name(ctx, session_id, "REMS"),
+                     lambda: _session_name(ctx, session_id, "REMS"),
                      lambda out, where: rems_report(db, session_id, out, actor=actor,
                                        destination=where))
 
@@ -237,11 +260,17 @@ def save_rems_pdf(ctx: AppContext, session_id: uuid.UUID,
 def save_progress_pdf(ctx: AppContext, patient_id: uuid.UUID,
                       parent: QWidget | None = None) -> Job | None:
     db, actor = ctx.services.db, ctx.actor()
-    try:
-        mrn = ctx.services.patients.get(patient_id).mrn
-    except KappError:
-        mrn = ""
-    return _save_pdf(ctx, parent, "Save progress report", _pdf_name(mrn, "progress"),
+
+    def suggest() -> str:
+        try:
+            mrn = ctx.services.patients.get(patient_id).mrn
+        except StorageUnavailable:
+            raise
+        except KappError:
+            mrn = ""
+        return _pdf_name(mrn, "progress")
+
+    return _save_pdf(ctx, parent, "Save progress report", suggest,
                      lambda out, where: progress_report(db, patient_id, out, actor=actor,
                                        destination=where))
 
@@ -258,14 +287,18 @@ def print_session(ctx: AppContext, session_id: uuid.UUID,
 
     def ready(pdf: bytes) -> None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setDocName(_session_name(ctx, session_id, "session"))
+        try:
+            printer.setDocName(_session_name(ctx, session_id, "session"))
+        except StorageUnavailable:  # the record is built: print it under a plain name
+            printer.setDocName(_pdf_name("session"))
         if ask_printer(parent, printer):
             try:
                 print_pdf(pdf, printer)
             except (RuntimeError, OSError) as exc:
                 inform(parent, "Print", f"The record could not be printed: {exc}", error=True)
 
-    return start(parent, "Prepare the session record for printing", work, ready)
+    return start(parent, "Prepare the session record for printing", work, ready,
+                 not_done="Nothing was printed.")
 
 
 def print_pdf(pdf: bytes, printer: QPrinter) -> int:
@@ -304,7 +337,7 @@ def export_csv(ctx: AppContext, patient_id: uuid.UUID | None,
         try:
             scope = f"patient {ctx.services.patients.get(patient_id).mrn}"
         except KappError as exc:
-            inform(parent, "Export CSV", str(exc), error=True)
+            _not_started(parent, "Export CSV", exc, NO_FILES)
             return None
     folder = ask_folder(parent, f"Export CSV of {scope}: choose a folder")
     if folder is None:
@@ -324,4 +357,8 @@ def export_csv(ctx: AppContext, patient_id: uuid.UUID | None,
         inform(parent, "Export CSV", f"Exported {scope}: {len(result.files)} files, "
                                      f"{rows:,} rows, into {result.directory}")
 
-    return start(parent, f"Export CSV of {scope}", work, done, determinate=True)
+    return start(parent, f"Export CSV of {scope}", work, done, determinate=True,
+                 not_done=NO_FILES)
+
+
+NO_FILES = "No files were written."

@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from kapp.domain import enums as e
+from kapp.domain.errors import KappError
 from kapp.domain.protocol import Protocol
 from kapp.services.changes import Change
 from kapp.ui.context import AppContext
 from kapp.ui.session.timing import minutes_since, next_vitals_due_at
+from kapp.ui.session_steps._forms import tone
 
 if TYPE_CHECKING:  # the services' modules load with the database layer, after sign-in
     from kapp.services.sessions import Chair
@@ -65,6 +67,12 @@ class Sidebar(QWidget):
         layout.addWidget(self.patients_button)
         layout.addSpacing(12)
         layout.addWidget(heading)
+        # The chairs could not be read (the database server out of reach): said here, the
+        # list kept as it was, and read again at the next tick.
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        layout.addWidget(self.problem)
         layout.addWidget(self.chairs, 1)
         self.setFixedWidth(self.fontMetrics().averageCharWidth() * 27)
         ctx.changes.changed.connect(self._on_changed)
@@ -96,8 +104,20 @@ class Sidebar(QWidget):
     def refresh(self) -> None:
         self._filled = True
         services = self._ctx.services
-        chairs = services.sessions.chairs(also=list(self._opened))
-        protocol = services.protocol.current()
+        try:
+            chairs = services.sessions.chairs(also=list(self._opened))
+            protocol = services.protocol.current()
+        except KappError as exc:
+            seconds = REFRESH_MS // 1000
+            self.problem.setText(f"⚠ Not up to date: the chairs could not be read just "
+                                 f"now (kapp tries again every {seconds} seconds).")
+            background, foreground = tone(self, "warn")
+            self.problem.setStyleSheet(f"background: {background}; color: {foreground}; "
+                                       "padding: 3px;")
+            self.problem.setToolTip(str(exc))
+            self.problem.show()
+            return
+        self.problem.hide()
         now = self._ctx.clock.now()
         rows = [(chair.session.id, *self._describe(chair, protocol, now)) for chair in chairs]
         if [r[0] for r in rows] != self.chair_ids():

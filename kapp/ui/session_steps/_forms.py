@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLayoutItem,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -29,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidgetItem,
 )
 
-from kapp.domain.errors import KappError, ValidationError
+from kapp.domain.errors import KappError, StorageUnavailable, ValidationError
+from kapp.ui.background import action_problem
 from kapp.ui.context import AppContext
 from kapp.ui.qt_compat import emit
 
@@ -39,6 +41,19 @@ _LIGHT = {"info": ("#e8f0fb", "#2f5f9e"), "ok": ("#e6f4ea", "#2e7d32"),
           "warn": ("#fff4d6", "#b26a00"), "danger": ("#fde7e7", "#b71c1c")}
 _DARK = {"info": ("#1d2a3a", "#7aa7e0"), "ok": ("#1c3123", "#7cc68a"),
          "warn": ("#3a2f12", "#f0b44a"), "danger": ("#3f1c1c", "#ff8a80")}
+
+
+def warn(parent: QWidget | None, title: str, text: str) -> None:
+    """A warning box (tests replace it)."""
+    QMessageBox.warning(parent, title, text)
+
+
+def not_opened(parent: QWidget | None, what: str, problem: KappError) -> bool:
+    """A step's dialog whose record could not be read as it opened (the database server
+    out of reach): say which, why and what to do, instead of a dialog. False."""
+    warn(parent, "kapp", f"{what} could not be opened. "
+                         + action_problem(problem, "Nothing was changed."))
+    return False
 
 
 def is_dark(widget: QWidget) -> bool:
@@ -392,7 +407,10 @@ class ChecklistBox(QGroupBox):
             box.blockSignals(True)
             box.setChecked(not on)
             box.blockSignals(False)
-            self._banner.show_message(str(exc), "danger")
+            # Not "still in the form as you typed it": the box is undone on screen.
+            self._banner.show_message(action_problem(exc, (
+                "This tick was NOT saved; the box is back as it was.")) if isinstance(
+                exc, StorageUnavailable) else str(exc), "danger")
             return
         self._banner.clear()
         self._count()

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QMessageBox,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from kapp.ui.session_steps._forms import (
     SubmitTextEdit,
     day_and_time,
     make_default,
+    not_opened,
     staff_names,
 )
 from kapp.ui.session_steps.sign import SignatureBox
@@ -135,6 +135,5 @@ def add_addendum(
     try:
         dialog = AddendumDialog(ctx, session_id, parent)
     except KappError as exc:
-        QMessageBox.warning(parent, "kapp", str(exc))
-        return False
+        return not_opened(parent, "The addendum form", exc)
     return run_modal(dialog, lambda d: d.saved is not None)

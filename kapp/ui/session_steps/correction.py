@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -35,6 +34,7 @@ from kapp.ui.session_steps._forms import (
     field_row,
     hhmm,
     make_default,
+    not_opened,
     read_numbers,
 )
 from kapp.ui.time_field import TimeField
@@ -240,7 +240,10 @@ def strike_entry(
         parent: QWidget | None = None,
 ) -> bool:
     """Show the dialog modally; True when something was saved."""
-    dialog = StrikeDialog(ctx, table, entry_id, description, parent)
+    try:
+        dialog = StrikeDialog(ctx, table, entry_id, description, parent)
+    except KappError as exc:
+        return not_opened(parent, "Strike through", exc)
     return run_modal(dialog, lambda d: d.struck or d.corrected)
 
 
@@ -253,6 +256,5 @@ def correct_vitals(
     try:
         dialog = CorrectVitalsDialog(ctx, reading_id, parent)
     except KappError as exc:
-        QMessageBox.warning(parent, "kapp", str(exc))
-        return False
+        return not_opened(parent, "Correct vitals", exc)
     return run_modal(dialog, lambda d: d.saved)

@@ -31,11 +31,12 @@ from PySide6.QtWidgets import (
 
 from kapp.domain import enums as e
 from kapp.domain.entities import TreatmentSession, VitalsReading
-from kapp.domain.errors import KappError
+from kapp.domain.errors import KappError, StorageUnavailable
 from kapp.domain.protocol import Protocol
 from kapp.domain.vitals import VitalsInput, discharge_problems, fmt
 from kapp.services.changes import Change
 from kapp.services.reading import SessionEntries
+from kapp.ui.background import action_problem
 from kapp.ui.context import AppContext
 from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
@@ -48,6 +49,7 @@ from kapp.ui.session_steps._forms import (
     day_and_time,
     hhmm,
     make_default,
+    not_opened,
     words,
 )
 from kapp.ui.session_steps.pre_session import session_heading
@@ -345,6 +347,12 @@ class DischargeDialog(QDialog):
             self.ctx.services.sessions.set_checklist(
                 actor=self.ctx.actor(), session_id=self.session_id, which="rems",
                 items={key: value})
+        except StorageUnavailable as exc:  # e.g. the server is away: reading fails too
+            stored = self.session.discharge_checklist
+            self.rems_rows[key].set_value(stored.get(key))
+            self.banner.show_message(action_problem(
+                exc, "This answer was NOT saved; it is back as it was."), "danger")
+            return
         except KappError as exc:
             self.banner.show_message(str(exc), "danger")
             self.reload()
@@ -475,6 +483,9 @@ def open_discharge(
         parent: QWidget | None = None,
 ) -> bool:
     """Show the dialog modally; True when something was saved."""
-    dialog = DischargeDialog(ctx, session_id, parent)
+    try:
+        dialog = DischargeDialog(ctx, session_id, parent)
+    except KappError as exc:
+        return not_opened(parent, "The discharge form", exc)
     return run_modal(dialog, lambda d: d.saved_something)
 

@@ -48,6 +48,7 @@ from kapp.ui.session_steps._forms import (
     ErrorRouter,
     emit,
     make_default,
+    not_opened,
     style_choice,
     tone,
 )
@@ -528,7 +529,11 @@ def open_instrument(
     definition = _instrument(ctx, instrument, parent)
     if definition is None:
         return False
-    dialog = InstrumentDialog(ctx, patient_id, definition, time_point, session_id, parent)
+    try:
+        dialog = InstrumentDialog(ctx, patient_id, definition, time_point, session_id,
+                                  parent)
+    except KappError as exc:
+        return not_opened(parent, f"The {definition.name} form", exc)
     return run_modal(dialog, lambda d: d.saved is not None)
 
 

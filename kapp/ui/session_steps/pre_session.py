@@ -34,6 +34,7 @@ from kapp.ui.session_steps._forms import (
     ErrorRouter,
     field_row,
     make_default,
+    not_opened,
     read_numbers,
     words,
 )
@@ -267,5 +268,8 @@ def open_pre_session(
         parent: QWidget | None = None,
 ) -> bool:
     """Show the dialog modally; True when something was saved."""
-    dialog = PreSessionDialog(ctx, session_id, parent)
+    try:
+        dialog = PreSessionDialog(ctx, session_id, parent)
+    except KappError as exc:
+        return not_opened(parent, "The pre-session checklist", exc)
     return run_modal(dialog, lambda d: d.saved_something)

@@ -24,6 +24,7 @@ from kapp.domain.accounts import SIGNATURE_MEANING
 from kapp.domain.errors import KappError, ValidationError
 from kapp.domain.permissions import Permission, allowed
 from kapp.ui.context import AppContext
+from kapp.ui.session_steps._forms import not_opened
 from kapp.ui.sign_in import Problem, buddy, heading, password_field
 
 
@@ -149,4 +150,8 @@ def sign_session(
         parent: QWidget | None = None,
 ) -> bool:
     """Show the dialog modally; True when something was saved."""
-    return SignDialog(ctx, session_id, parent).exec() == QDialog.DialogCode.Accepted
+    try:
+        dialog = SignDialog(ctx, session_id, parent)
+    except KappError as exc:
+        return not_opened(parent, "The signature form", exc)
+    return dialog.exec() == QDialog.DialogCode.Accepted
