@@ -24,13 +24,13 @@ from kapp.services.export import ExportService
 from kapp.services.report_reads import ReportReads
 from kapp.storage.database import Database
 from kapp.ui import report_actions as ra
-from kapp.ui.app import build_main_window
 from kapp.ui.background import action_problem
 from kapp.ui.backups import BackupsDialog
 from kapp.ui.context import AppContext
 from kapp.ui.main_window import MainWindow
 from kapp.ui.session.pump import PumpPanel
 from kapp.ui.session_steps import _forms
+from tests.ui.test_session_screen import make_window
 
 pytestmark = pytest.mark.gui
 
@@ -84,16 +84,6 @@ def close_the_next_dialog() -> list[str]:
     return seen
 
 
-def window_on(qtbot, services, user):
-    window = build_main_window(services, "kapp on db.clinic", user=user)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    return window
-
-
 def test_the_action_words_name_what_did_not_happen() -> None:
     saving = StorageUnavailable("server_unreachable", (
         f"{AWAY}: the network dropped. {StorageUnavailable.NOT_SAVED} Ask IT; then save "
@@ -112,7 +102,7 @@ def test_the_action_words_name_what_did_not_happen() -> None:
 # -- the live session screen --------------------------------------------------------------
 def test_a_vitals_reading_stays_typed_and_enter_records_it_once_the_server_answers(
         qtbot, services, staff, planned, outage, warned) -> None:
-    window = window_on(qtbot, services, staff.nurse)
+    window = make_window(qtbot, services, staff.nurse)
     window.open_session(planned.id)
     screen = window.session_screens[planned.id]
     entry = screen.vitals_entry
@@ -150,7 +140,7 @@ def test_a_vitals_reading_stays_typed_and_enter_records_it_once_the_server_answe
 
 def test_a_note_stays_typed_and_ctrl_enter_adds_it_once_the_server_answers(
         qtbot, services, staff, planned, outage, warned) -> None:
-    window = window_on(qtbot, services, staff.nurse)
+    window = make_window(qtbot, services, staff.nurse)
     window.open_session(planned.id)
     notes = window.session_screens[planned.id].notes
     notes.text.setFocus()
@@ -177,7 +167,7 @@ def test_a_note_stays_typed_and_ctrl_enter_adds_it_once_the_server_answers(
 
 def test_the_pump_start_is_not_recorded_and_enter_starts_it_once_the_server_answers(
         qtbot, services, staff, planned, outage, warned) -> None:
-    window = window_on(qtbot, services, staff.nurse)
+    window = make_window(qtbot, services, staff.nurse)
     window.open_session(planned.id)
     pump = window.session_screens[planned.id].pump
     assert isinstance(pump, PumpPanel)
@@ -199,7 +189,7 @@ def test_the_pump_start_is_not_recorded_and_enter_starts_it_once_the_server_answ
 
 def test_the_step_dialogs_say_they_could_not_open_and_open_once_the_server_answers(
         qtbot, services, staff, planned, outage, warned) -> None:
-    window = window_on(qtbot, services, staff.nurse)
+    window = make_window(qtbot, services, staff.nurse)
     window.open_session(planned.id)
     screen = window.session_screens[planned.id]
     outage.cut()
@@ -279,7 +269,7 @@ def test_a_rems_answer_is_undone_said_so_and_saved_once_the_server_answers(
 
 def test_opening_a_session_while_the_server_is_away_says_so(
         qtbot, services, staff, planned, outage, warned) -> None:
-    window = window_on(qtbot, services, staff.nurse)
+    window = make_window(qtbot, services, staff.nurse)
     outage.cut()
     window.open_session(planned.id)
     ((title, text),) = warned
@@ -384,7 +374,7 @@ def audited(services, staff, action: str) -> int:
 
 def test_the_session_record_pdf_says_so_saves_nothing_and_saves_once_back(
         qtbot, services, staff, planned, outage, warned, tmp_path, monkeypatch) -> None:
-    window = window_on(qtbot, services, staff.nurse)
+    window = make_window(qtbot, services, staff.nurse)
     window.open_session(planned.id)
     screen = window.session_screens[planned.id]
     asked: list[str] = []
@@ -453,7 +443,7 @@ def test_the_progress_pdf_and_print_say_so_and_work_once_back(
 
 def test_the_clinic_export_leaves_no_files_while_away_and_exports_once_back(
         qtbot, services, staff, planned, outage, warned, tmp_path, monkeypatch) -> None:
-    window = window_on(qtbot, services, staff.admin)
+    window = make_window(qtbot, services, staff.admin)
     folder = tmp_path / "csv"
     monkeypatch.setattr(ra, "ask_folder", lambda *_a: folder)
     outage.cut()
