@@ -12,11 +12,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench import cases, views
+from bench import cases, session, views
 from bench.clinic import build, working_copy
 from bench.encryption import encryption
 
-CASES = ("start", "search", "open", "pdf", "vitals", "encryption", "memory", "size")
+CASES = ("start", "search", "open", "pdf", "vitals", "session", "encryption", "memory",
+         "size")
 
 
 SMALL_LIMIT_S = 300  # make test waits 600 s for the small mode
@@ -64,12 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     if "pdf" in wanted:
         figures += views.pdfs(services, clinic.heaviest_mrn, 2 if args.small else 10)
     opened.database.dispose()
-    if "vitals" in wanted:
+    if wanted & {"vitals", "session"}:  # both write: on a copy of the clinic
         with tempfile.TemporaryDirectory(prefix="kapp-bench-") as folder:
             copy = working_copy(clinic, Path(folder))
             opened = open_database(sqlite_url(copy))
             services = Services.for_database(opened.database)
-            figures.append(cases.record_vitals(services, copy, runs * 5))
+            if "vitals" in wanted:
+                figures.append(cases.record_vitals(services, copy, runs * 5))
+            if "session" in wanted:
+                figures += session.session_screen(services, copy, 3 if args.small else runs)
             opened.database.dispose()
             shutil.rmtree(folder, ignore_errors=True)
     if "encryption" in wanted:
