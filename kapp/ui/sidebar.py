@@ -88,9 +88,11 @@ class Sidebar(QWidget):
 
     def remember(self, session_id: uuid.UUID) -> None:
         """A session opened in this window stays a chair until it is completed."""
-        if session_id not in self._opened:
-            self._opened.append(session_id)
-        self.refresh()
+        if session_id in self._opened:
+            return
+        self._opened.append(session_id)
+        if session_id not in self.chair_ids():  # a chair already: listed, read as one
+            self.refresh()
 
     def fill(self) -> None:
         """Read the chairs unless that was done already."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
@@ -28,6 +29,7 @@ from kapp.domain import enums as e
 from kapp.domain.entities import DissociationReport, TreatmentSession
 from kapp.domain.errors import FieldError, KappError, ValidationError
 from kapp.services.changes import Change
+from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import DraftHint, DraftKeeper
 from kapp.ui.session_steps._forms import (
@@ -113,10 +115,16 @@ class ElidedLabel(QLabel):
 
 class DissociationPanel(QWidget):
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 session: TreatmentSession | None = None) -> None:
+        """``session``: the session as the screen that holds this panel read it; the
+        screen then shows each change here (``show_entries``) from its own one read.
+        Without it the panel reads the session itself and follows changes."""
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
-        session = ctx.services.sessions.get(session_id)
+        follows = session is None
+        if session is None:
+            session = ctx.services.sessions.get(session_id)
         self.patient_id = session.patient_id
         self.cadss_point: e.TimePoint | None = None  # what the CADSS button records
         layout = QVBoxLayout(self)
@@ -233,8 +241,12 @@ class DissociationPanel(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.add_report)
-        ctx.changes.changed.connect(self._on_changes)
-        self.reload()
+        # What shows this panel again after its own entry: the screen holding it puts
+        # its own reload here, which shows every panel from one read.
+        self.refresh: Callable[[], None] = self.reload
+        if follows:
+            ctx.changes.changed.connect(self._on_changes)
+            self.reload()
         self.keeper.restore()
         self.draft_hint.refresh()
         if self.keeper.restored_at is not None:
@@ -273,7 +285,7 @@ class DissociationPanel(QWidget):
             self.clear_form()
             self.details.setVisible(False)
             self.keeper.resume()
-            self.reload()
+            self.refresh()
         return ok
 
     def clear_form(self) -> None:
@@ -292,7 +304,7 @@ class DissociationPanel(QWidget):
             return
         self.errors.call(lambda: self.ctx.services.sessions.set_moaas(
             actor=self.ctx.actor(), session_id=self.session_id, score=score))
-        self.reload()
+        self.refresh()
 
     def open_cadss(self) -> bool:
         """The full CADSS, at the peak (or, in recovery once a peak scale is recorded,
@@ -301,7 +313,7 @@ class DissociationPanel(QWidget):
             return False
         saved = open_instrument(self.ctx, self.patient_id, "cadss", self.cadss_point,
                                 self.session_id, self)
-        self.reload()
+        self.refresh()
         return saved
 
     def _show_cadss(self, session: TreatmentSession, instruments) -> None:
@@ -344,6 +356,9 @@ class DissociationPanel(QWidget):
         except KappError as exc:
             self.banner.show_message(str(exc), "danger")
             return
+        self.show_entries(session, entries)
+
+    def show_entries(self, session: TreatmentSession, entries: SessionEntries) -> None:
         reports = list(entries.dissociation)
         cadss = [r for r in entries.instruments if r.instrument.startswith("cadss")
                  and not r.entry.is_struck]

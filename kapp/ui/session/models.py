@@ -94,10 +94,15 @@ class VitalsTableModel(QAbstractTableModel):
         self._rows: list[VitalsReading] = []
         self._alerts: dict[uuid.UUID, list[Alert]] = {}
         self._start: datetime | None = None
+        # (row, column, role) -> what data() said. A reading recorded asks the table
+        # again for every cell's text, font, alignment... several times over (its rows
+        # and columns fit their contents): worked out once per reading shown.
+        self._said: dict[tuple[int, int, int], Any] = {}
 
     def set_readings(self, readings: Sequence[VitalsReading], alerts: Sequence[Alert],
                      start: datetime | None) -> None:
         self.beginResetModel()
+        self._said = {}
         self._rows = sorted(readings, key=lambda v: (v.taken_at, v.entry.entered_at))
         self._alerts = {}
         for alert in alerts:
@@ -155,8 +160,14 @@ class VitalsTableModel(QAbstractTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        v = self._rows[index.row()]
-        column = index.column()
+        key = (index.row(), index.column(), int(role))
+        try:
+            return self._said[key]
+        except KeyError:
+            said = self._said[key] = self._data(self._rows[key[0]], key[1], role)
+            return said
+
+    def _data(self, v: VitalsReading, column: int, role: int) -> Any:
         attr = VITALS_COLUMNS[column][1]
         if role == Qt.ItemDataRole.DisplayRole:
             if column == COL_TIME:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -21,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapp.domain.entities import Note
+from kapp.domain.entities import Note, TreatmentSession
 from kapp.domain.errors import KappError
 from kapp.services.changes import Change
+from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import DraftHint, DraftKeeper
 from kapp.ui.session_steps._forms import (
@@ -42,10 +44,17 @@ DRAFT_DELAY_MS = 1000  # a second after the last key: a crash loses at most that
 
 class NotesPanel(QWidget):
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 session: TreatmentSession | None = None) -> None:
+        """``session``: the session as the screen that holds this panel read it; the
+        screen then shows each change here (``show_entries``) from its own one read.
+        Without it the panel reads the session's notes itself and follows changes."""
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
-        self.patient_id = ctx.services.sessions.get(session_id).patient_id
+        follows = session is None
+        if session is None:
+            session = ctx.services.sessions.get(session_id)
+        self.patient_id = session.patient_id
         self.notes: list[Note] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -90,8 +99,12 @@ class NotesPanel(QWidget):
         buttons.addWidget(self.strike_button)
         buttons.addStretch(1)
         layout.addWidget(self.banner)
-        ctx.changes.changed.connect(self._on_changes)
-        self.reload()
+        # What shows this panel again after its own entry: the screen holding it puts
+        # its own reload here, which shows every panel from one read.
+        self.refresh: Callable[[], None] = self.reload
+        if follows:
+            ctx.changes.changed.connect(self._on_changes)
+            self.reload()
         self.keeper.restore()
         self.draft_hint.refresh()
 
@@ -104,7 +117,7 @@ class NotesPanel(QWidget):
             self.text.clear()
             self.keeper.resume()  # the next note is kept as a draft again
             self.time.reset()
-            self.reload()
+            self.refresh()
         return ok
 
     def strike_selected(self) -> bool:
@@ -115,7 +128,7 @@ class NotesPanel(QWidget):
             return False
         done = strike_entry(self.ctx, "notes", note.id,
                             f"Note at {hhmm(note.written_at)}: {note.text}", self)
-        self.reload()
+        self.refresh()
         return done
 
     def _note(self, item: QListWidgetItem | None) -> Note | None:
@@ -130,11 +143,15 @@ class NotesPanel(QWidget):
 
     def reload(self) -> None:
         try:
-            self.notes = list(self.ctx.services.records.session_entries(self.session_id).notes)
+            entries = self.ctx.services.records.session_entries(self.session_id)
             names = staff_names(self.ctx)
         except KappError as exc:
             self.banner.show_message(str(exc), "danger")
             return
+        self.show_entries(entries, names)
+
+    def show_entries(self, entries: SessionEntries, names: dict[uuid.UUID, str]) -> None:
+        self.notes = list(entries.notes)
         self.list.clear()
         # Newest first, as the timeline: the latest note is in view however short the
         # column is.

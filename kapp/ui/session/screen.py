@@ -60,6 +60,7 @@ from kapp.ui.session_steps import addendum, correction, discharge, instrument, p
 
 TICK_MS = 1000
 _RELOAD_ON = {Change.SESSIONS, Change.ENTRIES, Change.ALERTS, Change.PROTOCOL, Change.PATIENTS}
+_READ_APART = {Change.PROTOCOL, Change.PATIENTS}  # not in what ``reload`` reads
 
 
 
@@ -122,6 +123,7 @@ class SessionScreen(QWidget):
         self._peak_dismissed = False
         self._stale = False  # a change came while this chair was not on screen
         services = ctx.services
+        self._read_after = ctx.changes.notified  # what the last read saw (``reload``)
         self.session: TreatmentSession = services.sessions.get(session_id)
         self.entries: SessionEntries = services.sessions.entries(session_id)
         self.patient = services.patients.get(self.session.patient_id)
@@ -218,14 +220,17 @@ class SessionScreen(QWidget):
         left.setMinimumWidth(self.fontMetrics().averageCharWidth() * 40)
         left.setChildrenCollapsible(False)
 
-        self.side_effects = SideEffectsPanel(ctx, sid, columns=2)
+        # The panels show what this screen reads (one read per change, not one each).
+        self.side_effects = SideEffectsPanel(ctx, sid, columns=2, session=self.session)
         # One key per side effect anywhere on the screen (text fields keep their letters).
         self.side_effects.bind_shortcuts_to(self)
         self.side_effects.title.hide()  # the column's title line says it
         self.side_effects.asked.connect(lambda _kind: self._show_pending_side_effect())
-        self.dissociation = DissociationPanel(ctx, sid)
+        self.dissociation = DissociationPanel(ctx, sid, session=self.session)
         self.dissociation.bind_cadss_key(self)  # Alt+C: the full scale, from anywhere here
-        self.notes = NotesPanel(ctx, sid)
+        self.notes = NotesPanel(ctx, sid, session=self.session)
+        for panel in (self.side_effects, self.dissociation, self.notes):
+            panel.refresh = self.reload
         self.notes.title.hide()
         self.panel_pages: dict[str, QScrollArea] = {}
         self.panel_titles: dict[str, PanelTitle] = {}
@@ -392,11 +397,13 @@ class SessionScreen(QWidget):
     def reload(self) -> None:
         """Read the session back from the services and show it."""
         services = self._ctx.services
+        read_after = self._ctx.changes.notified  # taken before reading: see _on_changed
         try:
             self.session = services.sessions.get(self.session_id)
             self.entries = services.sessions.entries(self.session_id)
         except KappError:
             return  # the database is unreadable for a moment; the next change retries
+        self._read_after = read_after
         s, entries = self.session, self.entries
         status = s.status
         start = s.actual_start
@@ -431,6 +438,9 @@ class SessionScreen(QWidget):
         QTimer.singleShot(0, self.vitals_table, self.vitals_table.scrollToBottom)
         self.timeline_model.set_lines(timeline(entries, self._names), start)
         self.chart.show_entries(s, entries, self.protocol)
+        self.side_effects.show_entries(entries)
+        self.dissociation.show_entries(s, entries)
+        self.notes.show_entries(entries, self._names)
         self._name_panels(entries)
         self.tick()
 
@@ -497,6 +507,10 @@ class SessionScreen(QWidget):
                 self.protocol = self._ctx.services.protocol.current()
             if Change.PATIENTS in changes:
                 self.patient = self._ctx.services.patients.get(self.session.patient_id)
+            if not changes & _READ_APART and self._ctx.changes.shown_by(self._read_after):
+                # This screen read the session after the change was made (at once after
+                # its own entry, say): reading it again would show the same.
+                return
             if self.isVisible():
                 self.reload()
             else:  # with eight chairs open, an entry in one would redraw all eight

@@ -16,6 +16,7 @@ effect, it offers it back. Saving the intervention discards the draft; so does C
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTime, QTimer, Signal
@@ -40,9 +41,10 @@ from PySide6.QtWidgets import (
 )
 
 from kapp.domain import enums as e
-from kapp.domain.entities import SideEffect
+from kapp.domain.entities import SideEffect, TreatmentSession
 from kapp.domain.errors import KappError
 from kapp.services.changes import Change
+from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import ClosingKnown, DraftHint, DraftKeeper, ask_keep_or_discard
 from kapp.ui.qt_compat import run_modal
@@ -138,9 +140,13 @@ class SideEffectsPanel(QWidget):
     asked = Signal(object)  # a side effect was picked; its severity is asked for next
 
     def __init__(self, ctx: AppContext, session_id: uuid.UUID,
-                 parent: QWidget | None = None, *, columns: int = 3) -> None:
+                 parent: QWidget | None = None, *, columns: int = 3,
+                 session: TreatmentSession | None = None) -> None:
         """``columns`` of keys: 3 on a page of its own, 2 in a column of the session screen
-        (the actions then sit under the list, which keeps the list's width)."""
+        (the actions then sit under the list, which keeps the list's width).
+        ``session``: the session as the screen that holds this panel read it; the screen
+        then shows each change here (``show_entries``) from its own one read. Without it
+        the panel reads the session's entries itself and follows changes."""
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
         self.pending: e.SideEffectKind | None = None
@@ -236,8 +242,12 @@ class SideEffectsPanel(QWidget):
         listed.addLayout(actions)
 
         self.bind_shortcuts_to(self)
-        ctx.changes.changed.connect(self._on_changes)
-        self.reload()
+        # What shows this panel again after its own entry: the screen holding it puts
+        # its own reload here, which shows every panel from one read.
+        self.refresh: Callable[[], None] = self.reload
+        if session is None:
+            ctx.changes.changed.connect(self._on_changes)
+            self.reload()
 
     # -- the pending side effect: kind chosen, severity next ------------------------------
     def _pending_strip(self) -> QFrame:
@@ -321,7 +331,7 @@ class SideEffectsPanel(QWidget):
             description=self.description.text()))
         if ok:
             self.cancel_pending()
-            self.reload()
+            self.refresh()
             self.table.setCurrentItem(self.table.topLevelItem(self.table.topLevelItemCount()
                                                               - 1))
         else:
@@ -373,6 +383,9 @@ class SideEffectsPanel(QWidget):
         except KappError as exc:
             self.banner.show_message(str(exc), "danger")
             return
+        self.show_entries(entries)
+
+    def show_entries(self, entries: SessionEntries) -> None:
         selected = self.selected()
         self.effects = list(entries.side_effects)
         treated: dict[uuid.UUID, list[str]] = {}
@@ -514,7 +527,7 @@ class SideEffectsPanel(QWidget):
             return
         self.errors.call(lambda: self.ctx.services.entries.resolve_side_effect(
             actor=self.ctx.actor(), side_effect_id=effect.id))
-        self.reload()
+        self.refresh()
 
     def strike_selected(self) -> None:
         effect = self.selected()
@@ -524,7 +537,7 @@ class SideEffectsPanel(QWidget):
         if strike_entry(self.ctx, "side_effects", effect.id,
                         f"Side effect at {hhmm(effect.onset_at)}: {side_effect_words(effect)}, "
                         f"{effect.severity.value}", self):
-            self.reload()
+            self.refresh()
 
     def add_intervention(self) -> bool:
         """Open the intervention form, linked to the selected side effect."""
@@ -533,7 +546,7 @@ class SideEffectsPanel(QWidget):
                                     [x for x in self.effects if not x.entry.is_struck],
                                     effect.id if effect else None, self)
         saved = run_modal(dialog, lambda d: d.saved)
-        self.reload()
+        self.refresh()
         return saved
 
 

@@ -1,0 +1,126 @@
+"""What the session screens read, with several chairs open: a reading recorded in one
+chair is read back once, for that chair's screen and all its panels, and not by the
+chairs that are not on screen until the nurse goes to them (bench/session.py times it)."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+from gui_helpers import tab_through_vitals
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from kapp.services.changes import Change
+from kapp.services.sessions import DoseForm
+from kapp.ui.app import build_main_window
+from kapp.ui.session.chart import SessionChart
+
+LABEL = "test clinic"
+
+
+@pytest.fixture
+def two_chairs(services, staff, course, planned):
+    dose = DoseForm(route="iv", drug="ketamine", weight=80, weight_unit="kg", mg_per_kg=0.5,
+                    concentration_mg_per_ml=0.4, duration_min=40)
+    other = services.sessions.plan_session(actor=staff.nurse, course_id=course.id,
+                                           planned_start=planned.planned_start, dose=dose,
+                                           prescriber_id=staff.prescriber.id)
+    return planned.id, other.id
+
+
+@pytest.fixture
+def reads(monkeypatch, services):
+    """Session ids whose entries were read, by whom (screen or panel)."""
+    seen: dict[str, list] = collections.defaultdict(list)
+    for name, service in (("screen", services.sessions), ("panel", services.records)):
+        method = "entries" if name == "screen" else "session_entries"
+        original = getattr(service, method)
+
+        def counted(session_id, _original=original, _name=name):
+            seen[_name].append(session_id)
+            return _original(session_id)
+
+        monkeypatch.setattr(service, method, counted)
+    return seen
+
+
+def window_with(qtbot, services, user):
+    window = build_main_window(services, LABEL, user=user)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    return window
+
+
+def test_a_reading_is_read_back_once_and_not_by_the_chairs_out_of_view(
+        qtbot, services, staff, two_chairs, reads):
+    here, there = two_chairs
+    window = window_with(qtbot, services, staff.nurse)
+    window.open_session(there)
+    window.open_session(here)
+    screen = window.session_screens[here]
+    qtbot.wait(50)  # what opening set off
+    reads.clear()
+    delivered: list[frozenset] = []
+    window.ctx.changes.changed.connect(delivered.append)
+
+    qtbot.keyClick(tab_through_vitals(qtbot, screen.vitals_entry, ["72", "128", "82", "98",
+                                                                   "14"]), Qt.Key.Key_Return)
+    assert screen.vitals_model.rowCount() == 1  # shown at once, the panels with it
+    qtbot.waitUntil(lambda: bool(delivered))
+    assert Change.ENTRIES in delivered[0]
+    qtbot.wait(20)
+    # One read for the screen and its three panels; the change that the entry notified
+    # comes after that read and is not read again; the other chair waits.
+    assert reads == {"screen": [here]}
+
+    reads.clear()
+    window.open_session(there)
+    assert reads == {"screen": [there]}  # read when the nurse goes to it
+    window.open_session(here)
+    assert reads == {"screen": [there]}  # nothing changed here since
+
+
+def test_a_change_from_elsewhere_is_read_once(qtbot, services, staff, two_chairs, reads):
+    """A change the screen did not make (a device, another workstation's entry relayed)
+    is read once for the screen and its panels, and each panel shows it."""
+    here, _there = two_chairs
+    window = window_with(qtbot, services, staff.nurse)
+    window.open_session(here)
+    screen = window.session_screens[here]
+    qtbot.wait(50)
+    reads.clear()
+    services.records.add_note(actor=staff.nurse2, patient_id=screen.patient.id,
+                              session_id=here, text="Feels floaty, calm.")
+    qtbot.waitUntil(lambda: screen.notes.list.count() == 1)
+    assert "Feels floaty" in screen.notes.list.item(0).text()
+    assert reads == {"screen": [here]}
+
+
+def test_the_chart_grid_is_solid_and_under_the_readings(qtbot):
+    """See-through grid lines made each paint of the chart slow (Qt draws them pixel by
+    pixel); solid ones of the same faint colour, under the readings, look the same."""
+    chart = SessionChart()
+    qtbot.addWidget(chart)
+    chart.resize(500, 300)
+    chart.show()
+    qtbot.waitExposed(chart)
+    item = chart.plot.getPlotItem()
+    view_z = item.getViewBox().zValue()
+    background = chart.plot.backgroundBrush().color()
+    for side in ("left", "bottom"):
+        axis = item.getAxis(side)
+        assert axis.zValue() < view_z
+        image = QImage(10, 10, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            _line, ticks, _texts = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        colours = {pen.color().rgba() for pen, *_ in ticks}
+        assert all(QColor.fromRgba(c).alpha() == 255 for c in colours)
+        assert QColor(background).rgba() not in colours  # faint, not gone
+        assert len(colours) > 1  # the minor lines fainter than the major ones
