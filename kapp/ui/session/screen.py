@@ -136,7 +136,7 @@ class SessionScreen(QWidget):
         self.timer.timeout.connect(self.tick)
         self.timer.start()
         ctx.changes.changed.connect(self._on_changed)
-        self.reload()
+        self._show()  # what was read above: reading it again would show the same
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -404,6 +404,10 @@ class SessionScreen(QWidget):
         except KappError:
             return  # the database is unreadable for a moment; the next change retries
         self._read_after = read_after
+        self._show()
+
+    def _show(self) -> None:
+        services = self._ctx.services
         s, entries = self.session, self.entries
         status = s.status
         start = s.actual_start
