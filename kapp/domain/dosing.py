@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -418,3 +418,13 @@ def delivered(
         started_at=started_at,
         running_minutes=running_seconds / 60,
     )
+
+
+def delivered_by_pump(events: Sequence[PumpEvent], concentration_mg_per_ml: float | None,
+                      until: datetime) -> Delivery:
+    """What the pump gave by ``until``. A session dosed without a pump concentration
+    (intranasal esketamine: devices, not an infusion) has start and stop events only to
+    time it; its dose is the planned one, so no mg are counted here."""
+    if concentration_mg_per_ml is None or concentration_mg_per_ml <= 0:
+        return replace(delivered(events, 1.0, until), dose_mg=0.0)
+    return delivered(events, concentration_mg_per_ml, until)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -118,16 +118,6 @@ def _pump_events(s: OrmSession, session_id: uuid.UUID) -> list[m.InfusionEvent]:
         sa.select(m.InfusionEvent).where(m.InfusionEvent.session_id == session_id,
                                          m.InfusionEvent.struck_at.is_(None))
         .order_by(m.InfusionEvent.at, m.InfusionEvent.entered_at)).scalars())
-
-
-def _delivered(events: list[dosing.PumpEvent], concentration: float | None,
-               until: datetime) -> dosing.Delivery:
-    """What the pump gave. A session dosed without a pump concentration (intranasal
-    esketamine: devices, not an infusion) has start and stop events only to time it; its
-    dose is the planned one, so no mg are counted here."""
-    if concentration is None or concentration <= 0:
-        return replace(dosing.delivered(events, 1.0, until), dose_mg=0.0)
-    return dosing.delivered(events, concentration, until)
 
 
 def as_pump(rows: list[m.InfusionEvent]) -> list[dosing.PumpEvent]:
@@ -316,8 +306,8 @@ class SessionService(Service):
                       session_id=row.id,
                       new={"at": when, "rate_ml_per_h": rate_ml_per_h, "reason": text,
                            **changes})
-            delivery = _delivered([*as_pump(history), new], row.concentration_mg_per_ml,
-                                  uow.now)
+            delivery = dosing.delivered_by_pump([*as_pump(history), new],
+                                                row.concentration_mg_per_ml, uow.now)
         self.hub.notify(Change.SESSIONS, Change.ENTRIES)
         return delivery
 
@@ -325,8 +315,9 @@ class SessionService(Service):
         """Volume and dose delivered so far, computed from the pump's events."""
         with self.db.reading() as s:
             row = get_or_404(s, m.Session, session_id, "session")
-            return _delivered(as_pump(_pump_events(s, session_id)),
-                              row.concentration_mg_per_ml, at or self.db.clock.now())
+            return dosing.delivered_by_pump(as_pump(_pump_events(s, session_id)),
+                                            row.concentration_mg_per_ml,
+                                            at or self.db.clock.now())
 
     # -- discharge, abort, signature ----------------------------------------------------------
     def mark_ready_to_leave(self, *, actor: Actor, session_id: uuid.UUID,

@@ -124,3 +124,25 @@ def test_the_chart_grid_is_solid_and_under_the_readings(qtbot):
         assert all(QColor.fromRgba(c).alpha() == 255 for c in colours)
         assert QColor(background).rgba() not in colours  # faint, not gone
         assert len(colours) > 1  # the minor lines fainter than the major ones
+
+
+def test_the_seconds_tick_reads_nothing_and_gives_the_services_dose(
+        qtbot, services, staff, planned, clock, monkeypatch):
+    """Each open chair ticks every second: the dose given so far is added up from the pump
+    events the screen read, the same sum the services make, without a read per tick."""
+    sid = planned.id
+    services.sessions.record_pump_event(actor=staff.nurse, session_id=sid, kind="start",
+                                        rate_ml_per_h=150)
+    window = window_with(qtbot, services, staff.nurse)
+    window.open_session(sid)
+    screen = window.session_screens[sid]
+    clock.advance(minutes=12)
+    asked = []
+    original = services.sessions.delivery
+    monkeypatch.setattr(services.sessions, "delivery",
+                        lambda *a, **k: asked.append(a) or original(*a, **k))
+    screen.tick()
+    assert asked == []
+    given = original(sid)
+    assert given.volume_ml == pytest.approx(30)  # 150 mL/h for 12 minutes
+    assert "Given 12 mg · 30 mL" in screen.pump.delivered_label.text()

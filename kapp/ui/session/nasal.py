@@ -157,7 +157,7 @@ class NasalPanel(QFrame):
         return self.time.value()
 
     # -- showing ------------------------------------------------------------------------
-    def set_session(self, session: TreatmentSession) -> None:
+    def set_session(self, session: TreatmentSession, _events: object = None) -> None:
         self._session = session
         try:
             self._dosing = self._ctx.services.nasal.dosing(self.session_id)

@@ -4,7 +4,7 @@ delivered so far, recomputed from the pump's events every second."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from kapp.domain import enums as e
-from kapp.domain.dosing import Delivery
-from kapp.domain.entities import TreatmentSession
+from kapp.domain.dosing import Delivery, PumpEvent, delivered_by_pump
+from kapp.domain.entities import InfusionEvent, TreatmentSession
 from kapp.domain.errors import KappError, ValidationError
 from kapp.domain.vitals import fmt, parse_number
 from kapp.ui.context import AppContext
@@ -54,6 +54,7 @@ class PumpPanel(QFrame):
         self._ctx = ctx
         self.session_id = session_id
         self._session: TreatmentSession | None = None
+        self._events: list[PumpEvent] | None = None  # standing, in time order
         self._read_only = False
         self.start_warnings: Callable[[], list[str]] = list
         big = self.font()
@@ -112,9 +113,16 @@ class PumpPanel(QFrame):
         outer.addWidget(self.message)
 
     # -- showing ------------------------------------------------------------------------
-    def set_session(self, session: TreatmentSession) -> None:
+    def set_session(self, session: TreatmentSession,
+                    events: Sequence[InfusionEvent] | None = None) -> None:
+        """``events``: the session's pump events as the screen read them with the session
+        (struck-through ones included); the dose given is then added up from them at each
+        second's tick instead of read again. Without them it is read."""
         first = self._session is None
         self._session = session
+        self._events = None if events is None else [
+            PumpEvent(x.kind, x.at, x.rate_ml_per_h) for x in sorted(
+                events, key=lambda x: (x.at, x.entry.entered_at)) if not x.entry.is_struck]
         if first or session.status is e.SessionStatus.PLANNED:
             rate = planned_rate_ml_per_h(session)
             if rate is not None and not self.rate_edit.text():
@@ -128,7 +136,10 @@ class PumpPanel(QFrame):
             self._show_state("not_started" if session is None or session.actual_start is None
                              else "stopped", None)
             return None
-        delivery = self._ctx.services.sessions.delivery(self.session_id)
+        delivery = (self._ctx.services.sessions.delivery(self.session_id)
+                    if self._events is None else
+                    delivered_by_pump(self._events, session.concentration_mg_per_ml,
+                                      self._ctx.clock.now()))
         if delivery.state == "not_started":
             rate = planned_rate_ml_per_h(session)
             self.delivered_label.setText(

@@ -418,7 +418,7 @@ class SessionScreen(QWidget):
         if planned:
             self.pre_panel.show_session(s, entries.vitals, entries.alerts)
         self.pump.set_read_only(self.read_only)
-        self.pump.set_session(s)
+        self.pump.set_session(s, entries.infusion_events)
         # Once stopped, the pump's summary moves into the recovery panel (one line less).
         self.pump.setVisible(self.pump.state != "stopped" and
                              status is not e.SessionStatus.ABORTED)
