@@ -13,10 +13,8 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from kapp.services.changes import Change
 from kapp.services.sessions import DoseForm
-from kapp.ui.app import build_main_window
 from kapp.ui.session.chart import SessionChart
-
-LABEL = "test clinic"
+from tests.ui.test_session_screen import make_window
 
 
 @pytest.fixture
@@ -45,20 +43,10 @@ def reads(monkeypatch, services):
     return seen
 
 
-def window_with(qtbot, services, user):
-    window = build_main_window(services, LABEL, user=user)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    return window
-
-
 def test_a_reading_is_read_back_once_and_not_by_the_chairs_out_of_view(
         qtbot, services, staff, two_chairs, reads):
     here, there = two_chairs
-    window = window_with(qtbot, services, staff.nurse)
+    window = make_window(qtbot, services, staff.nurse)
     window.open_session(there)
     window.open_session(here)
     screen = window.session_screens[here]
@@ -88,7 +76,7 @@ def test_a_change_from_elsewhere_is_read_once(qtbot, services, staff, two_chairs
     """A change the screen did not make (a device, another workstation's entry relayed)
     is read once for the screen and its panels, and each panel shows it."""
     here, _there = two_chairs
-    window = window_with(qtbot, services, staff.nurse)
+    window = make_window(qtbot, services, staff.nurse)
     window.open_session(here)
     screen = window.session_screens[here]
     qtbot.wait(50)
@@ -133,7 +121,7 @@ def test_the_seconds_tick_reads_nothing_and_gives_the_services_dose(
     sid = planned.id
     services.sessions.record_pump_event(actor=staff.nurse, session_id=sid, kind="start",
                                         rate_ml_per_h=150)
-    window = window_with(qtbot, services, staff.nurse)
+    window = make_window(qtbot, services, staff.nurse)
     window.open_session(sid)
     screen = window.session_screens[sid]
     clock.advance(minutes=12)
