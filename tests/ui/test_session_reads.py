@@ -134,3 +134,21 @@ def test_the_seconds_tick_reads_nothing_and_gives_the_services_dose(
     given = original(sid)
     assert given.volume_ml == pytest.approx(30)  # 150 mL/h for 12 minutes
     assert "Given 12 mg · 30 mL" in screen.pump.delivered_label.text()
+
+
+def test_a_note_by_a_colleague_added_since_the_screen_opened_is_signed_by_name(
+        qtbot, services, staff, planned):
+    """The screen keeps the staff's names it read on opening; a colleague given an account
+    afterwards is read in when the accounts change, so their note is not signed "?"."""
+    from kapp.domain.enums import Role
+
+    window = make_window(qtbot, services, staff.nurse)
+    window.open_session(planned.id)
+    screen = window.session_screens[planned.id]
+    newcomer = services.users.create_user(actor=staff.admin, username="nurse9",
+                                          full_name="Noor Newcomer", role=Role.NURSE,
+                                          password=staff.password("nurse9"))
+    services.records.add_note(actor=newcomer, patient_id=screen.patient.id,
+                              session_id=planned.id, text="Took over the chair.")
+    qtbot.waitUntil(lambda: screen.notes.list.count() == 1)
+    assert "Noor Newcomer" in screen.notes.list.item(0).text()

@@ -59,8 +59,9 @@ from kapp.ui.session.vitals_entry import VitalsEntry
 from kapp.ui.session_steps import addendum, correction, discharge, instrument, pre_session, sign
 
 TICK_MS = 1000
-_RELOAD_ON = {Change.SESSIONS, Change.ENTRIES, Change.ALERTS, Change.PROTOCOL, Change.PATIENTS}
-_READ_APART = {Change.PROTOCOL, Change.PATIENTS}  # not in what ``reload`` reads
+_RELOAD_ON = {Change.SESSIONS, Change.ENTRIES, Change.ALERTS, Change.PROTOCOL, Change.PATIENTS,
+              Change.USERS}
+_READ_APART = {Change.PROTOCOL, Change.PATIENTS, Change.USERS}  # not what ``reload`` reads
 
 
 
@@ -128,8 +129,7 @@ class SessionScreen(QWidget):
         self.entries: SessionEntries = services.sessions.entries(session_id)
         self.patient = services.patients.get(self.session.patient_id)
         self.protocol = services.protocol.current()
-        self._names = {u.id: u.full_name for u in services.users.list_users(
-            include_inactive=True)}
+        self._names = self._staff_names()
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -137,6 +137,10 @@ class SessionScreen(QWidget):
         self.timer.start()
         ctx.changes.changed.connect(self._on_changed)
         self._show()  # what was read above: reading it again would show the same
+
+    def _staff_names(self) -> dict[uuid.UUID, str]:
+        return {u.id: u.full_name for u in self._ctx.services.users.list_users(
+            include_inactive=True)}
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -511,6 +515,8 @@ class SessionScreen(QWidget):
                 self.protocol = self._ctx.services.protocol.current()
             if Change.PATIENTS in changes:
                 self.patient = self._ctx.services.patients.get(self.session.patient_id)
+            if Change.USERS in changes:  # a new colleague's entries are signed by name
+                self._names = self._staff_names()
             if not changes & _READ_APART and self._ctx.changes.shown_by(self._read_after):
                 # This screen read the session after the change was made (at once after
                 # its own entry, say): reading it again would show the same.
