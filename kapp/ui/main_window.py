@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, Qt, QTimer
@@ -31,10 +32,14 @@ from kapp.ui.sidebar import Sidebar
 if TYPE_CHECKING:  # the other screens are imported when first opened (cold start)
     from kapp.ui.overview import Overview
     from kapp.ui.patient_page import PatientPage
+    from kapp.ui.session.chart import SessionChart
     from kapp.ui.session.screen import SessionScreen
 
 PREFERRED_SIZE = (1280, 800)
 MAX_CHAIR_KEYS = 9
+SPARE_CHART_AFTER_MS = 1000
+"""After a chair's screen takes the chart made ahead, the next is made this much later:
+out of the way of the screen's first moments, long before another chair is opened."""
 
 
 class MainWindow(QMainWindow):
@@ -57,6 +62,9 @@ class MainWindow(QMainWindow):
         # One screen per open session, kept alive so that each chair keeps its own timer,
         # reminders and half-typed entries while the nurse looks at another.
         self.session_screens: dict[uuid.UUID, SessionScreen] = {}
+        # A session chart made ahead for the next chair's screen (``warm_up_steps``): the
+        # pyqtgraph plot is the largest single part of a new screen (~20 ms of ~120).
+        self.spare_chart: SessionChart | None = None
         # The chairs (each with its vitals and alerts read) fill in just after the first
         # paint: the window shows at once on the patient list (cold start).
         self.sidebar = Sidebar(ctx, fill_later=True)
@@ -116,9 +124,12 @@ class MainWindow(QMainWindow):
         if screen is None:
             from kapp.ui.session.screen import SessionScreen
 
+            chart = self._take_spare_chart()
             try:
-                screen = SessionScreen(self.ctx, session_id, self)
+                screen = SessionScreen(self.ctx, session_id, self, chart=chart)
             except KappError as exc:  # e.g. the database server is out of reach
+                if chart is not None and chart.parent() is self:  # not used: kept
+                    self.spare_chart = chart
                 self.warn(self, "kapp", "This session could not be opened. "
                           + action_problem(exc, "Nothing was changed."))
                 return
@@ -126,6 +137,22 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(screen)
         self.sidebar.remember(session_id)
         self.stack.setCurrentWidget(screen)
+
+    def warm_up_steps(self) -> list[Callable[[], None]]:
+        """What ``kapp.ui.warm_up.WarmUp`` readies for this window while nobody types."""
+        return [self.make_spare_chart]
+
+    def make_spare_chart(self) -> None:
+        from kapp.ui.session.chart import SessionChart
+
+        if self.spare_chart is None:
+            self.spare_chart = SessionChart(self)
+            self.spare_chart.hide()  # a child made after the window showed stays hidden
+
+    def _take_spare_chart(self) -> SessionChart | None:
+        chart, self.spare_chart = self.spare_chart, None
+        QTimer.singleShot(SPARE_CHART_AFTER_MS, self, self.make_spare_chart)
+        return chart
 
     def open_chair(self, number: int) -> None:
         """Chair ``number`` (1-based) in the sidebar's order; Ctrl+1..9."""

@@ -80,3 +80,12 @@ def test_it_waits_while_someone_types(qtbot, pool, window, monkeypatch):
     with qtbot.waitSignal(warm.done, timeout=60_000):
         warm._next()
     assert len(pool) == CHARTS
+
+
+def test_what_the_window_readies_is_done_last(qtbot, pool, window):
+    done: list[str] = []
+    window.warm_up_steps = lambda: [lambda: done.append(f"after {len(pool)} charts")]
+    warm = WarmUp(window, delay_ms=0)
+    with qtbot.waitSignal(warm.done, timeout=60_000):
+        pass
+    assert done == [f"after {CHARTS} charts"]

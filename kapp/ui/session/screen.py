@@ -116,7 +116,8 @@ class SessionScreen(QWidget):
     """The live session. Keeps its own 1 s timer, so every chair counts on its own."""
 
     def __init__(self, ctx: AppContext, session_id: uuid.UUID, navigator: Navigator,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, chart: SessionChart | None = None) -> None:
+        """``chart``: an empty session chart made ahead (the main window's), or None."""
         super().__init__(parent)
         self._ctx = ctx
         self.session_id = session_id
@@ -130,7 +131,7 @@ class SessionScreen(QWidget):
         self.patient = services.patients.get(self.session.patient_id)
         self.protocol = services.protocol.current()
         self._names = self._staff_names()
-        self._build()
+        self._build(chart if chart is not None else SessionChart())
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
@@ -143,7 +144,7 @@ class SessionScreen(QWidget):
             include_inactive=True)}
 
     # -- layout ---------------------------------------------------------------------------
-    def _build(self) -> None:
+    def _build(self, chart: SessionChart) -> None:
         ctx, sid = self._ctx, self.session_id
         self.header = SessionHeader()
         self.alert_banner = AlertBanner(ctx)
@@ -199,7 +200,7 @@ class SessionScreen(QWidget):
         self.timeline_table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.timeline_table.horizontalHeader().setSectionResizeMode(
             2, QHeaderView.ResizeMode.Stretch)
-        self.chart = SessionChart()
+        self.chart = chart
 
         # One screen, no pages to turn (ux.md): three columns under the vitals row.
         # Left, what the nurse reads most: the readings over their chart; the timeline
