@@ -40,6 +40,7 @@ from kapp.ui.session_steps._forms import (
     ErrorRouter,
     FlowLayout,
     ScoreRow,
+    choice_sheet,
     field_row,
     hhmm,
 )
@@ -165,11 +166,11 @@ class DissociationPanel(QWidget):
         form.setVerticalSpacing(2)
         form.setHorizontalSpacing(6)
         chips = QWidget()
+        chips.setStyleSheet(choice_sheet(chips, padding="2px 6px"))  # once for all chips
         flow = FlowLayout(chips, spacing=2)
         self.chips: dict[str, Chip] = {}
         for descriptor, text in DESCRIPTOR_WORDS.items():
-            chip = Chip(text)
-            chip.setStyleSheet(chip.styleSheet() + "QPushButton { padding: 2px 6px; }")
+            chip = Chip(text, styled=False)
             flow.addWidget(chip)
             self.chips[descriptor.value] = chip
         form.addRow("Felt", chips)
