@@ -31,7 +31,7 @@ from kapp.domain.vitals import fmt
 from kapp.ui.context import AppContext
 from kapp.ui.session.asking import ask_yes_no, say_problem
 from kapp.ui.session.models import clock_text
-from kapp.ui.session.vitals_entry import MESSAGE_STYLE, not_saved
+from kapp.ui.session.vitals_entry import message_label, not_saved
 from kapp.ui.time_field import TimeField
 
 
@@ -125,9 +125,7 @@ class NasalPanel(QFrame):
                                    "next one): observation starts from the last device")
         self.end_button.setMinimumHeight(int(self.fontMetrics().height() * 2))
         self.end_button.clicked.connect(self.end_early)
-        self.message = QLabel()
-        self.message.setStyleSheet(MESSAGE_STYLE)
-        self.message.setWordWrap(True)
+        self.message = message_label()
         self.message.hide()
         status = QVBoxLayout()
         status.setSpacing(0)

@@ -26,7 +26,7 @@ from kapp.domain.vitals import fmt, parse_number
 from kapp.ui.context import AppContext
 from kapp.ui.session.asking import ask_yes_no, say_problem
 from kapp.ui.session.timing import planned_rate_ml_per_h
-from kapp.ui.session.vitals_entry import MESSAGE_STYLE, not_saved
+from kapp.ui.session.vitals_entry import message_label, not_saved
 
 STATE_WORDS = {
     "not_started": "Pump: not started",
@@ -87,9 +87,7 @@ class PumpPanel(QFrame):
                              (self.stop_button, self.stop)):
             button.clicked.connect(slot)
             button.setMinimumHeight(int(self.fontMetrics().height() * 2))
-        self.message = QLabel()
-        self.message.setStyleSheet(MESSAGE_STYLE)
-        self.message.setWordWrap(True)
+        self.message = message_label()
         self.message.hide()
         self.rate_caption = rate_caption = QLabel("<b>Rate</b> mL/h")
         rate_caption.setBuddy(self.rate_edit)

@@ -160,7 +160,13 @@ class SideEffectsPanel(QWidget):
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
 
-        grid = QGridLayout()
+        keys = QWidget()
+        # The keys' look, once for all of them (one sheet per button is parsed and
+        # polished on its own).
+        keys.setStyleSheet("QPushButton { text-align: left; padding: %s; }"
+                           % ("1px 3px" if columns < 3 else "2px 6px"))
+        grid = QGridLayout(keys)
+        grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(2)
         if columns < 3:  # nine rows of keys over the list: a pixel between rows is enough
             grid.setVerticalSpacing(1)
@@ -172,8 +178,6 @@ class SideEffectsPanel(QWidget):
         for index, (kind, (key, text)) in enumerate(SIDE_EFFECT_KEYS.items()):
             button = QPushButton(f"{key}  {NARROW_WORDS.get(kind, text) if narrow else text}")
             button.setToolTip(f"{text}: key {key}")
-            button.setStyleSheet("text-align: left; padding: 1px 3px;" if narrow else
-                                 "text-align: left; padding: 2px 6px;")
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.clicked.connect(lambda _=False, k=kind: self.choose(k))
             if narrow:
@@ -181,7 +185,7 @@ class SideEffectsPanel(QWidget):
             else:
                 grid.addWidget(button, index // columns, index % columns)
             self.buttons[kind] = button
-        layout.addLayout(grid)
+        layout.addWidget(keys)
 
         layout.addWidget(self._pending_strip())
         self.banner = Banner("danger")
@@ -258,7 +262,9 @@ class SideEffectsPanel(QWidget):
         box.setContentsMargins(6, 4, 6, 4)
         top = QHBoxLayout()
         self.pending_label = QLabel()
-        self.pending_label.setStyleSheet("font-weight: bold;")
+        bold = self.pending_label.font()
+        bold.setBold(True)
+        self.pending_label.setFont(bold)
         top.addWidget(self.pending_label)
         self.severity = ChoiceRow(((e.Severity.MILD, "1 Mild"), (e.Severity.MODERATE,
                                    "2 Moderate"), (e.Severity.SEVERE, "3 Severe")),

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QCompleter,
     QGridLayout,
@@ -38,7 +38,21 @@ NUMERIC = [f for f, *_ in FIELDS if f != "rhythm"]
 RHYTHMS = list(RHYTHM_SHORT)
 
 ERROR_STYLE = "QLineEdit, QTimeEdit { border: 2px solid #c62828; }"
-MESSAGE_STYLE = "color: #c62828; font-weight: bold;"
+MESSAGE_COLOUR = "#c62828"
+
+
+def message_label() -> QLabel:
+    """A field's message line, in bold dark red: a palette and a font, not a style sheet
+    (a screen has a dozen of these; each sheet is parsed and polished on its own)."""
+    label = QLabel()
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(MESSAGE_COLOUR))
+    label.setPalette(palette)
+    bold = label.font()
+    bold.setBold(True)
+    label.setFont(bold)
+    label.setWordWrap(True)
+    return label
 
 
 def not_saved(problem: KappError) -> str:
@@ -109,16 +123,12 @@ class VitalsEntry(QWidget):
         # long sentences still fit.
         keys = [f for f, *_ in FIELDS] + ["taken_at"]
         for row, key in enumerate(keys, start=2):
-            message = QLabel()
-            message.setStyleSheet(MESSAGE_STYLE)
-            message.setWordWrap(True)
+            message = message_label()
             message.hide()
             start = keys.index(key)
             grid.addWidget(message, row, start, 1, column + 2 - start)
             self.messages[key] = message
-        self.general = QLabel()
-        self.general.setStyleSheet(MESSAGE_STYLE)
-        self.general.setWordWrap(True)
+        self.general = message_label()
         self.general.hide()
         grid.addWidget(self.general, len(keys) + 2, 0, 1, column + 2)
         self.messages[WHOLE_READING] = self.general
