@@ -187,8 +187,12 @@ class SessionChart(QWidget):
         for name, _attr, _label, colour, symbol, dashed in SERIES:
             pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine if dashed
                            else pg.QtCore.Qt.PenStyle.SolidLine)
+            # No dynamic range limit: it guards against values far off the chart (a
+            # vital is validated to a human range), and it made each curve redraw its
+            # points again whenever the chart's range moved, at each entry.
             self.curves[name] = self.plot.plot([], [], pen=pen, symbol=symbol, symbolSize=9,
-                                               symbolBrush=colour, symbolPen=colour)
+                                               symbolBrush=colour, symbolPen=colour,
+                                               dynamicRangeLimit=None)
         self.scatters: dict[str, pg.ScatterPlotItem] = {}
         for kind, (_label, colour, symbol, _h) in MARKERS.items():
             scatter = pg.ScatterPlotItem(symbol=symbol, size=14, brush=pg.mkBrush(colour),
@@ -246,8 +250,7 @@ class SessionChart(QWidget):
         if (marks, levels) != self._lines_drawn:  # most entries move no line: kept as is
             self._draw_lines(marks, levels)
         end = max([*xs_all, float(session.duration_min or 40)])
-        item.setXRange(min(xs_all) - 2, end + 5, padding=0)
-        item.setYRange(0, top, padding=0)
+        item.setRange(xRange=(min(xs_all) - 2, end + 5), yRange=(0, top), padding=0)
 
     def _draw_lines(self, marks: list[tuple[float, str, int]],
                     levels: list[tuple[float, str]]) -> None:
