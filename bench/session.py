@@ -115,7 +115,7 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
     from PySide6.QtWidgets import QApplication
 
     from kapp.ui.context import AppContext
-    from kapp.ui.main_window import SPARE_CHART_AFTER_MS, MainWindow
+    from kapp.ui.main_window import SPARE_SCREEN_AFTER_MS, MainWindow
     from kapp.ui.warm_up import WarmUp
 
     nurse = services.users.by_username("nurse1")
@@ -159,9 +159,9 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
         here, there = chairs[run % CHAIRS], chairs[(run + 1) % CHAIRS]
         window.show_patients()
         close_screen(here)
-        # The chart made ahead for the next chair is made a moment after the last one was
-        # taken (SPARE_CHART_AFTER_MS); a nurse opens chairs further apart than that.
-        rest(max(100, int(SPARE_CHART_AFTER_MS + 100 - (time.perf_counter() - last) * 1000)))
+        # The screen made ahead for the next chair is made a moment after the last one was
+        # taken (SPARE_SCREEN_AFTER_MS); a nurse opens chairs further apart than that.
+        rest(max(100, int(SPARE_SCREEN_AFTER_MS + 100 - (time.perf_counter() - last) * 1000)))
         last = time.perf_counter()
         opened.append(painted_after(lambda sid=here: window.open_session(sid), notifies=False))
         rest(100)

@@ -140,7 +140,7 @@ class DraftKeeper(QObject):
     switched = Signal()  # another person signed in: the form now holds their own draft
     failed = Signal(str)  # a draft could not be saved (the form itself is untouched)
 
-    def __init__(self, ctx: AppContext, form_key: str, *,
+    def __init__(self, ctx: AppContext, form_key: str | None, *,
                  fields: Mapping[str, QWidget] | None = None,
                  getter: Callable[[], dict[str, Any]] | None = None,
                  setter: Callable[[dict[str, Any]], None] | None = None,
@@ -150,14 +150,14 @@ class DraftKeeper(QObject):
         if (fields is None) == (getter is None):
             raise ValueError("give either fields or a getter (and setter)")
         self.ctx = ctx
-        self.form_key = form_key
+        self.form_key = form_key  # None: nothing kept until ``keep_for`` names the form
         self.fields = dict(fields or {})
         self._getter = getter
         self._setter = setter
         self._clear = clear
         self._restoring = False
         self._dirty = False
-        self._active = True
+        self._active = form_key is not None
         self.owner: User | None = ctx.user  # whose typing the form holds
         self.restored_at: datetime | None = None
         self.timer = QTimer(self)
@@ -204,10 +204,17 @@ class DraftKeeper(QObject):
         self.saved.emit()
         return True
 
+    def keep_for(self, form_key: str) -> bool:
+        """Keep drafts of ``form_key`` from now on (a form built ahead, given its record
+        when it is opened), and put the signed-in user's draft of it back; True if there
+        was one."""
+        self.form_key, self._active, self.owner = form_key, True, self.ctx.user
+        return self.restore()
+
     def restore(self) -> bool:
         """Put the signed-in user's draft of this form back, if there is one."""
         self.restored_at = None
-        if self.owner is None:
+        if self.owner is None or self.form_key is None:
             return False
         try:
             found = self.services.drafts.find(actor=self.owner, form_key=self.form_key)
@@ -232,7 +239,7 @@ class DraftKeeper(QObject):
 
     def colleagues(self) -> list[ColleagueDraft]:
         """Colleagues who keep a draft of this same form (who and when only)."""
-        if self.owner is None:
+        if self.owner is None or self.form_key is None:
             return []
         try:
             return self.services.drafts.others(actor=self.owner, form_key=self.form_key)

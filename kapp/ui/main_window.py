@@ -32,13 +32,12 @@ from kapp.ui.sidebar import Sidebar
 if TYPE_CHECKING:  # the other screens are imported when first opened (cold start)
     from kapp.ui.overview import Overview
     from kapp.ui.patient_page import PatientPage
-    from kapp.ui.session.chart import SessionChart
     from kapp.ui.session.screen import SessionScreen
 
 PREFERRED_SIZE = (1280, 800)
 MAX_CHAIR_KEYS = 9
-SPARE_CHART_AFTER_MS = 1000
-"""After a chair's screen takes the chart made ahead, the next is made this much later:
+SPARE_SCREEN_AFTER_MS = 1000
+"""After a chair takes the session screen made ahead, the next is made this much later:
 out of the way of the screen's first moments, long before another chair is opened."""
 
 
@@ -62,9 +61,9 @@ class MainWindow(QMainWindow):
         # One screen per open session, kept alive so that each chair keeps its own timer,
         # reminders and half-typed entries while the nurse looks at another.
         self.session_screens: dict[uuid.UUID, SessionScreen] = {}
-        # A session chart made ahead for the next chair's screen (``warm_up_steps``): the
-        # pyqtgraph plot is the largest single part of a new screen (~20 ms of ~120).
-        self.spare_chart: SessionChart | None = None
+        # A session screen made ahead, empty, for the next chair opened (``warm_up_steps``):
+        # making its ~300 widgets is most of what opening a new chair costs.
+        self.spare_screen: SessionScreen | None = None
         # The chairs (each with its vitals and alerts read) fill in just after the first
         # paint: the window shows at once on the patient list (cold start).
         self.sidebar = Sidebar(ctx, fill_later=True)
@@ -122,37 +121,39 @@ class MainWindow(QMainWindow):
     def open_session(self, session_id: uuid.UUID) -> None:
         screen = self.session_screens.get(session_id)
         if screen is None:
-            from kapp.ui.session.screen import SessionScreen
-
-            chart = self._take_spare_chart()
+            screen = self._take_spare_screen()
             try:
-                screen = SessionScreen(self.ctx, session_id, self, chart=chart)
+                screen.attach(session_id)
             except KappError as exc:  # e.g. the database server is out of reach
-                if chart is not None and chart.parent() is self:  # not used: kept
-                    self.spare_chart = chart
+                self.spare_screen = screen  # unchanged: ready for the next chair
                 self.warn(self, "kapp", "This session could not be opened. "
                           + action_problem(exc, "Nothing was changed."))
                 return
             self.session_screens[session_id] = screen
-            self.stack.addWidget(screen)
         self.sidebar.remember(session_id)
         self.stack.setCurrentWidget(screen)
 
     def warm_up_steps(self) -> list[Callable[[], None]]:
         """What ``kapp.ui.warm_up.WarmUp`` readies for this window while nobody types."""
-        return [self.make_spare_chart]
+        return [self.make_spare_screen]
 
-    def make_spare_chart(self) -> None:
-        from kapp.ui.session.chart import SessionChart
+    def make_spare_screen(self) -> None:
+        if self.spare_screen is None:
+            self.spare_screen = self._empty_session_screen()
 
-        if self.spare_chart is None:
-            self.spare_chart = SessionChart(self)
-            self.spare_chart.hide()  # a child made after the window showed stays hidden
+    def _empty_session_screen(self) -> SessionScreen:
+        from kapp.ui.session.screen import SessionScreen
 
-    def _take_spare_chart(self) -> SessionChart | None:
-        chart, self.spare_chart = self.spare_chart, None
-        QTimer.singleShot(SPARE_CHART_AFTER_MS, self, self.make_spare_chart)
-        return chart
+        screen = SessionScreen(self.ctx, None, self)
+        self.stack.addWidget(screen)  # hidden until a chair is opened in it
+        screen.ensurePolished()  # styled now, not when first shown
+        return screen
+
+    def _take_spare_screen(self) -> SessionScreen:
+        """The screen made ahead (the next made a moment later), or a new one now."""
+        screen, self.spare_screen = self.spare_screen, None
+        QTimer.singleShot(SPARE_SCREEN_AFTER_MS, self, self.make_spare_screen)
+        return screen if screen is not None else self._empty_session_screen()
 
     def open_chair(self, number: int) -> None:
         """Chair ``number`` (1-based) in the sidebar's order; Ctrl+1..9."""

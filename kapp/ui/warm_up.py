@@ -98,7 +98,7 @@ class WarmUp(QObject):
             if not POOL.drawn_from:
                 POOL.give_panel(SummaryPanel())
 
-        # And what the window itself has to ready (a chair's chart: ``warm_up_steps``).
+        # And what the window itself has to ready (a chair's screen: ``warm_up_steps``).
         own = getattr(self._window, "warm_up_steps", list)()
         self._steps = [freeze_start_up_objects, panel, *[chart] * CHARTS, *own]
         self._next()

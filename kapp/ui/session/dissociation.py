@@ -115,18 +115,18 @@ class ElidedLabel(QLabel):
 
 
 class DissociationPanel(QWidget):
-    def __init__(self, ctx: AppContext, session_id: uuid.UUID,
+    def __init__(self, ctx: AppContext, session_id: uuid.UUID | None,
                  parent: QWidget | None = None, *,
                  session: TreatmentSession | None = None) -> None:
         """``session``: the session as the screen that holds this panel read it; the
         screen then shows each change here (``show_entries``) from its own one read.
-        Without it the panel reads the session itself and follows changes."""
+        Without it the panel reads the session itself and follows changes.
+        ``session_id`` None: a panel built ahead for a screen, which gives it its session
+        (``attach``) and shows it."""
         super().__init__(parent)
-        self.ctx, self.session_id = ctx, session_id
-        follows = session is None
-        if session is None:
-            session = ctx.services.sessions.get(session_id)
-        self.patient_id = session.patient_id
+        self.ctx = ctx
+        self.session_id: uuid.UUID | None = None
+        self.patient_id: uuid.UUID | None = None
         self.cadss_point: e.TimePoint | None = None  # what the CADSS button records
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -191,7 +191,7 @@ class DissociationPanel(QWidget):
         self.details.setVisible(False)
         layout.addWidget(self.details)
         # What the patient said is kept word for word even through a crash or the lock.
-        self.keeper = DraftKeeper(ctx, f"dissociation:{session_id}",
+        self.keeper = DraftKeeper(ctx, None,
                                   fields={"words": self.words, "observation": self.observation},
                                   delay_ms=1000, parent=self)
         self.draft_hint = DraftHint(self.keeper, "words", plural=True)
@@ -245,13 +245,19 @@ class DissociationPanel(QWidget):
         # What shows this panel again after its own entry: the screen holding it puts
         # its own reload here, which shows every panel from one read.
         self.refresh: Callable[[], None] = self.reload
-        if follows:
-            ctx.changes.changed.connect(self._on_changes)
-            self.reload()
-        self.keeper.restore()
-        self.draft_hint.refresh()
-        if self.keeper.restored_at is not None:
+        if session_id is not None:
+            self.attach(session or ctx.services.sessions.get(session_id))
+            if session is None:  # on its own: it follows the session
+                ctx.changes.changed.connect(self._on_changes)
+                self.reload()
+
+    def attach(self, session: TreatmentSession) -> None:
+        """This panel is ``session``'s from now on; its author's draft report put back
+        (and the rest of the report open to show it)."""
+        self.session_id, self.patient_id = session.id, session.patient_id
+        if self.keeper.keep_for(f"dissociation:{session.id}"):
             self.show_details()
+        self.draft_hint.refresh()
 
     def show_details(self) -> None:
         """The rest of the report: descriptors, experience, the patient's words."""

@@ -43,18 +43,18 @@ DRAFT_DELAY_MS = 1000  # a second after the last key: a crash loses at most that
 
 
 class NotesPanel(QWidget):
-    def __init__(self, ctx: AppContext, session_id: uuid.UUID,
+    def __init__(self, ctx: AppContext, session_id: uuid.UUID | None,
                  parent: QWidget | None = None, *,
                  session: TreatmentSession | None = None) -> None:
         """``session``: the session as the screen that holds this panel read it; the
         screen then shows each change here (``show_entries``) from its own one read.
-        Without it the panel reads the session's notes itself and follows changes."""
+        Without it the panel reads the session's notes itself and follows changes.
+        ``session_id`` None: a panel built ahead for a screen, which gives it its session
+        (``attach``) and shows it."""
         super().__init__(parent)
-        self.ctx, self.session_id = ctx, session_id
-        follows = session is None
-        if session is None:
-            session = ctx.services.sessions.get(session_id)
-        self.patient_id = session.patient_id
+        self.ctx = ctx
+        self.session_id: uuid.UUID | None = None
+        self.patient_id: uuid.UUID | None = None
         self.notes: list[Note] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -79,7 +79,7 @@ class NotesPanel(QWidget):
         buttons.setSpacing(2)
         typed.addLayout(buttons)
         layout.addLayout(typed)
-        self.keeper = DraftKeeper(ctx, f"note:{session_id}", fields={"text": self.text},
+        self.keeper = DraftKeeper(ctx, None, fields={"text": self.text},
                                   delay_ms=DRAFT_DELAY_MS, parent=self)
         self.draft_hint = DraftHint(self.keeper, "note")
         layout.addWidget(self.draft_hint)
@@ -102,10 +102,16 @@ class NotesPanel(QWidget):
         # What shows this panel again after its own entry: the screen holding it puts
         # its own reload here, which shows every panel from one read.
         self.refresh: Callable[[], None] = self.reload
-        if follows:
-            ctx.changes.changed.connect(self._on_changes)
-            self.reload()
-        self.keeper.restore()
+        if session_id is not None:
+            self.attach(session or ctx.services.sessions.get(session_id))
+            if session is None:  # on its own: it follows the session
+                ctx.changes.changed.connect(self._on_changes)
+                self.reload()
+
+    def attach(self, session: TreatmentSession) -> None:
+        """This panel is ``session``'s from now on; its author's draft note put back."""
+        self.session_id, self.patient_id = session.id, session.patient_id
+        self.keeper.keep_for(f"note:{session.id}")
         self.draft_hint.refresh()
 
     def add_note(self) -> bool:

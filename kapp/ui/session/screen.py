@@ -115,26 +115,51 @@ class PanelTitle(QWidget):
 class SessionScreen(QWidget):
     """The live session. Keeps its own 1 s timer, so every chair counts on its own."""
 
-    def __init__(self, ctx: AppContext, session_id: uuid.UUID, navigator: Navigator,
-                 parent: QWidget | None = None, *, chart: SessionChart | None = None) -> None:
-        """``chart``: an empty session chart made ahead (the main window's), or None."""
+    def __init__(self, ctx: AppContext, session_id: uuid.UUID | None, navigator: Navigator,
+                 parent: QWidget | None = None) -> None:
+        """``session_id`` None: a screen built ahead, empty, that ``attach`` gives its
+        session when a chair is opened (the main window keeps one ready: most of what a
+        new screen costs is making its ~300 widgets, not reading or showing a session)."""
         super().__init__(parent)
         self._ctx = ctx
-        self.session_id = session_id
+        self.session_id: uuid.UUID | None = None
         self._navigator = navigator
         self._peak_dismissed = False
         self._stale = False  # a change came while this chair was not on screen
-        services = ctx.services
-        self._read_after = ctx.changes.notified  # what the last read saw (``reload``)
-        self.session: TreatmentSession = services.sessions.get(session_id)
-        self.entries: SessionEntries = services.sessions.entries(session_id)
-        self.patient = services.patients.get(self.session.patient_id)
-        self.protocol = services.protocol.current()
-        self._names = self._staff_names()
-        self._build(chart if chart is not None else SessionChart())
+        self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
+        if session_id is not None:
+            self.attach(session_id)
+
+    def attach(self, session_id: uuid.UUID) -> None:
+        """Make this screen ``session_id``'s and show it; once per screen. Everything is
+        read before anything here changes: a read that fails leaves the screen as it was
+        (a screen built ahead stays ready for the next chair)."""
+        if self.session_id is not None:
+            raise RuntimeError("a session screen shows one session")
+        ctx, services = self._ctx, self._ctx.services
+        read_after = ctx.changes.notified  # what the read below saw (``reload``)
+        session: TreatmentSession = services.sessions.get(session_id)
+        entries: SessionEntries = services.sessions.entries(session_id)
+        patient = services.patients.get(session.patient_id)
+        protocol = services.protocol.current()
+        names = self._staff_names()
+        self.session_id, self.session, self.entries = session_id, session, entries
+        self.patient, self.protocol, self._names = patient, protocol, names
+        self._read_after = read_after
+        # An intranasal session is dosed by nasal devices, not by a pump.
+        self.pump: PumpPanel | NasalPanel = (
+            NasalPanel(ctx, session_id) if session.route is e.Route.INTRANASAL
+            else PumpPanel(ctx, session_id))
+        self.pump.changed.connect(self.reload)
+        self.pump.start_warnings = self._start_warnings
+        self._column.insertWidget(self._column.indexOf(self.closing), self.pump)
+        self.rems_action.setVisible(session.drug == e.Drug.ESKETAMINE)
+        self.vitals_entry.session_id = session_id
+        for panel in (self.side_effects, self.dissociation, self.notes):
+            panel.attach(session)
         self.timer.start()
         ctx.changes.changed.connect(self._on_changed)
         self._show()  # what was read above: reading it again would show the same
@@ -144,8 +169,9 @@ class SessionScreen(QWidget):
             include_inactive=True)}
 
     # -- layout ---------------------------------------------------------------------------
-    def _build(self, chart: SessionChart) -> None:
-        ctx, sid = self._ctx, self.session_id
+    def _build(self) -> None:
+        """The widgets, before any session is known (``attach`` gives it, and the pump)."""
+        ctx = self._ctx
         self.header = SessionHeader()
         self.alert_banner = AlertBanner(ctx)
         self.alert_banner.acknowledged.connect(lambda _alerts: self.reload())
@@ -165,12 +191,6 @@ class SessionScreen(QWidget):
         self.peak_banner.hide()
         self.pre_panel = PrePanel()
         self.pre_panel.checklist_button.clicked.connect(self.open_checklist)
-        # An intranasal session is dosed by nasal devices, not by a pump.
-        self.pump: PumpPanel | NasalPanel = (
-            NasalPanel(ctx, sid) if self.session.route is e.Route.INTRANASAL
-            else PumpPanel(ctx, sid))
-        self.pump.changed.connect(self.reload)
-        self.pump.start_warnings = self._start_warnings
         self.closing = ClosingPanel()
         self.closing.discharge_button.clicked.connect(self.open_discharge)
         self.closing.sign_button.clicked.connect(self.open_sign)
@@ -182,7 +202,7 @@ class SessionScreen(QWidget):
         self.vitals_box.setFrameShape(QFrame.Shape.StyledPanel)
         self.vitals_stage = QLabel()
         self.vitals_stage.setTextFormat(Qt.TextFormat.RichText)
-        self.vitals_entry = VitalsEntry(ctx, sid)
+        self.vitals_entry = VitalsEntry(ctx, None)
         self.vitals_entry.recorded.connect(lambda _result: self.reload())
         box = QHBoxLayout(self.vitals_box)
         box.setContentsMargins(6, 2, 6, 2)
@@ -200,7 +220,7 @@ class SessionScreen(QWidget):
         self.timeline_table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.timeline_table.horizontalHeader().setSectionResizeMode(
             2, QHeaderView.ResizeMode.Stretch)
-        self.chart = chart
+        self.chart = SessionChart()
 
         # One screen, no pages to turn (ux.md): three columns under the vitals row.
         # Left, what the nurse reads most: the readings over their chart; the timeline
@@ -226,14 +246,14 @@ class SessionScreen(QWidget):
         left.setChildrenCollapsible(False)
 
         # The panels show what this screen reads (one read per change, not one each).
-        self.side_effects = SideEffectsPanel(ctx, sid, columns=2, session=self.session)
+        self.side_effects = SideEffectsPanel(ctx, None, columns=2)
         # One key per side effect anywhere on the screen (text fields keep their letters).
         self.side_effects.bind_shortcuts_to(self)
         self.side_effects.title.hide()  # the column's title line says it
         self.side_effects.asked.connect(lambda _kind: self._show_pending_side_effect())
-        self.dissociation = DissociationPanel(ctx, sid, session=self.session)
+        self.dissociation = DissociationPanel(ctx, None)
         self.dissociation.bind_cadss_key(self)  # Alt+C: the full scale, from anywhere here
-        self.notes = NotesPanel(ctx, sid, session=self.session)
+        self.notes = NotesPanel(ctx, None)
         for panel in (self.side_effects, self.dissociation, self.notes):
             panel.refresh = self.reload
         self.notes.title.hide()
@@ -284,11 +304,11 @@ class SessionScreen(QWidget):
         self.body.setHandleWidth(4)  # each pixel counts on the laptop; the frames show it
         self.body.setSizes([2000, 0, 0])
 
-        layout = QVBoxLayout(self)
+        self._column = layout = QVBoxLayout(self)  # the pump goes before the closing
         layout.setContentsMargins(6, 2, 6, 2)
         layout.setSpacing(3)
         for widget in (self.header, self.alert_banner, self.peak_banner, self.pre_panel,
-                       self.pump, self.closing, self.vitals_box):
+                       self.closing, self.vitals_box):
             layout.addWidget(widget)
         layout.addWidget(self.body, 1)
 
@@ -330,19 +350,18 @@ class SessionScreen(QWidget):
         header.resizeSection(COL_RHYTHM, max(widest, header.sectionSizeHint(COL_RHYTHM)))
 
     def _build_record_menu(self) -> None:
-        ctx, sid = self._ctx, self.session_id
+        ctx = self._ctx
         menu = QMenu(self)
         self.save_pdf_action = menu.addAction(
-            "Save as PDF…", lambda: report_actions.save_session_pdf(ctx, sid, self))
+            "Save as PDF…", lambda: report_actions.save_session_pdf(ctx, self.session_id, self))
         self.print_action = menu.addAction(
-            "Print…", lambda: report_actions.print_session(ctx, sid, self))
+            "Print…", lambda: report_actions.print_session(ctx, self.session_id, self))
         self.print_action.setShortcut(QKeySequence.StandardKey.Print)
         self.print_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.addAction(self.print_action)
         self.rems_action = menu.addAction(
             "Esketamine REMS monitoring summary (PDF)…",
-            lambda: report_actions.save_rems_pdf(ctx, sid, self))
-        self.rems_action.setVisible(self.session.drug == e.Drug.ESKETAMINE)
+            lambda: report_actions.save_rems_pdf(ctx, self.session_id, self))
         self.closing.record_button.setMenu(menu)
 
     def show_panel(self, name: str) -> None:

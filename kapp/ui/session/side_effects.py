@@ -139,14 +139,16 @@ def side_effect_words(effect: SideEffect) -> str:
 class SideEffectsPanel(QWidget):
     asked = Signal(object)  # a side effect was picked; its severity is asked for next
 
-    def __init__(self, ctx: AppContext, session_id: uuid.UUID,
+    def __init__(self, ctx: AppContext, session_id: uuid.UUID | None,
                  parent: QWidget | None = None, *, columns: int = 3,
                  session: TreatmentSession | None = None) -> None:
         """``columns`` of keys: 3 on a page of its own, 2 in a column of the session screen
         (the actions then sit under the list, which keeps the list's width).
         ``session``: the session as the screen that holds this panel read it; the screen
         then shows each change here (``show_entries``) from its own one read. Without it
-        the panel reads the session's entries itself and follows changes."""
+        the panel reads the session's entries itself and follows changes.
+        ``session_id`` None: a panel built ahead for a screen, which gives it its session
+        (``attach``) and shows it."""
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
         self.pending: e.SideEffectKind | None = None
@@ -249,9 +251,13 @@ class SideEffectsPanel(QWidget):
         # What shows this panel again after its own entry: the screen holding it puts
         # its own reload here, which shows every panel from one read.
         self.refresh: Callable[[], None] = self.reload
-        if session is None:
+        if session_id is not None and session is None:  # on its own: it follows
             ctx.changes.changed.connect(self._on_changes)
             self.reload()
+
+    def attach(self, session: TreatmentSession) -> None:
+        """This panel is ``session``'s from now on (built ahead for a screen)."""
+        self.session_id = session.id
 
     # -- the pending side effect: kind chosen, severity next ------------------------------
     def _pending_strip(self) -> QFrame:

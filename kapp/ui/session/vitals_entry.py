@@ -67,8 +67,9 @@ class VitalsEntry(QWidget):
 
     recorded = Signal(object)
 
-    def __init__(self, ctx: AppContext, session_id: uuid.UUID,
+    def __init__(self, ctx: AppContext, session_id: uuid.UUID | None,
                  parent: QWidget | None = None) -> None:
+        """``session_id`` None: built ahead for a screen, which sets it when opened."""
         super().__init__(parent)
         self._ctx = ctx
         self.session_id = session_id
