@@ -5,7 +5,9 @@ through an infusion (a baseline, readings every 3 min, a side effect, a dissocia
 report and a note), and the main window has each chair's screen open, as a nurse who
 goes from chair to chair has. Timed in the main window, until it has painted what the
 action changed:
-- opening a chair's screen (a new one: the chair's kept screen is closed first);
+- opening a chair's screen (a new one: the chair's kept screen is closed first), in the
+  screen the main window made ahead while nobody typed, and without one (a second new
+  chair opened within a second of the first);
 - going to another chair, whose screen is kept;
 - recording a reading typed into the screen (Enter), until the table, chart and panels
   show it (the changes it notifies delivered) and the window has painted.
@@ -142,26 +144,32 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
-    def close_screen(sid: uuid.UUID) -> None:
-        screen = window.session_screens.pop(sid, None)
+    def close_screen(sid: uuid.UUID | None) -> None:
+        screen = window.session_screens.pop(sid, None) if sid else window.spare_screen
         if screen is not None:
+            if sid is None:
+                window.spare_screen = None
             window.stack.removeWidget(screen)
             screen.deleteLater()
+
+    def rest_until_made_ahead() -> None:
+        # The screen made ahead for the next chair is made a moment after the last one was
+        # taken (SPARE_SCREEN_AFTER_MS); a nurse opens chairs further apart than that.
+        rest(max(100, int(SPARE_SCREEN_AFTER_MS + 100 - (time.perf_counter() - last) * 1000)))
 
     for sid in chairs:  # warm: the screen's modules imported, every chair open
         window.open_session(sid)
         rest(100)
     last = time.perf_counter()
     opened: list[float] = []
+    not_ready: list[float] = []
     switched: list[float] = []
     recorded: list[float] = []
     for run in range(runs):
         here, there = chairs[run % CHAIRS], chairs[(run + 1) % CHAIRS]
         window.show_patients()
         close_screen(here)
-        # The screen made ahead for the next chair is made a moment after the last one was
-        # taken (SPARE_SCREEN_AFTER_MS); a nurse opens chairs further apart than that.
-        rest(max(100, int(SPARE_SCREEN_AFTER_MS + 100 - (time.perf_counter() - last) * 1000)))
+        rest_until_made_ahead()
         last = time.perf_counter()
         opened.append(painted_after(lambda sid=here: window.open_session(sid), notifies=False))
         rest(100)
@@ -173,11 +181,25 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
             entry.edits[field].setText(text)
         recorded.append(painted_after(entry.submit, notifies=True))
         rest(200)
+        # A chair opened when no screen was made ahead: the screen is made there and then
+        # (a second new chair opened within a second of the first).
+        other = chairs[(run + 2) % CHAIRS]
+        window.show_patients()
+        close_screen(other)
+        rest_until_made_ahead()
+        close_screen(None)
+        rest(100)
+        last = time.perf_counter()
+        not_ready.append(painted_after(lambda sid=other: window.open_session(sid),
+                                       notifies=False))
+        rest(100)
     window.close()
     for sid in chairs:  # no chair left occupied for the next case
         services.sessions.abort(actor=nurse, session_id=sid,
                                 reason="benchmark session, not a patient's")
     return [_figure("Open a chair's live session screen (a new one), painted", opened),
+            _figure("  the same, no screen made ahead (two new chairs within a second)",
+                    not_ready),
             _figure("Go to another chair (its screen kept), painted", switched),
             _figure("Record a reading typed in the session screen, shown and painted",
                     recorded)]
