@@ -28,6 +28,7 @@ from kapp.services.changes import Change
 from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import DraftHint, DraftKeeper
+from kapp.ui.session.panel_session import begin
 from kapp.ui.session_steps._forms import (
     Banner,
     ErrorLabel,
@@ -99,14 +100,8 @@ class NotesPanel(QWidget):
         buttons.addWidget(self.strike_button)
         buttons.addStretch(1)
         layout.addWidget(self.banner)
-        # What shows this panel again after its own entry: the screen holding it puts
-        # its own reload here, which shows every panel from one read.
-        self.refresh: Callable[[], None] = self.reload
-        if session_id is not None:
-            self.attach(session or ctx.services.sessions.get(session_id))
-            if session is None:  # on its own: it follows the session
-                ctx.changes.changed.connect(self._on_changes)
-                self.reload()
+        self.refresh: Callable[[], None] = self.reload  # see panel_session.begin
+        begin(self, ctx, session_id, session, self._on_changes)
 
     def attach(self, session: TreatmentSession) -> None:
         """This panel is ``session``'s from now on; its author's draft note put back."""
