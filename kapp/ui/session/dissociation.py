@@ -243,7 +243,9 @@ class DissociationPanel(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.add_report)
-        self.refresh: Callable[[], None] = self.reload  # see panel_session.begin
+        # What shows this panel again after its own entry: the screen holding it puts
+        # its own reload here, which shows every panel from one read.
+        self.refresh: Callable[[], None] = self.reload
         begin(self, ctx, session_id, session, self._on_changes)
 
     def attach(self, session: TreatmentSession) -> None:

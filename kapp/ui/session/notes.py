@@ -100,7 +100,9 @@ class NotesPanel(QWidget):
         buttons.addWidget(self.strike_button)
         buttons.addStretch(1)
         layout.addWidget(self.banner)
-        self.refresh: Callable[[], None] = self.reload  # see panel_session.begin
+        # What shows this panel again after its own entry: the screen holding it puts
+        # its own reload here, which shows every panel from one read.
+        self.refresh: Callable[[], None] = self.reload
         begin(self, ctx, session_id, session, self._on_changes)
 
     def attach(self, session: TreatmentSession) -> None:

@@ -12,8 +12,6 @@ from kapp.ui.context import AppContext
 
 
 class SessionPanel(Protocol):
-    refresh: Callable[[], None]
-
     def attach(self, session: TreatmentSession) -> None: ...
 
     def reload(self) -> None: ...
@@ -24,10 +22,7 @@ def begin(panel: SessionPanel, ctx: AppContext, session_id: uuid.UUID | None,
           on_changes: Callable[[frozenset[Change]], None]) -> None:
     """``session_id`` None: built ahead, the screen attaches it later. Given ``session``
     (as the screen holding it read it) the panel is attached and the screen shows it;
-    given only the id, the panel reads the session, shows it and follows its changes.
-    Either way its own entries show through ``refresh``: the screen puts its own reload
-    there, which shows every panel from one read."""
-    panel.refresh = panel.reload
+    given only the id, the panel reads the session, shows it and follows its changes."""
     if session_id is None:
         return
     panel.attach(session or ctx.services.sessions.get(session_id))
