@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
 
+from kapp.domain.errors import StorageUnavailable
 from kapp.storage import models as m
 
 T = TypeVar("T")
@@ -58,34 +59,62 @@ class PatientCache(Generic[T]):
             self._kept.clear()
 
 
+class _Turn:
+    """One patient's turns at reading: the lock, the readers holding it or waiting for it,
+    and the last failure because the server was out of reach, with the readers that were
+    waiting then (those that came before ``away_for``)."""
+
+    __slots__ = ("arrived", "away_for", "lock", "server_away", "users")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = self.arrived = self.away_for = 0
+        self.server_away: StorageUnavailable | None = None
+
+
 class OneAtATime:
     """One read of a patient at a time: a second reader of the same patient waits for the
     first, then finds what it read kept, rather than reading and computing it all again
-    beside it (both would hold Python's lock by turns, and both would take longer)."""
+    beside it (both would hold Python's lock by turns, and both would take longer).
+
+    When the first fails because the database server is out of reach, the readers that
+    waited for it fail at once with the same words: trying again straight away would only
+    wait for the same time-out a second time (the page's opening, waiting for a read ahead
+    stuck on a server gone away, would say so after two time-outs instead of one). The
+    screens try again by themselves a little later, as after any such failure."""
 
     def __init__(self) -> None:
-        self._locks: dict[uuid.UUID, tuple[threading.Lock, int]] = {}
+        self._turns: dict[uuid.UUID, _Turn] = {}
         self._guard = threading.Lock()
 
     @contextmanager
     def holding(self, patient_id: uuid.UUID) -> Iterator[None]:
         with self._guard:
-            lock, users = self._locks.get(patient_id, (threading.Lock(), 0))
-            self._locks[patient_id] = (lock, users + 1)
+            turn = self._turns.setdefault(patient_id, _Turn())
+            turn.users += 1
+            ticket = turn.arrived
+            turn.arrived += 1
         try:
-            with lock:
-                yield
+            with turn.lock:
+                away = turn.server_away
+                if away is not None and ticket < turn.away_for:  # failed while this waited
+                    raise StorageUnavailable(away.kind, str(away))
+                try:
+                    yield
+                except StorageUnavailable as error:
+                    if error.from_server:
+                        with self._guard:
+                            turn.server_away, turn.away_for = error, turn.arrived
+                    raise
         finally:
-            with self._guard:  # the lock goes when its last user does: none kept for ever
-                lock, users = self._locks[patient_id]
-                if users == 1:
-                    del self._locks[patient_id]
-                else:
-                    self._locks[patient_id] = (lock, users - 1)
+            with self._guard:  # the turn goes with its last reader: none kept for ever
+                turn.users -= 1
+                if turn.users == 0:
+                    del self._turns[patient_id]
 
     def __len__(self) -> int:
         with self._guard:
-            return len(self._locks)
+            return len(self._turns)
 
 
 def changes_of(s: OrmSession, patient_id: uuid.UUID) -> int:

@@ -8,6 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from kapp.domain.errors import StorageUnavailable
 from kapp.domain.vitals import VitalsInput
 from kapp.services.facade import Services
 from kapp.services.sessions import DoseForm
@@ -196,3 +197,80 @@ def test_an_opening_waits_for_the_read_ahead_under_way(services, patient, monkey
     page.join(10)
     assert len(calls) == 1 and len(opened) == 1
     assert opened[0].progress.series == fresh(services, patient.id).series
+
+
+def _stuck_read(services, monkeypatch, failure):
+    """The patient's record read blocks until ``go_on`` is set, then fails with
+    ``failure`` the first time (a read stuck on a server that went away); the calls are
+    counted."""
+    reading, go_on = threading.Event(), threading.Event()
+    calls: list[int] = []
+    view = services.patient_view
+    real = view._record
+
+    def record(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            reading.set()
+            assert go_on.wait(10)
+            raise failure
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(view, "_record", record)
+    view.forget_kept()
+    return reading, go_on, calls
+
+
+def _opening_beside_a_read_ahead(services, patient, reading, go_on):
+    """A read ahead under way when the page opens: what the page's read got."""
+    outcome: list = []
+
+    def ahead() -> None:
+        with pytest.raises(StorageUnavailable):
+            services.patient_view.read_ahead(patient.id)
+
+    def page() -> None:
+        try:
+            outcome.append(services.patient_view.opening(patient.id))
+        except StorageUnavailable as error:
+            outcome.append(error)
+
+    first = threading.Thread(target=ahead)
+    first.start()
+    assert reading.wait(10)
+    second = threading.Thread(target=page)
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()  # waiting for the read ahead
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert not first.is_alive() and not second.is_alive()
+    return outcome[0]
+
+
+def test_an_opening_that_waited_for_a_read_ahead_stuck_on_a_lost_server_fails_with_it(
+        services, patient, monkeypatch, done):
+    """The read ahead's time-out is the page's too: the page says the server is out of
+    reach after one time-out, not after a second read waiting for its own."""
+    lost = StorageUnavailable("server_unreachable", "The clinic's database server cannot "
+                                                    "be reached just now.")
+    reading, go_on, calls = _stuck_read(services, monkeypatch, lost)
+    got = _opening_beside_a_read_ahead(services, patient, reading, go_on)
+    assert isinstance(got, StorageUnavailable) and got is not lost
+    assert (got.kind, str(got)) == (lost.kind, str(lost))
+    assert len(calls) == 1  # the page did not read again
+    assert services.patient_view.opening(patient.id).progress.series == fresh(
+        services, patient.id).series  # the next try reads, and works
+    assert len(services.patient_view._reading) == 0  # nothing kept of the turns
+
+
+def test_an_opening_reads_itself_after_a_read_ahead_failed_on_this_computer(
+        services, patient, monkeypatch, done):
+    """A failure that is not the server's (here, a disk error) is not passed on: the page
+    reads itself, as before."""
+    reading, go_on, calls = _stuck_read(
+        services, monkeypatch, StorageUnavailable("io", "The disk could not be read."))
+    got = _opening_beside_a_read_ahead(services, patient, reading, go_on)
+    assert got.progress.series == fresh(services, patient.id).series
+    assert len(calls) == 2
