@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTime, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -72,8 +73,7 @@ class TimeField(QWidget):
         self.now_button.clicked.connect(self.reset)
         self._timer = QTimer(self)
         self._timer.setInterval(15_000)
-        self._timer.timeout.connect(self.tick)
-        self._timer.start()
+        self._timer.timeout.connect(self.tick)  # while shown (showEvent)
         self.reset()
 
     def _now_local(self) -> datetime:
@@ -82,6 +82,15 @@ class TimeField(QWidget):
     def _say(self, word: str) -> None:
         self.state.setText(f"<b>{self._caption}</b> ({word})" if self._caption
                            else f"({word})")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.tick()  # it did not follow the clock while hidden
+        self._timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._timer.stop()
+        super().hideEvent(event)
 
     def tick(self) -> None:
         """Show the clock's time, unless the nurse has changed it."""

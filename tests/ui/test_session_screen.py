@@ -427,11 +427,15 @@ def test_two_chairs_each_keep_their_own_timer(qtbot, window, services, staff, pl
     clock.advance(minutes=3)
     window.open_chair(1)
     assert window.stack.currentWidget() is one  # the same screen, not a new one
-    for screen in (one, two):
-        assert screen.timer.isActive()
-        screen.tick()
+    # Only the chair on screen counts; a chair shown again catches up at once.
+    assert one.timer.isActive() and not two.timer.isActive()
     assert one.header.since_label.text() == "15 min since start"
-    assert two.header.since_label.text() == "3 min since start"
+    assert two.header.since_label.text() == "0 min since start"
+    clock.advance(minutes=1)
+    window.next_chair()
+    assert two.timer.isActive() and not one.timer.isActive()
+    assert two.header.since_label.text() == "4 min since start"
+    assert one.header.since_label.text() == "15 min since start"
     assert not two.alert_banner.isHidden() and one.alert_banner.isHidden()
 
 

@@ -58,3 +58,16 @@ def test_with_a_caption_the_owner_places_the_buddy_label(qtbot, ctx):
     assert field.state.parent() is None  # not inside the field: its owner lays it out
     field.edit.setTime(field.edit.time().addSecs(-120))
     assert field.state.text() == "<b>Time</b> (changed)"
+
+
+def test_follows_the_clock_while_shown_and_catches_up_when_shown_again(qtbot, ctx, clock):
+    field = TimeField(ctx)
+    qtbot.addWidget(field)
+    assert not field._timer.isActive()  # never shown: nothing to follow
+    field.show()
+    assert field._timer.isActive()
+    field.hide()  # its chair's screen went behind another
+    assert not field._timer.isActive()
+    clock.advance(minutes=7)
+    field.show()
+    assert field._timer.isActive() and field.edit.time() == hm(clock.now())

@@ -11,7 +11,7 @@ import contextlib
 import uuid
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -113,7 +113,9 @@ class PanelTitle(QWidget):
 
 
 class SessionScreen(QWidget):
-    """The live session. Keeps its own 1 s timer, so every chair counts on its own."""
+    """The live session. Keeps its own 1 s timer, so every chair counts on its own; it
+    runs while the screen is shown (a chair's hidden screen counts nothing nobody sees,
+    and catches up the moment it is shown again)."""
 
     def __init__(self, ctx: AppContext, session_id: uuid.UUID | None, navigator: Navigator,
                  parent: QWidget | None = None) -> None:
@@ -160,7 +162,8 @@ class SessionScreen(QWidget):
         self.vitals_entry.session_id = session_id
         for panel in (self.side_effects, self.dissociation, self.notes):
             panel.attach(session)
-        self.timer.start()
+        if self.isVisible():  # else when shown
+            self.timer.start()
         ctx.changes.changed.connect(self._on_changed)
         self._show()  # what was read above: reading it again would show the same
 
@@ -550,9 +553,17 @@ class SessionScreen(QWidget):
         super().showEvent(event)
         if self._stale:
             self._stale = False
-            self.reload()
+            self.reload()  # ticks too
+        elif self.session_id is not None and not self.timer.isActive():
+            self.tick()  # the clock and countdowns, stopped while hidden
+        if self.session_id is not None:
+            self.timer.start()
         if self.vitals_box.isVisible():
             QTimer.singleShot(0, self.vitals_entry, self.vitals_entry.focus_first)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.timer.stop()
+        super().hideEvent(event)
 
     # -- steps (dialogs owned by the steps work) -------------------------------------------
     def open_checklist(self) -> bool:
