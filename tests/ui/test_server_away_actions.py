@@ -1,23 +1,25 @@
 """The database server out of reach while a nurse or an administrator acts: the live session
-screen (a vitals reading, a note, the pump, its step dialogs, opening it), the Backups
-dialog, the PDFs and the CSV exports. Each says in plain words what did not happen, why and
-what to do; keeps what was typed; saves nothing by halves (no PDF or CSV file without its
-audit entry); leaves no dialog open; and the same action works once the server answers.
+screen (a vitals reading, a note, the pump, its step dialogs, striking an entry through,
+correcting vitals, opening it), the Backups dialog, the PDFs and the CSV exports. Each says
+in plain words what did not happen, why and what to do; keeps what was typed; saves
+nothing by halves (no PDF or CSV file without its audit entry); leaves no dialog open; and
+the same action works once the server answers.
 
 The server's absence is played by ``Outage`` (tests/lost_server.py) on any database, so
 plain ``make test`` covers these words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from gui_helpers import VITALS_ORDER, shot, tab_through_vitals
 from lost_server import Outage
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 from kapp.domain.errors import StorageUnavailable
+from kapp.domain.vitals import VitalsInput
 from kapp.services.audit_view import AuditFilter
 from kapp.services.backups import BackupService
 from kapp.services.export import ExportService
@@ -30,6 +32,7 @@ from kapp.ui.context import AppContext
 from kapp.ui.main_window import MainWindow
 from kapp.ui.session.pump import PumpPanel
 from kapp.ui.session_steps import _forms
+from kapp.ui.session_steps.correction import CorrectVitalsDialog, StrikeDialog
 from tests.ui.test_session_screen import make_window
 
 pytestmark = pytest.mark.gui
@@ -281,6 +284,134 @@ def test_opening_a_session_while_the_server_is_away_says_so(
     outage.up()
     window.open_session(planned.id)
     assert window.stack.currentWidget() is window.session_screens[planned.id]
+
+
+# The strike-through and vitals-correction dialogs, opened from the screen's menu entry
+# "Strike through / correct…" as a nurse would, modal over the screen.
+@pytest.fixture
+def wrong_reading(services, staff, planned):
+    """A reading with its systolic typed wrong (218 for 128), to strike or correct."""
+    return services.entries.record_vitals(
+        actor=staff.nurse, session_id=planned.id,
+        values=VitalsInput(hr=72, systolic=218, diastolic=82, spo2=98, rr=14)).reading
+
+
+def in_the_next(kind: type[QDialog], steps: Callable[[QDialog], None]) -> None:
+    """Run ``steps`` in the next modal dialog of ``kind`` as soon as it shows. A step that
+    fails closes every dialog still open, so that the test fails instead of waiting for a
+    nurse; pytest-qt reports the failure."""
+
+    def look(tries: int = 200) -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, kind):
+            if tries:
+                QTimer.singleShot(25, lambda: look(tries - 1))
+            return
+        try:
+            steps(dialog)
+        except BaseException:
+            for _ in range(5):
+                if (still := QApplication.activeModalWidget()) is not None:
+                    still.reject()
+            raise
+
+    QTimer.singleShot(0, look)
+
+
+def strike_from_the_screen(screen, reading) -> None:
+    """The vitals table's menu entry "Strike through / correct…" for ``reading``; returns
+    once its dialog is closed."""
+    screen.strike_action(screen, "vitals_readings", reading.id, "Vitals 09:00: SYS 218",
+                         False).trigger()
+
+
+def test_a_vitals_correction_stays_typed_and_saves_once_the_server_answers(
+        qtbot, services, staff, planned, wrong_reading, outage, warned) -> None:
+    window = make_window(qtbot, services, staff.nurse)
+    window.open_session(planned.id)
+    screen = window.session_screens[planned.id]
+    seen: list[str] = []
+
+    def correct(dialog: CorrectVitalsDialog) -> None:
+        assert dialog.reason.text() == "Typed in error"  # carried over from the strike
+        systolic = dialog.edits["systolic"]
+        systolic.setFocus()
+        systolic.selectAll()
+        qtbot.keyClicks(systolic, "128")
+        outage.cut()
+        qtbot.keyClick(systolic, Qt.Key.Key_Return)
+        said = dialog.banner.text()
+        seen.append(said)
+        assert said.startswith(f"{AWAY}: the network dropped")
+        assert "This entry was NOT saved; it is still in the form as you typed it." in said
+        plain(said)
+        assert dialog.isVisible() and QApplication.activeModalWidget() is dialog
+        assert [dialog.edits[name].text() for name in ("hr", "systolic", "diastolic")] == [
+            "72", "128", "82"]
+        assert dialog.reason.text() == "Typed in error" and not dialog.saved
+        outage.up()
+        (kept,) = services.records.session_entries(planned.id).vitals  # no new reading
+        assert not kept.entry.is_struck and kept.systolic == 218
+        assert audited(services, staff, "entry.strike") == 0
+        assert audited(services, staff, "vitals.record") == 1  # the wrong reading's own
+        qtbot.keyClick(systolic, Qt.Key.Key_Return)  # Enter again
+        assert dialog.saved and not dialog.isVisible()
+
+    def strike(dialog: StrikeDialog) -> None:
+        qtbot.keyClicks(dialog.reason, "Typed in error")
+        in_the_next(CorrectVitalsDialog, correct)
+        qtbot.mouseClick(dialog.correct_button, Qt.MouseButton.LeftButton)
+        assert dialog.corrected and not dialog.isVisible()
+
+    in_the_next(StrikeDialog, strike)
+    strike_from_the_screen(screen, wrong_reading)
+    assert len(seen) == 1 and no_dialog_open() and warned == []
+    old, new = services.records.session_entries(planned.id).vitals
+    assert old.entry.is_struck and old.entry.strike.reason == "Typed in error"
+    assert (new.systolic, new.hr, new.entry.supersedes_id) == (128, 72, old.id)
+    assert not new.entry.is_struck
+    assert audited(services, staff, "entry.strike") == 1
+    assert audited(services, staff, "vitals.record") == 2
+    qtbot.waitUntil(lambda: screen.vitals_model.rowCount() == 2)
+
+
+def test_the_correction_form_says_it_could_not_open_and_opens_once_the_server_answers(
+        qtbot, services, staff, planned, wrong_reading, outage, warned) -> None:
+    """The correction form reads the wrong reading as it opens (the strike dialog reads
+    nothing): away, it says so and the strike dialog stays, with the reason typed."""
+    window = make_window(qtbot, services, staff.nurse)
+    window.open_session(planned.id)
+    screen = window.session_screens[planned.id]
+    opened: list[str] = []
+
+    def strike(dialog: StrikeDialog) -> None:
+        qtbot.keyClicks(dialog.reason, "Typed in error")
+        outage.cut()
+        qtbot.mouseClick(dialog.correct_button, Qt.MouseButton.LeftButton)
+        ((title, text),) = warned
+        assert title == "kapp"
+        assert text.startswith(f"The vitals correction form could not be opened. {AWAY} "
+                               "just now")
+        assert text.endswith("Nothing was changed. Try again once the server answers.")
+        plain(text)
+        assert QApplication.activeModalWidget() is dialog and not dialog.corrected
+        assert dialog.reason.text() == "Typed in error"
+        outage.up()
+
+        def close(correction: CorrectVitalsDialog) -> None:
+            opened.append(correction.reason.text())
+            correction.reject()
+
+        in_the_next(CorrectVitalsDialog, close)
+        qtbot.mouseClick(dialog.correct_button, Qt.MouseButton.LeftButton)
+        assert QApplication.activeModalWidget() is dialog  # back to the strike
+        dialog.reject()
+
+    in_the_next(StrikeDialog, strike)
+    strike_from_the_screen(screen, wrong_reading)
+    assert opened == ["Typed in error"] and no_dialog_open() and len(warned) == 1
+    (kept,) = services.records.session_entries(planned.id).vitals
+    assert not kept.entry.is_struck and audited(services, staff, "entry.strike") == 0
 
 
 # -- backups --------------------------------------------------------------------------------

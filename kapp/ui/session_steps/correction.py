@@ -137,8 +137,9 @@ class StrikeDialog(QDialog):
             super().accept()
 
     def _correct(self) -> None:
-        dialog = CorrectVitalsDialog(self.ctx, self.entry_id, self, reason=self.reason.text())
-        if run_modal(dialog, lambda d: d.saved):
+        # The correction form reads the reading as it opens: when it cannot, the nurse is
+        # told why and this dialog stays, with the reason typed.
+        if correct_vitals(self.ctx, self.entry_id, self, reason=self.reason.text()):
             self.corrected = True
             super().accept()
 
@@ -251,10 +252,11 @@ def correct_vitals(
         ctx: AppContext,
         reading_id: uuid.UUID,
         parent: QWidget | None = None,
+        reason: str = "",
 ) -> bool:
     """Strike a vitals reading and enter the right values; True when saved."""
     try:
-        dialog = CorrectVitalsDialog(ctx, reading_id, parent)
+        dialog = CorrectVitalsDialog(ctx, reading_id, parent, reason=reason)
     except KappError as exc:
-        return not_opened(parent, "Correct vitals", exc)
+        return not_opened(parent, "The vitals correction form", exc)
     return run_modal(dialog, lambda d: d.saved)
