@@ -30,6 +30,7 @@ from kapp.ui.background import action_problem
 from kapp.ui.backups import BackupsDialog
 from kapp.ui.context import AppContext
 from kapp.ui.main_window import MainWindow
+from kapp.ui.session.models import STRUCK_ROLE
 from kapp.ui.session.pump import PumpPanel
 from kapp.ui.session_steps import _forms
 from kapp.ui.session_steps.correction import CorrectVitalsDialog, StrikeDialog
@@ -323,6 +324,43 @@ def strike_from_the_screen(screen, reading) -> None:
     once its dialog is closed."""
     screen.strike_action(screen, "vitals_readings", reading.id, "Vitals 09:00: SYS 218",
                          False).trigger()
+
+
+def test_a_strike_reason_stays_typed_and_strikes_once_the_server_answers(
+        qtbot, services, staff, planned, wrong_reading, outage, warned) -> None:
+    window = make_window(qtbot, services, staff.nurse)
+    window.open_session(planned.id)
+    screen = window.session_screens[planned.id]
+    seen: list[str] = []
+
+    def strike(dialog: StrikeDialog) -> None:
+        qtbot.keyClicks(dialog.reason, "typed 218 for 128")
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+        said = dialog.banner.text()
+        seen.append(said)
+        assert said.startswith(f"{AWAY}: the network dropped")
+        # Not "This entry was NOT saved": under "This entry will be struck through" that
+        # would read as if the reading itself had been lost.
+        assert "Nothing was struck through; your reason is still in the form" in said
+        assert "This entry was NOT saved" not in said and said.endswith("then try again.")
+        plain(said)
+        assert dialog.isVisible() and QApplication.activeModalWidget() is dialog
+        assert dialog.reason.text() == "typed 218 for 128" and not dialog.struck
+        outage.up()
+        (kept,) = services.records.session_entries(planned.id).vitals
+        assert not kept.entry.is_struck and audited(services, staff, "entry.strike") == 0
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)  # Enter again
+        assert dialog.struck and not dialog.isVisible()
+
+    # The strike dialog reads nothing as it opens: it opens while away, for the reason.
+    outage.cut()
+    in_the_next(StrikeDialog, strike)
+    strike_from_the_screen(screen, wrong_reading)
+    assert len(seen) == 1 and no_dialog_open() and warned == []
+    (struck,) = services.records.session_entries(planned.id).vitals
+    assert struck.entry.is_struck and struck.entry.strike.reason == "typed 218 for 128"
+    assert audited(services, staff, "entry.strike") == 1
+    qtbot.waitUntil(lambda: screen.vitals_model.index(0, 0).data(STRUCK_ROLE) is True)
 
 
 def test_a_vitals_correction_stays_typed_and_saves_once_the_server_answers(

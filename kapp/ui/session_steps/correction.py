@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from kapp.domain.entities import VitalsReading
-from kapp.domain.errors import KappError
+from kapp.domain.errors import KappError, StorageUnavailable
 from kapp.domain.vitals import VitalsInput, fmt
+from kapp.ui.background import action_problem
 from kapp.ui.context import AppContext
 from kapp.ui.qt_compat import run_modal
 from kapp.ui.session_steps._forms import (
@@ -129,12 +130,24 @@ class StrikeDialog(QDialog):
                 "Give the reason: the record keeps it with the struck entry")
             self.reason.setFocus()
             return
-        ok, _ = self.errors.call(lambda: self.ctx.services.records.strike(
-            actor=self.ctx.actor(), table=self.table, entry_id=self.entry_id,
-            reason=self.reason.text()))
-        if ok:
-            self.struck = True
-            super().accept()
+        try:
+            self.ctx.services.records.strike(
+                actor=self.ctx.actor(), table=self.table, entry_id=self.entry_id,
+                reason=self.reason.text())
+        except StorageUnavailable as exc:
+            # Not a save's "This entry was NOT saved": under "This entry will be struck
+            # through" it would read as if the entry itself had been lost.
+            self.errors.clear()
+            self.banner.show_message(action_problem(exc, (
+                "Nothing was struck through; your reason is still in the form as you "
+                "typed it.")), "danger")
+            return
+        except KappError as exc:
+            self.errors.show(exc)
+            return
+        self.errors.clear()
+        self.struck = True
+        super().accept()
 
     def _correct(self) -> None:
         # The correction form reads the reading as it opens: when it cannot, the nurse is
