@@ -10,7 +10,11 @@ action changed:
   chair opened within a second of the first);
 - going to another chair, whose screen is kept;
 - recording a reading typed into the screen (Enter), until the table, chart and panels
-  show it (the changes it notifies delivered) and the window has painted.
+  show it (the changes it notifies delivered) and the window has painted;
+- the same for a side effect (its key, then its severity: the severity is timed), a
+  dissociation report and a note, each filled in first as a nurse fills it;
+- opening the two heaviest of the screen's step forms, the pre-session checklist and the
+  peak dissociation scale, until the form has painted (it is then closed unsaved).
 The window is readied as the app readies it once shown (``kapp.ui.warm_up``), before any
 action is timed.
 """
@@ -116,6 +120,7 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from kapp.domain import enums as e
     from kapp.ui.context import AppContext
     from kapp.ui.main_window import SPARE_SCREEN_AFTER_MS, MainWindow
     from kapp.ui.warm_up import WarmUp
@@ -165,6 +170,11 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
     not_ready: list[float] = []
     switched: list[float] = []
     recorded: list[float] = []
+    effects: list[float] = []
+    reports: list[float] = []
+    notes: list[float] = []
+    checklists: list[float] = []
+    scales: list[float] = []
     for run in range(runs):
         here, there = chairs[run % CHAIRS], chairs[(run + 1) % CHAIRS]
         window.show_patients()
@@ -180,6 +190,24 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
         for field, text in TYPED.items():
             entry.edits[field].setText(text)
         recorded.append(painted_after(entry.submit, notifies=True))
+        rest(200)
+        screen = window.session_screens[there]
+        screen.side_effects.choose(e.SideEffectKind.HEADACHE)
+        rest(100)
+        effects.append(painted_after(lambda p=screen.side_effects:
+                                     p.save_pending(e.Severity.MILD), notifies=True))
+        rest(200)
+        report = screen.dissociation
+        report.intensity.set_value(4 + run % 3)
+        report.valence.set_value(e.Valence.NEUTRAL)
+        reports.append(painted_after(report.add_report, notifies=True))
+        rest(200)
+        screen.notes.text.setPlainText(f"Resting, eyes closed; check {run + 1}.")
+        notes.append(painted_after(screen.notes.add_note, notifies=True))
+        rest(200)
+        checklists.append(_form_painted(app, screen.open_checklist))
+        rest(200)
+        scales.append(_form_painted(app, screen.open_peak_scale))
         rest(200)
         # A chair opened when no screen was made ahead: the screen is made there and then
         # (a second new chair opened within a second of the first).
@@ -202,7 +230,47 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
                     not_ready),
             _figure("Go to another chair (its screen kept), painted", switched),
             _figure("Record a reading typed in the session screen, shown and painted",
-                    recorded)]
+                    recorded),
+            _figure("Record a side effect (its severity picked), shown and painted", effects),
+            _figure("Record a dissociation report, shown and painted", reports),
+            _figure("Add a note, shown and painted", notes),
+            _figure("Open the pre-session checklist form, painted", checklists),
+            _figure("Open the peak dissociation scale form, painted", scales)]
+
+
+def _form_painted(app, open_form) -> float:
+    """ms from ``open_form`` (a screen's step: it runs the form modally) until the form has
+    painted; the form is then closed unsaved."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QDialog
+
+    painted: list[float] = []
+
+    class Watch(QObject):
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.UpdateRequest and not painted:
+                watched.event(event)  # the paint, done here so that its end is seen
+                painted.append(time.perf_counter())
+                QTimer.singleShot(0, watched.reject)
+                return True
+            return False
+
+    real_exec = QDialog.exec
+    watch = Watch()
+
+    def exec_watched(dialog) -> int:
+        dialog.installEventFilter(watch)
+        return real_exec(dialog)
+
+    QDialog.exec = exec_watched  # the one way in to the form's own event loop
+    try:
+        started = time.perf_counter()
+        open_form()
+    finally:
+        QDialog.exec = real_exec
+    if not painted:
+        raise RuntimeError("the form did not open")
+    return (painted[0] - started) * 1000
 
 
 def _figure(name: str, samples: list[float]) -> Figure:
