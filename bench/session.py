@@ -12,7 +12,8 @@ action changed:
 - recording a reading typed into the screen (Enter), until the table, chart and panels
   show it (the changes it notifies delivered) and the window has painted;
 - the same for a side effect (its key, then its severity: the severity is timed), a
-  dissociation report and a note, each filled in first as a nurse fills it;
+  dissociation report, a note, and acknowledging the alert a raised blood pressure set
+  off (the action taken chosen), each filled in first as a nurse fills it;
 - opening the two heaviest of the screen's step forms, the pre-session checklist and the
   peak dissociation scale, until the form has painted (it is then closed unsaved).
 The window is readied as the app readies it once shown (``kapp.ui.warm_up``), before any
@@ -33,6 +34,7 @@ from bench.views import heaviest
 CHAIRS = 4
 INSTANT_MS = 100  # the issue: every action at the chair feels instant
 TYPED = {"hr": "77", "systolic": "132", "diastolic": "84", "spo2": "98", "rr": "14"}
+RAISED = {**TYPED, "systolic": "186", "diastolic": "102"}  # above the alert line
 
 
 def start_chair(services, mrn: str, nurse, prescriber) -> uuid.UUID:
@@ -173,6 +175,7 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
     effects: list[float] = []
     reports: list[float] = []
     notes: list[float] = []
+    acknowledged: list[float] = []
     checklists: list[float] = []
     scales: list[float] = []
     for run in range(runs):
@@ -205,6 +208,14 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
         screen.notes.text.setPlainText(f"Resting, eyes closed; check {run + 1}.")
         notes.append(painted_after(screen.notes.add_note, notifies=True))
         rest(200)
+        for field, text in RAISED.items():
+            entry.edits[field].setText(text)
+        entry.submit()
+        rest(300)
+        row = screen.alert_banner.rows[0]
+        row.action.setCurrentIndex(0)
+        acknowledged.append(painted_after(row.acknowledge, notifies=True))
+        rest(200)
         checklists.append(_form_painted(app, screen.open_checklist))
         rest(200)
         scales.append(_form_painted(app, screen.open_peak_scale))
@@ -234,6 +245,8 @@ def session_screen(services, path: Path, runs: int) -> list[Figure]:
             _figure("Record a side effect (its severity picked), shown and painted", effects),
             _figure("Record a dissociation report, shown and painted", reports),
             _figure("Add a note, shown and painted", notes),
+            _figure("Acknowledge an alert (the action taken chosen), shown and painted",
+                    acknowledged),
             _figure("Open the pre-session checklist form, painted", checklists),
             _figure("Open the peak dissociation scale form, painted", scales)]
 

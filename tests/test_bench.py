@@ -25,7 +25,7 @@ def test_the_benchmark_runs_in_small_mode(tmp_path: Path) -> None:
                    "Open a chair's live session screen", "no screen made ahead",
                    "Go to another chair",
                    "Record a reading typed in the session screen", "Record a side effect",
-                   "Record a dissociation report", "Add a note",
+                   "Record a dissociation report", "Add a note", "Acknowledge an alert",
                    "Open the pre-session checklist form",
                    "Open the peak dissociation scale form"):
         assert figure in done.stdout
