@@ -336,17 +336,18 @@ class Chip(QPushButton):
 
 class ChoiceRow(QWidget):
     """A compact row of mutually exclusive buttons (severity, valence, MOAA/S...), each
-    marked with a tick when chosen. ``chosen`` fires with the value."""
+    marked with a tick when chosen. ``chosen`` fires with the value. ``spacing``: between
+    the buttons, and between its lines when it wraps."""
 
     chosen = Signal(object)
 
     def __init__(self, choices: Iterable[tuple[Any, str]], parent: QWidget | None = None,
-                 *, wrap: bool = False, focusable: bool = True) -> None:
+                 *, wrap: bool = False, focusable: bool = True, spacing: int = 4) -> None:
         super().__init__(parent)
-        layout: QLayout = FlowLayout(self) if wrap else QHBoxLayout(self)
+        layout: QLayout = FlowLayout(self, spacing) if wrap else QHBoxLayout(self)
         if isinstance(layout, QHBoxLayout):
             layout.setContentsMargins(0, 0, 0, 0)
-            layout.setSpacing(4)
+            layout.setSpacing(spacing)
         self.setStyleSheet(choice_sheet(self))  # its chips' style, once for the row
         self.buttons: dict[Any, Chip] = {}
         for value, text in choices:
