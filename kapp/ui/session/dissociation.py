@@ -1,7 +1,8 @@
 """A quick dissociation report and MOAA/S, compact enough to sit beside the vitals table.
 
 Keyboard: Tab moves between intensity, descriptors, experience and the text fields; the
-intensity takes a digit ("1" "0" for 10); Ctrl+Enter adds the report. MOAA/S is saved the
+intensity takes a digit ("1" "0" for 10); Space on "Felt…" opens the descriptors (Tab and
+Space there, Enter or Esc closes them); Ctrl+Enter adds the report. MOAA/S is saved the
 moment a level is picked.
 """
 
@@ -11,16 +12,18 @@ import html
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +35,7 @@ from kapp.services.changes import Change
 from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import DraftHint, DraftKeeper
+from kapp.ui.qt_compat import emit
 from kapp.ui.session.panel_session import begin
 from kapp.ui.session_steps._forms import (
     Banner,
@@ -66,6 +70,14 @@ VALENCE_WORDS = {e.Valence.PLEASANT: "☺ Pleasant", e.Valence.NEUTRAL: "– Neu
                  e.Valence.DISTRESSING: "⚠ Distressing"}
 
 
+def chip_sheet(widget: QWidget) -> str:
+    """The chips' style here: compact, and a ticked chip's 2 px border takes a pixel of
+    its padding, so it is no taller than the others: nothing moves when one is picked
+    (and the report keeps to the ~240 px the laptop leaves it under three banners)."""
+    return (choice_sheet(widget, padding="2px 6px")
+            + "QPushButton:checked { padding: 1px 5px; }")
+
+
 def report_words(report: DissociationReport) -> str:
     parts = [f"<b>{hhmm(report.reported_at)}</b>", f"{report.intensity}/10",
              report.valence.value]
@@ -85,6 +97,9 @@ class _Recent(QTextBrowser):
 
     def sizeHint(self) -> QSize:
         return QSize(super().sizeHint().width(), self.minimumHeight())
+
+    def minimumSizeHint(self) -> QSize:  # two lines, not a scroll area's 70 px
+        return QSize(super().minimumSizeHint().width(), self.minimumHeight())
 
 
 class ElidedLabel(QLabel):
@@ -115,7 +130,72 @@ class ElidedLabel(QLabel):
             self._full, Qt.TextElideMode.ElideRight, max(self.width(), 1)))
 
 
+class DescriptorPopup(QFrame):
+    """What the patient felt, to pick from: the descriptor chips in a box that opens over
+    the screen under "Felt…". In the panel's column (about 310 px on the 1366 laptop) the
+    eleven chips took nine rows, ~240 px: more than the whole panel has under three alert
+    banners. Here they flow over four. Tab and Space pick; Enter, Esc, Done or a click
+    outside close it, and the keyboard goes back to "Felt…"."""
+
+    WIDTH = 560  # four rows of chips (the laptop's window is 1366 wide)
+
+    def __init__(self, chips: list[Chip], opener: QWidget) -> None:
+        super().__init__(opener, Qt.WindowType.Popup)
+        self.opener = opener
+        # A plain line in the text colour: over the side-effect keys, the box must show
+        # where it ends (Fusion's styled panel is barely drawn on a popup).
+        self.setFrameShape(QFrame.Shape.Box)
+        self.setFrameShadow(QFrame.Shadow.Plain)
+        self.setAccessibleName("What the patient felt")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(8, 8, 8, 8)
+        column.setSpacing(6)
+        box = QWidget()
+        box.setStyleSheet(chip_sheet(box))  # once for all chips
+        flow = FlowLayout(box, spacing=4)
+        for chip in chips:
+            flow.addWidget(chip)
+        column.addWidget(box)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Space picks · Enter closes"), 1)
+        self.done = QPushButton("Done")
+        self.done.clicked.connect(self.close_to_opener)
+        row.addWidget(self.done)
+        column.addLayout(row)
+        self._first = chips[0] if chips else self.done
+
+    def open_under(self) -> None:
+        """Under "Felt…", inside the window (left of it when the column is at the right
+        edge; above it when there is no room below)."""
+        width = min(self.WIDTH, self.opener.window().width())
+        height = self.heightForWidth(width)
+        window = self.opener.window()
+        area = QRect(window.mapToGlobal(QPoint(0, 0)), window.size())
+        corner = self.opener.mapToGlobal(QPoint(0, self.opener.height()))
+        x = max(area.left(), min(corner.x(), area.right() + 1 - width))
+        y = corner.y()
+        if y + height > area.bottom() + 1:
+            y = max(area.top(), corner.y() - self.opener.height() - height)
+        self.setGeometry(x, y, width, height)
+        self.show()
+        self._first.setFocus(Qt.FocusReason.PopupFocusReason)
+
+    def close_to_opener(self) -> None:
+        self.close()
+        self.opener.setFocus(Qt.FocusReason.PopupFocusReason)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape):
+            self.close_to_opener()
+            return
+        super().keyPressEvent(event)
+
+
 class DissociationPanel(QWidget):
+    #: The report's form opened (True: an intensity picked, Alt+2, a draft put back) or
+    #: closed (False: the report added); the screen gives the panel room while it is open.
+    opened = Signal(bool)
+
     def __init__(self, ctx: AppContext, session_id: uuid.UUID | None,
                  parent: QWidget | None = None, *,
                  session: TreatmentSession | None = None) -> None:
@@ -133,9 +213,12 @@ class DissociationPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
         # A column of the one-screen session view on a 1366x768 laptop, beside the side
-        # effects and above the notes: the reports so far on top (they scroll to the
-        # newest), the intensity, then the rest of the report, which opens once the nurse
-        # picks an intensity (or comes to the panel with Alt+2), and MOAA/S at the foot.
+        # effects and above the notes: the intensity on top, the rest of the report under
+        # it, which opens once the nurse picks an intensity (or comes to the panel with
+        # Alt+2), CADSS and MOAA/S, and the reports so far at the foot, newest first,
+        # taking what is left. Controls first, as in the side-effects panel: where the
+        # column is short (three alert banners on the laptop) the report is what shows,
+        # and opening it moves nothing the nurse is pointing at.
         self.time = TimeField(ctx)
         self.banner = Banner("danger")
         self.errors = ErrorRouter(self.banner)
@@ -145,7 +228,6 @@ class DissociationPanel(QWidget):
         self.recent.setMinimumHeight(line * 2 + 8)
         self.recent.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.recent.setAccessibleName("Reports so far")
-        layout.addWidget(self.recent, 1)
 
         self.intensity = ScoreRow(range(11), {0: "0: none", 10: "10: the most imaginable"},
                                   button_width=25)
@@ -162,22 +244,33 @@ class DissociationPanel(QWidget):
         layout.addWidget(self.errors.add("intensity", ErrorLabel()))
 
         self.details = QWidget()
+        # One row a field, the labels as narrow as "Observed": under three alert banners
+        # on the 1366x698 laptop the panel has ~240 px for all of it (see DescriptorPopup).
         form = QFormLayout(self.details)
         form.setContentsMargins(0, 0, 0, 0)
         form.setVerticalSpacing(2)
         form.setHorizontalSpacing(6)
-        chips = QWidget()
-        chips.setStyleSheet(choice_sheet(chips, padding="2px 6px"))  # once for all chips
-        flow = FlowLayout(chips, spacing=2)
         self.chips: dict[str, Chip] = {}
         for descriptor, text in DESCRIPTOR_WORDS.items():
-            chip = Chip(text, styled=False)
-            flow.addWidget(chip)
-            self.chips[descriptor.value] = chip
-        form.addRow("Felt", chips)
-        self.valence = ChoiceRow(VALENCE_WORDS.items(), wrap=True)
-        form.addRow("Experience", field_row(self.valence, self.errors.add("valence",
-                                                                          ErrorLabel())))
+            self.chips[descriptor.value] = Chip(text, styled=False)
+        self.felt_button = QToolButton()
+        self.felt_button.setText("Felt…")
+        self.felt_button.setAccessibleName("Felt: what the patient felt")
+        self.felt_button.setToolTip("What the patient felt: floating, detached from body… "
+                                    "(Space opens the list)")
+        self.felt_words = ElidedLabel()  # the descriptors picked, as the report will say
+        self._show_felt()
+        self.descriptors = DescriptorPopup(list(self.chips.values()), self.felt_button)
+        self.felt_button.clicked.connect(self.descriptors.open_under)
+        for chip in self.chips.values():
+            chip.toggled.connect(lambda _on: self._show_felt())
+        form.addRow(self.felt_button, self.felt_words)
+        # The three words say what they are: the row spans the labels' column too, so
+        # "Distressing" is not pushed onto a third line.
+        self.valence = ChoiceRow(VALENCE_WORDS.items(), wrap=True, spacing=2)
+        self.valence.setStyleSheet(chip_sheet(self.valence))
+        self.valence.setAccessibleName("Experience: pleasant, neutral or distressing")
+        form.addRow(field_row(self.valence, self.errors.add("valence", ErrorLabel())))
         self.words = QLineEdit()
         self.words.setPlaceholderText("in the patient's own words")
         self.words.setAccessibleName("Patient said")
@@ -189,17 +282,7 @@ class DissociationPanel(QWidget):
         self.observation.returnPressed.connect(self.add_report)
         form.addRow("Observed", self.observation)
         form.addRow("At", self.time)
-        self.details.setVisible(False)
-        layout.addWidget(self.details)
-        # What the patient said is kept word for word even through a crash or the lock.
-        self.keeper = DraftKeeper(ctx, None,
-                                  fields={"words": self.words, "observation": self.observation},
-                                  delay_ms=1000, parent=self)
-        self.draft_hint = DraftHint(self.keeper, "words", plural=True)
-        layout.addWidget(self.draft_hint)
-        self.errors.add(("patient_words", "observation", "reported_at", "descriptors"),
-                        ErrorLabel())
-        # Add sits with the report it adds (open once an intensity is picked).
+        # Add sits with the report it adds, the intensity it adds beside it.
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         self.add_button = QPushButton("Add (Ctrl+Enter)")
@@ -209,6 +292,21 @@ class DissociationPanel(QWidget):
         buttons.addWidget(self.add_button)
         buttons.addStretch(1)
         form.addRow("", buttons)
+        self.details.setVisible(False)
+        layout.addWidget(self.details)
+        # Back in the open report by a click or Tab (after the notes had the column's
+        # room, Alt+3): it asks for its room again (``opened``).
+        for field in (self.felt_button, *self.valence.buttons.values(), self.words,
+                      self.observation, self.time.edit, self.add_button):
+            field.installEventFilter(self)
+        # What the patient said is kept word for word even through a crash or the lock.
+        self.keeper = DraftKeeper(ctx, None,
+                                  fields={"words": self.words, "observation": self.observation},
+                                  delay_ms=1000, parent=self)
+        self.draft_hint = DraftHint(self.keeper, "words", plural=True)
+        layout.addWidget(self.draft_hint)
+        self.errors.add(("patient_words", "observation", "reported_at", "descriptors"),
+                        ErrorLabel())
         layout.addWidget(self.banner)
 
         # The whole scale is always a key away (Alt+C, or Tab from the intensity), during
@@ -238,6 +336,7 @@ class DissociationPanel(QWidget):
         moaas.addWidget(self.moaas_words, 1)
         layout.addLayout(moaas)
         self._moaas_tips = tips
+        layout.addWidget(self.recent, 1)
 
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -259,6 +358,20 @@ class DissociationPanel(QWidget):
     def show_details(self) -> None:
         """The rest of the report: descriptors, experience, the patient's words."""
         self.details.setVisible(True)
+        emit(self.opened, True)  # again when already open: an error line may need room
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn and self.details.isVisibleTo(self):
+            emit(self.opened, True)
+        return super().eventFilter(watched, event)
+
+    def _show_felt(self) -> None:
+        """The descriptors picked beside "Felt…"; none: a quiet hint, as the text
+        fields' placeholders."""
+        picked = [DESCRIPTOR_WORDS[D(key)] for key, chip in self.chips.items()
+                  if chip.isChecked()]
+        self.felt_words.setText(", ".join(picked) or "what the patient felt")
+        self.felt_words.setEnabled(bool(picked))
 
     def _intensity_words(self, value: int | None) -> None:
         self.intensity_words.setText("" if value is None else f"{value}/10")
@@ -288,6 +401,7 @@ class DissociationPanel(QWidget):
             self.keeper.discard()
             self.clear_form()
             self.details.setVisible(False)
+            emit(self.opened, False)
             self.keeper.resume()
             self.refresh()
         return ok
