@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from PySide6.QtCore import QPoint, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QMouseEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -36,6 +36,7 @@ from kapp.services.changes import Change
 from kapp.services.reading import SessionEntries
 from kapp.ui import report_actions
 from kapp.ui.context import AppContext, Navigator
+from kapp.ui.qt_compat import emit
 from kapp.ui.session import timing
 from kapp.ui.session.alerts import BLUE, AlertBanner, Banner
 from kapp.ui.session.chart import SessionChart
@@ -90,7 +91,11 @@ class CompactHeader(QHeaderView):
 
 
 class PanelTitle(QWidget):
-    """A panel's title line: its name in bold, what it holds, and its Alt key."""
+    """A panel's title line: its name in bold, what it holds, and its Alt key. A click
+    does what the key does (the notes, kept to this line while a dissociation report is
+    being written, come back with it)."""
+
+    clicked = Signal()
 
     def __init__(self, key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,6 +115,11 @@ class PanelTitle(QWidget):
 
     def text(self) -> str:
         return self.label.text()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            emit(self.clicked)
+        super().mousePressEvent(event)
 
 
 class SessionScreen(QWidget):
@@ -292,11 +302,20 @@ class SessionScreen(QWidget):
         right.addWidget(boxes["notes"])
         right.setChildrenCollapsible(False)
         right.setSizes([46, 54])
+        # While a dissociation report is written its panel takes the room its form needs
+        # from the notes, down to their title line (``_room_for_report``).
+        self.panel_pages["notes"].setMinimumHeight(1)
+        self._right, self._right_sizes = right, [46, 54]
+        self._report_open = False
+        right.installEventFilter(self)
+        self.dissociation.opened.connect(self._room_for_report)
         for key, name in enumerate(("side_effects", "dissociation", "notes", "timeline"),
                                    start=1):
             shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(lambda n=name: self.show_panel(n))
+            if name in self.panel_titles:
+                self.panel_titles[name].clicked.connect(lambda n=name: self.show_panel(n))
         self.body = QSplitter(Qt.Orientation.Horizontal)
         # The panels as narrow as they can be without cutting anything; the readings and
         # their chart take the rest, and the most of any room a wider screen gives.
@@ -389,11 +408,55 @@ class SessionScreen(QWidget):
             self.dissociation.show_details()
             target = self.dissociation.intensity
         else:
+            self._room_for_report(False)  # the notes back at their share of the column
             target = self.notes.text
         target.setFocus(Qt.FocusReason.ShortcutFocusReason)
         if name in self.panel_pages:
             page = self.panel_pages[name]
             QTimer.singleShot(0, page, lambda: page.ensureWidgetVisible(target))
+
+    def _room_for_report(self, open_: bool) -> None:
+        """``open_``: a dissociation report is being written. On the 1366x698 laptop under
+        three alert banners the right-hand column is ~295 px for both panels, and the
+        report's panel needs ~240 px to show its form (~350 px for all of it): so while a
+        report is open its panel takes what it needs from the notes under it, which keep
+        at least their title line ("Notes · 3 Alt+3": the key or a click brings them
+        back), or three lines and more (a sliver of notes would read as clutter).
+        Closed (the report added, or the nurse gone to the notes): the column is shared
+        as it was."""
+        right, was_open = self._right, self._report_open
+        if not open_:
+            self._report_open = False
+            if was_open:
+                right.setSizes(self._right_sizes)
+            return
+        sizes = right.sizes()
+        total = sum(sizes)
+        if not was_open and total > 0:
+            self._right_sizes = sizes  # as the nurse left it, to go back to
+        self._report_open = True
+        if total <= 0 or not right.isVisible():
+            return  # not laid out yet (a screen made ahead): its first resize fits it
+        panel, page = self.dissociation, self.panel_pages["dissociation"]
+        around = right.widget(0).height() - page.viewport().height()  # title, frame
+        layout = panel.layout()
+        layout.activate()
+        need = layout.totalHeightForWidth(page.viewport().width()) + around
+        usual = self._right_sizes[0] * total // max(1, sum(self._right_sizes))
+        least = right.widget(1).minimumSizeHint().height()  # the notes' title line
+        share = max(need, usual)
+        if total - share < least + 3 * self.fontMetrics().lineSpacing():
+            share = total - least
+        share = max(1, min(share, total - least))
+        if sizes != [share, total - share]:
+            right.setSizes([share, total - share])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._right and event.type() == QEvent.Type.Resize \
+                and self._report_open:
+            # A banner came or went, or the window changed: the form keeps its room.
+            QTimer.singleShot(0, self, lambda: self._room_for_report(self._report_open))
+        return super().eventFilter(watched, event)
 
     def _show_pending_side_effect(self) -> None:
         """A side effect's key was pressed: its severity strip in view."""
