@@ -523,3 +523,74 @@ def test_a_busy_recovery_shows_its_side_effects_without_scrolling(qtbot, service
             (screen.chart.plot.height(), line)
     finally:
         QLocale.setDefault(locale)
+
+
+def test_a_dissociation_report_is_whole_under_three_alert_banners(qtbot, services, staff,
+                                                                  planned, clock):
+    """Three alert banners and the peak reminder across the top of the 1366x698 laptop: the
+    nurse who comes to the dissociation panel (Alt+2) and picks an intensity has the whole
+    report in view without scrolling (what was felt, the experience, the patient's words,
+    what was observed, the time and Add), while the readings keep their rows and the chart
+    its height. The notes keep their title line meanwhile (Alt+3 gives them their room
+    back), and their room once it is added; the descriptors open over the screen from
+    "Felt…", by key as by click."""
+    window, screen = open_busy_screen(qtbot, services, staff, planned, clock, LAPTOP)
+    for values in (VitalsInput(hr=134, systolic=196, diastolic=118, spo2=86, rr=6),
+                   VitalsInput(hr=88, systolic=188, diastolic=96, spo2=97, rr=14)):
+        services.entries.record_vitals(actor=staff.nurse, session_id=planned.id,
+                                       values=values, rhythm="sinus tachycardia")
+    qtbot.waitUntil(lambda: len(screen.alert_banner.rows) == 3)
+    qtbot.wait(20)  # the screen settles under them
+    assert screen.peak_banner.isVisible()
+    di, page, notes = (screen.dissociation, screen.panel_pages["dissociation"],
+                       screen.panel_pages["notes"])
+    notes_height = notes.height()
+    qtbot.keyClick(screen.vitals_table, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: di.intensity.hasFocus())
+    qtbot.keyClick(di.intensity, Qt.Key.Key_6)
+    qtbot.wait(20)  # the column settles
+    save(window, "session_dissociation_three_banners_1366x698")
+    view = page.viewport()
+    assert page.verticalScrollBar().value() == 0
+    for widget in (di.intensity, *di.valence.buttons.values(), di.words, di.observation,
+                   di.time, di.intensity_words, di.add_button, di.details):
+        assert whole_in(widget, view), widget
+    assert di.intensity_words.text() == "6/10"
+    assert whole_in(screen.panel_titles["notes"], screen.body)
+    table, line = screen.vitals_table, screen.fontMetrics().lineSpacing()
+    assert table.viewport().height() >= 3 * table.rowHeight(0)
+    assert screen.chart.plot.height() >= 5 * line, (screen.chart.plot.height(), line)
+
+    # The descriptors: Tab to "Felt…", Space opens them inside the window, Tab and Space
+    # pick, Enter closes; what was picked is read beside "Felt…".
+    assert whole_in(di.felt_button, view) and whole_in(di.felt_words, view)
+    qtbot.keyClick(di.intensity, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: di.felt_button.hasFocus())
+    qtbot.keyClick(di.felt_button, Qt.Key.Key_Space)
+    popup = di.descriptors
+    qtbot.waitUntil(lambda: popup.isVisible() and di.chips["body_detachment"].hasFocus())
+    assert QRect(window.mapToGlobal(QPoint(0, 0)), window.size()).contains(popup.geometry())
+    for _ in range(4):  # detached from surroundings, altered time, space, floating
+        qtbot.keyClick(popup.focusWidget(), Qt.Key.Key_Tab)
+    assert di.chips["floating"].hasFocus()
+    qtbot.keyClick(di.chips["floating"], Qt.Key.Key_Space)
+    qtbot.keyClick(di.chips["floating"], Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not popup.isVisible() and di.felt_button.hasFocus())
+    assert di.felt_words.text() == "floating"
+    qtbot.keyClick(di.felt_button, Qt.Key.Key_Tab)  # the experience, next
+    qtbot.waitUntil(lambda: di.valence.buttons[e.Valence.PLEASANT].hasFocus())
+    qtbot.keyClick(di.valence.buttons[e.Valence.PLEASANT], Qt.Key.Key_Space)
+    # Alt+3: the notes have their room back, the report stays as typed; back in the
+    # report, its room again.
+    qtbot.keyClick(di.valence.buttons[e.Valence.PLEASANT], Qt.Key.Key_3,
+                   Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.notes.text.hasFocus() and notes.height() == notes_height)
+    qtbot.mouseClick(di.words, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: di.words.hasFocus() and whole_in(di.add_button, view))
+    assert notes.height() < notes_height and di.valence.value() is e.Valence.PLEASANT
+    qtbot.keyClicks(di.words, "heavy and warm")
+    qtbot.keyClick(di.words, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not di.details.isVisible() and notes.height() == notes_height)
+    report = services.sessions.entries(planned.id).dissociation[-1]
+    assert (report.intensity, report.valence, report.descriptors, report.patient_words) == (
+        6, e.Valence.PLEASANT, ("floating",), "heavy and warm")
