@@ -68,6 +68,13 @@ def warned(monkeypatch) -> list[tuple[str, str]]:
     return said
 
 
+def chair_screen(qtbot, services, user, session_id):
+    """The main window, ``user`` signed in, on the chair's live session screen."""
+    window = make_window(qtbot, services, user)
+    window.open_session(session_id)
+    return window.session_screens[session_id]
+
+
 def no_dialog_open() -> bool:
     return QApplication.activeModalWidget() is None
 
@@ -193,9 +200,7 @@ def test_the_pump_start_is_not_recorded_and_enter_starts_it_once_the_server_answ
 
 def test_the_step_dialogs_say_they_could_not_open_and_open_once_the_server_answers(
         qtbot, services, staff, planned, outage, warned) -> None:
-    window = make_window(qtbot, services, staff.nurse)
-    window.open_session(planned.id)
-    screen = window.session_screens[planned.id]
+    screen = chair_screen(qtbot, services, staff.nurse, planned.id)
     outage.cut()
     qtbot.mouseClick(screen.pre_panel.checklist_button, Qt.MouseButton.LeftButton)
     assert not screen.open_discharge()
@@ -328,9 +333,7 @@ def strike_from_the_screen(screen, reading) -> None:
 
 def test_a_strike_reason_stays_typed_and_strikes_once_the_server_answers(
         qtbot, services, staff, planned, wrong_reading, outage, warned) -> None:
-    window = make_window(qtbot, services, staff.nurse)
-    window.open_session(planned.id)
-    screen = window.session_screens[planned.id]
+    screen = chair_screen(qtbot, services, staff.nurse, planned.id)
     seen: list[str] = []
 
     def strike(dialog: StrikeDialog) -> None:
@@ -365,9 +368,7 @@ def test_a_strike_reason_stays_typed_and_strikes_once_the_server_answers(
 
 def test_a_vitals_correction_stays_typed_and_saves_once_the_server_answers(
         qtbot, services, staff, planned, wrong_reading, outage, warned) -> None:
-    window = make_window(qtbot, services, staff.nurse)
-    window.open_session(planned.id)
-    screen = window.session_screens[planned.id]
+    screen = chair_screen(qtbot, services, staff.nurse, planned.id)
     seen: list[str] = []
 
     def correct(dialog: CorrectVitalsDialog) -> None:
@@ -417,9 +418,7 @@ def test_the_correction_form_says_it_could_not_open_and_opens_once_the_server_an
         qtbot, services, staff, planned, wrong_reading, outage, warned) -> None:
     """The correction form reads the wrong reading as it opens (the strike dialog reads
     nothing): away, it says so and the strike dialog stays, with the reason typed."""
-    window = make_window(qtbot, services, staff.nurse)
-    window.open_session(planned.id)
-    screen = window.session_screens[planned.id]
+    screen = chair_screen(qtbot, services, staff.nurse, planned.id)
     opened: list[str] = []
 
     def strike(dialog: StrikeDialog) -> None:
