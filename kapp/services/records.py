@@ -106,13 +106,18 @@ class RecordService(Service):
         self.hub.notify(Change.ENTRIES, Change.COURSES)
         return stored
 
-    def scores_for_patient(self, patient_id: uuid.UUID,
-                           instrument: str | None = None) -> list[d.InstrumentResult]:
+    def scores_for_patient(self, patient_id: uuid.UUID, instrument: str | None = None,
+                           session_id: uuid.UUID | None = None) -> list[d.InstrumentResult]:
+        """The patient's scores in the order taken, struck ones left out; only one
+        instrument's, or only one session's, when asked (a form about one session reads
+        its few, not ten years of them)."""
         query = sa.select(m.InstrumentResponse).where(
             m.InstrumentResponse.patient_id == patient_id,
             m.InstrumentResponse.struck_at.is_(None))
         if instrument:
             query = query.where(m.InstrumentResponse.instrument == instrument)
+        if session_id is not None:
+            query = query.where(m.InstrumentResponse.session_id == session_id)
         with self.db.reading() as s:
             rows = s.execute(query.order_by(m.InstrumentResponse.taken_at)).scalars()
             return [mappers.instrument(r) for r in rows]

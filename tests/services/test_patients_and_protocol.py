@@ -126,6 +126,20 @@ def test_baseline_score_sets_the_course_baseline_and_item9_is_flagged(
     assert any(err.field.startswith("item_") for err in caught.value.errors)
 
 
+def test_a_sessions_scores_are_read_apart_from_the_patients_others(
+        services, staff, patient, course, planned):
+    record = services.records.record_instrument
+    record(actor=staff.nurse, patient_id=patient.id, instrument="phq9",
+           answers={n: 2 for n in range(1, 10)}, time_point="baseline", course_id=course.id)
+    in_session = record(actor=staff.nurse, patient_id=patient.id, instrument="gad7",
+                        answers={n: 1 for n in range(1, 8)}, time_point="pre_session",
+                        session_id=planned.id)
+    scores = services.records.scores_for_patient
+    assert {r.instrument for r in scores(patient.id)} == {"phq9", "gad7"}
+    assert scores(patient.id, session_id=planned.id) == [in_session]
+    assert scores(patient.id, "phq9", session_id=planned.id) == []
+
+
 def test_found_patients_carry_their_sessions_done_and_last_session(
         services, staff, patient, planned, whole_session):
     nobody = services.patients.create(actor=staff.nurse, form=replace(FORM, mrn="T-0300"))

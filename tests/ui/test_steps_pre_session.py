@@ -83,6 +83,7 @@ def test_later_sessions_score_before_the_session_not_a_new_baseline(qtbot, ctx, 
                                        time_point="baseline", course_id=planned.course_id)
     dialog = show(qtbot, ui.PreSessionDialog(ctx, planned.id))
     assert dialog.time_point_for("phq9") is e.TimePoint.PRE_SESSION
+    assert dialog.score_states["phq9"].text() == "not yet"  # the course's, not this session's
     fill_modal_score({n: 0 for n in range(1, 10)})
     dialog.score_buttons["phq9"].click()
     assert services.courses.get(planned.course_id).baseline_scores["phq9"] == 18

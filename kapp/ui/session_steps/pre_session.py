@@ -223,7 +223,8 @@ class PreSessionDialog(QDialog):
     def reload(self) -> None:
         try:
             self.session = self.ctx.services.sessions.get(self.session_id)
-            results = self.ctx.services.records.scores_for_patient(self.patient.id)
+            results = self.ctx.services.records.scores_for_patient(
+                self.patient.id, session_id=self.session_id)
         except KappError as exc:
             self.banner.show_message(str(exc), "danger")
             return
@@ -231,8 +232,7 @@ class PreSessionDialog(QDialog):
         self.checklist.load(s.pre_checklist)
         self._done: dict[str, list[InstrumentResult]] = {}
         for r in results:
-            if r.session_id == self.session_id and r.time_point in (e.TimePoint.BASELINE,
-                                                                     e.TimePoint.PRE_SESSION):
+            if r.time_point in (e.TimePoint.BASELINE, e.TimePoint.PRE_SESSION):
                 self._done.setdefault(r.instrument, []).append(r)
         for code, label in self.score_states.items():
             done = self._done.get(code)
