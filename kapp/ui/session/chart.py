@@ -159,6 +159,11 @@ class GridAxis(pg.AxisItem):
                 (color.blueF(), under.blueF())))))
         return solid
 
+    def updateAutoSIPrefix(self) -> None:
+        # The units never scale ("mmHg", never "mmHg (x0.001)"): pyqtgraph would otherwise
+        # typeset the axis label again at every change of range, each reading recorded.
+        self.autoSIPrefixScale = 1.0
+
 
 class SessionChart(QWidget):
     """A pyqtgraph plot of one session. Call ``show_entries`` whenever the entries change."""
@@ -168,13 +173,18 @@ class SessionChart(QWidget):
         palette = self.palette()
         background = palette.color(QPalette.ColorRole.Base)
         foreground = palette.color(QPalette.ColorRole.Text)
-        self.plot = pg.PlotWidget(background=background, axisItems={
+        # No context menus (the chart is read, not configured): pyqtgraph builds two menus
+        # of widgets per chart unless told not to.
+        self.plot = pg.PlotWidget(background=background, enableMenu=False, axisItems={
             side: GridAxis(side, background) for side in ("left", "bottom")})
         self.plot.setAccessibleName("Vital signs chart")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         item = self.plot.getPlotItem()
+        # The range is set by ``show_entries``: worked out from every item as each is
+        # added, it would only be replaced.
+        item.disableAutoRange()
         for side in ("left", "bottom"):
             axis = item.getAxis(side)
             axis.setZValue(-200)  # the view box is at -100: the grid goes under the readings
