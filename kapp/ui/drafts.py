@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 
 from kapp.domain.entities import User
 from kapp.domain.errors import KappError
-from kapp.services.drafts import ColleagueDraft
+from kapp.services.drafts import ColleagueDraft, FormDrafts, SavedDraft
 from kapp.ui.context import AppContext
 from kapp.ui.session_steps._forms import ICONS, local, tone
 
@@ -160,6 +160,7 @@ class DraftKeeper(QObject):
         self._active = form_key is not None
         self.owner: User | None = ctx.user  # whose typing the form holds
         self.restored_at: datetime | None = None
+        self._others_known: list[ColleagueDraft] | None = None  # see ``keep_for``
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(delay_ms)
@@ -204,16 +205,22 @@ class DraftKeeper(QObject):
         self.saved.emit()
         return True
 
-    def keep_for(self, form_key: str) -> bool:
+    def keep_for(self, form_key: str, known: FormDrafts | None = None) -> bool:
         """Keep drafts of ``form_key`` from now on (a form built ahead, given its record
         when it is opened), and put the signed-in user's draft of it back; True if there
-        was one."""
+        was one. ``known``: this form's drafts as the opening screen read them with its
+        other forms' (``DraftService.of_forms``), read here otherwise; what it says of
+        colleagues' drafts holds until the form is saved or another person signs in."""
         self.form_key, self._active, self.owner = form_key, True, self.ctx.user
-        return self.restore()
+        self._others_known = None if known is None else list(known.others)
+        if known is None:
+            return self.restore()
+        self.restored_at = None
+        return self.owner is not None and self._put_back(known.own)
 
     def restore(self) -> bool:
         """Put the signed-in user's draft of this form back, if there is one."""
-        self.restored_at = None
+        self.restored_at, self._others_known = None, None  # read afresh from here on
         if self.owner is None or self.form_key is None:
             return False
         try:
@@ -221,6 +228,9 @@ class DraftKeeper(QObject):
         except KappError as exc:
             log.warning("draft %s not loaded: %s", self.form_key, exc)
             return False
+        return self._put_back(found)
+
+    def _put_back(self, found: SavedDraft | None) -> bool:
         if found is None or not found.content:
             return False
         self._restoring = True
@@ -241,6 +251,8 @@ class DraftKeeper(QObject):
         """Colleagues who keep a draft of this same form (who and when only)."""
         if self.owner is None or self.form_key is None:
             return []
+        if self._others_known is not None:  # read with the form's own (``keep_for``)
+            return self._others_known
         try:
             return self.services.drafts.others(actor=self.owner, form_key=self.form_key)
         except KappError as exc:
@@ -252,7 +264,7 @@ class DraftKeeper(QObject):
         self.timer.stop()
         self._dirty = False
         self._active = False
-        self.restored_at = None
+        self.restored_at, self._others_known = None, None
         if self.owner is not None:
             try:
                 self.services.drafts.discard(actor=self.owner, form_key=self.form_key)

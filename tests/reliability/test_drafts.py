@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtWidgets import QLineEdit, QSpinBox, QTextEdit
 
 from kapp.domain.errors import PermissionDenied, ValidationError
+from kapp.services.drafts import FormDrafts
 from kapp.services.facade import Services
 from kapp.storage.database import open_database
 from kapp.storage.engine import sqlite_url
@@ -54,6 +55,25 @@ def test_find_says_when_and_others_names_colleagues_but_not_their_words(
     assert not hasattr(others[0], "content")
     assert [o.full_name for o in drafts.others(actor=staff.prescriber, form_key="note:s")] \
         == ["Ned Nurse", "Nia Nurse"]  # newest first
+
+
+def test_of_forms_reads_several_forms_as_find_and_others_each_do(services, staff, clock):
+    drafts = services.drafts
+    drafts.save(actor=staff.nurse, form_key="note:s", content={"text": "mine"})
+    clock.advance(minutes=1)
+    drafts.save(actor=staff.nurse2, form_key="note:s", content={"text": "his"})
+    drafts.save(actor=staff.nurse2, form_key="dissociation:s", content={"words": "floating"})
+    drafts.save(actor=staff.nurse, form_key="note:elsewhere", content={"text": "not asked"})
+    keys = ["note:s", "dissociation:s", "note:none"]
+    for actor in (staff.nurse, staff.nurse2, staff.prescriber):
+        got = drafts.of_forms(actor=actor, form_keys=keys)
+        assert list(got) == keys
+        for key in keys:
+            assert got[key] == FormDrafts(drafts.find(actor=actor, form_key=key),
+                                          tuple(drafts.others(actor=actor, form_key=key)))
+    assert drafts.of_forms(actor=staff.nurse, form_keys=keys)["note:none"] == FormDrafts(None, ())
+    with pytest.raises(ValidationError, match="form's name"):
+        drafts.of_forms(actor=staff.nurse, form_keys=["note:s", "\x07"])
 
 
 def test_an_empty_form_keeps_no_draft(services, staff) -> None:

@@ -147,6 +147,38 @@ def test_a_screen_made_ahead_puts_back_the_drafts_of_the_chair_it_opens(
     assert screen.dissociation.details.isVisibleTo(screen)  # open, to show what came back
 
 
+def test_a_chair_reads_its_forms_drafts_in_one_go_its_own_and_colleagues(
+        qtbot, services, staff, chairs, monkeypatch):
+    """Opening a chair reads the report's and the note's drafts in one read (four round
+    trips to a server otherwise), and shows the same as reading each: one's own put back,
+    a colleague's named, never shown."""
+    iv, _nasal = chairs
+    drafts = services.drafts
+    drafts.save(actor=staff.nurse, form_key=f"dissociation:{iv}",
+                content={"words": "heavy arms", "observation": ""})
+    drafts.save(actor=staff.nurse2, form_key=f"note:{iv}", content={"text": "not yours"})
+    window = make_window(qtbot, services, staff.nurse)
+    window.make_spare_screen()
+    calls: list[str] = []
+    for name in ("find", "others", "of_forms"):
+        original = getattr(drafts, name)
+        monkeypatch.setattr(drafts, name, lambda *a, _o=original, _n=name, **k: (
+            calls.append(_n), _o(*a, **k))[1])
+    window.open_session(iv)
+    screen = window.session_screens[iv]
+    assert calls == ["of_forms"]
+    assert screen.dissociation.words.text() == "heavy arms"
+    assert "Restored your unsaved" in screen.dissociation.draft_hint.text()
+    assert screen.notes.text.toPlainText() == ""
+    assert "Ned Nurse has an unsaved note here" in screen.notes.draft_hint.text()
+    # Once the report is added, colleagues' drafts are read afresh.
+    drafts.save(actor=staff.nurse2, form_key=f"dissociation:{iv}", content={"words": "x"})
+    screen.dissociation.intensity.set_value(4)
+    screen.dissociation.valence.set_value(e.Valence.NEUTRAL)
+    assert screen.dissociation.add_report()
+    assert "others" in calls[1:] and "Ned Nurse" in screen.dissociation.draft_hint.text()
+
+
 def test_a_chair_that_could_not_open_leaves_the_screen_made_ahead_for_the_next(
         qtbot, monkeypatch, services, staff, chairs):
     iv, _nasal = chairs

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
@@ -32,6 +32,7 @@ from kapp.domain import enums as e
 from kapp.domain.entities import DissociationReport, TreatmentSession
 from kapp.domain.errors import FieldError, KappError, ValidationError
 from kapp.services.changes import Change
+from kapp.services.drafts import FormDrafts
 from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import DraftHint, DraftKeeper
@@ -347,11 +348,18 @@ class DissociationPanel(QWidget):
         self.refresh: Callable[[], None] = self.reload
         begin(self, ctx, session_id, session, self._on_changes)
 
-    def attach(self, session: TreatmentSession) -> None:
+    @staticmethod
+    def draft_key(session_id: uuid.UUID) -> str:
+        return f"dissociation:{session_id}"
+
+    def attach(self, session: TreatmentSession,
+               drafts: Mapping[str, FormDrafts] | None = None) -> None:
         """This panel is ``session``'s from now on; its author's draft report put back
-        (and the rest of the report open to show it)."""
+        (and the rest of the report open to show it). ``drafts``: as the screen read them
+        (by ``draft_key``), else read here."""
         self.session_id, self.patient_id = session.id, session.patient_id
-        if self.keeper.keep_for(f"dissociation:{session.id}"):
+        key = self.draft_key(session.id)
+        if self.keeper.keep_for(key, (drafts or {}).get(key)):
             self.show_details()
         self.draft_hint.refresh()
 

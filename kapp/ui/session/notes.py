@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from kapp.domain.entities import Note, TreatmentSession
 from kapp.domain.errors import KappError
 from kapp.services.changes import Change
+from kapp.services.drafts import FormDrafts
 from kapp.services.reading import SessionEntries
 from kapp.ui.context import AppContext
 from kapp.ui.drafts import DraftHint, DraftKeeper
@@ -105,10 +106,17 @@ class NotesPanel(QWidget):
         self.refresh: Callable[[], None] = self.reload
         begin(self, ctx, session_id, session, self._on_changes)
 
-    def attach(self, session: TreatmentSession) -> None:
-        """This panel is ``session``'s from now on; its author's draft note put back."""
+    @staticmethod
+    def draft_key(session_id: uuid.UUID) -> str:
+        return f"note:{session_id}"
+
+    def attach(self, session: TreatmentSession,
+               drafts: Mapping[str, FormDrafts] | None = None) -> None:
+        """This panel is ``session``'s from now on; its author's draft note put back.
+        ``drafts``: as the screen read them (by ``draft_key``), else read here."""
         self.session_id, self.patient_id = session.id, session.patient_id
-        self.keeper.keep_for(f"note:{session.id}")
+        key = self.draft_key(session.id)
+        self.keeper.keep_for(key, (drafts or {}).get(key))
         self.draft_hint.refresh()
 
     def add_note(self) -> bool:

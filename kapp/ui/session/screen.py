@@ -33,6 +33,7 @@ from kapp.domain import enums as e
 from kapp.domain.entities import TreatmentSession
 from kapp.domain.errors import KappError
 from kapp.services.changes import Change
+from kapp.services.drafts import FormDrafts
 from kapp.services.reading import SessionEntries
 from kapp.ui import report_actions
 from kapp.ui.context import AppContext, Navigator
@@ -158,6 +159,7 @@ class SessionScreen(QWidget):
         patient = services.patients.get(session.patient_id)
         protocol = services.protocol.current()
         names = self._staff_names()
+        drafts = self._drafts(session_id)
         self.session_id, self.session, self.entries = session_id, session, entries
         self.patient, self.protocol, self._names = patient, protocol, names
         self._read_after = read_after
@@ -170,12 +172,26 @@ class SessionScreen(QWidget):
         self._column.insertWidget(self._column.indexOf(self.closing), self.pump)
         self.rems_action.setVisible(session.drug == e.Drug.ESKETAMINE)
         self.vitals_entry.session_id = session_id
-        for panel in (self.side_effects, self.dissociation, self.notes):
-            panel.attach(session)
+        self.side_effects.attach(session)
+        self.dissociation.attach(session, drafts)
+        self.notes.attach(session, drafts)
         if self.isVisible():  # else when shown
             self.timer.start()
         ctx.changes.changed.connect(self._on_changed)
         self._show()  # what was read above: reading it again would show the same
+
+    def _drafts(self, session_id: uuid.UUID) -> dict[str, FormDrafts] | None:
+        """The drafts of the report and the note, the user's own and colleagues', in one
+        read (four round trips to a server otherwise); None: each panel reads its own
+        (and says so in the log if it cannot: a draft not shown never stops a chair)."""
+        user = self._ctx.user
+        if user is None:
+            return None
+        try:
+            return self._ctx.services.drafts.of_forms(actor=user, form_keys=[
+                self.dissociation.draft_key(session_id), self.notes.draft_key(session_id)])
+        except KappError:
+            return None
 
     def _staff_names(self) -> dict[uuid.UUID, str]:
         return {u.id: u.full_name for u in self._ctx.services.users.list_users(
