@@ -275,9 +275,8 @@ class SessionScreen(QWidget):
         left.setChildrenCollapsible(False)
 
         # The panels show what this screen reads (one read per change, not one each).
-        self.side_effects = SideEffectsPanel(ctx, None, columns=2)
         # One key per side effect anywhere on the screen (text fields keep their letters).
-        self.side_effects.bind_shortcuts_to(self)
+        self.side_effects = SideEffectsPanel(ctx, None, columns=2, keys_in=self)
         self.side_effects.title.hide()  # the column's title line says it
         self.side_effects.asked.connect(lambda _kind: self._show_pending_side_effect())
         self.dissociation = DissociationPanel(ctx, None)

@@ -141,9 +141,12 @@ class SideEffectsPanel(QWidget):
 
     def __init__(self, ctx: AppContext, session_id: uuid.UUID | None,
                  parent: QWidget | None = None, *, columns: int = 3,
-                 session: TreatmentSession | None = None) -> None:
+                 session: TreatmentSession | None = None,
+                 keys_in: QWidget | None = None) -> None:
         """``columns`` of keys: 3 on a page of its own, 2 in a column of the session screen
         (the actions then sit under the list, which keeps the list's width).
+        ``keys_in``: where the side effects' keys work (the whole session screen, say);
+        this panel if not given (``bind_shortcuts_to``).
         ``session``: the session as the screen that holds this panel read it; the screen
         then shows each change here (``show_entries``) from its own one read. Without it
         the panel reads the session's entries itself and follows changes.
@@ -247,7 +250,7 @@ class SideEffectsPanel(QWidget):
         actions.addStretch(1)
         listed.addLayout(actions)
 
-        self.bind_shortcuts_to(self)
+        self.bind_shortcuts_to(keys_in or self)
         # What shows this panel again after its own entry: the screen holding it puts
         # its own reload here, which shows every panel from one read.
         self.refresh: Callable[[], None] = self.reload
