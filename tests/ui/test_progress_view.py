@@ -478,7 +478,8 @@ def test_charts_showing_the_same_range_share_their_bottom_ticks(qtbot, monkeypat
     would have worked out alone, and another range or width is worked out anew."""
     import pyqtgraph as pg
 
-    from kapp.ui.progress_charts import SESSION_AXIS, Chart, PlainAxis, Theme
+    from kapp.ui.chart_axes import PlainAxis
+    from kapp.ui.progress_charts import SESSION_AXIS, Chart, Theme
 
     worked_out = Counter()
     own = pg.AxisItem.generateDrawSpecs

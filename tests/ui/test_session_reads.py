@@ -114,6 +114,44 @@ def test_the_chart_grid_is_solid_and_under_the_readings(qtbot):
         assert len(colours) > 1  # the minor lines fainter than the major ones
 
 
+def test_chairs_charts_of_the_same_minutes_work_out_their_ticks_once(
+        qtbot, services, staff, planned, monkeypatch):
+    """Every chair's chart shows about the same minutes and mmHg: the second chart's axes
+    take the first one's ticks, and draw exactly what they would have worked out alone."""
+    import pyqtgraph as pg
+
+    from kapp.ui.chart_axes import PlainAxis
+
+    worked_out: collections.Counter = collections.Counter()
+    own = pg.AxisItem.generateDrawSpecs
+
+    def counted(axis, painter):
+        worked_out[axis.orientation] += 1
+        return own(axis, painter)
+
+    monkeypatch.setattr(pg.AxisItem, "generateDrawSpecs", counted)
+    monkeypatch.setattr(PlainAxis, "_SHARED", {})
+    session = services.sessions.get(planned.id)
+    entries = services.sessions.entries(planned.id)
+    protocol = services.protocol.current()
+
+    def chart() -> SessionChart:
+        made = SessionChart()
+        qtbot.addWidget(made)
+        made.resize(500, 300)
+        made.show_entries(session, entries, protocol)
+        return made
+
+    first, second = chart(), chart()
+    images = first.grab().toImage(), second.grab().toImage()
+    assert worked_out == {"left": 1, "bottom": 1}
+    PlainAxis._SHARED.clear()
+    for side in ("left", "bottom"):
+        second.plot.getPlotItem().getAxis(side).picture = None
+    assert second.grab().toImage() == images[1] == images[0]
+    assert worked_out == {"left": 2, "bottom": 2}
+
+
 def test_the_seconds_tick_reads_nothing_and_gives_the_services_dose(
         qtbot, services, staff, planned, clock, monkeypatch):
     """Each open chair ticks every second: the dose given so far is added up from the pump

@@ -17,6 +17,7 @@ from kapp.domain.entities import TreatmentSession
 from kapp.domain.protocol import Protocol
 from kapp.domain.vitals import fmt
 from kapp.services.reading import SessionEntries
+from kapp.ui.chart_axes import PlainAxis
 from kapp.ui.session.timeline import words
 from kapp.ui.session.timing import minutes_since, x_axis_words
 
@@ -127,12 +128,14 @@ def legend_html() -> str:
     return "&nbsp; ".join(parts) + "&nbsp; <b>┊</b>&nbsp;pump or nasal device"
 
 
-class GridAxis(pg.AxisItem):
+class GridAxis(PlainAxis):
     """An axis whose grid lines are solid: each line's faint colour worked out once over
     the chart's background, and the axis put under the readings (a grid drawn over them,
     as pyqtgraph draws it, needs its lines see-through). Qt draws a see-through 1-pixel
     line pixel by pixel: the forty lines of the left axis took about 7 ms at every paint
-    of the chart (each reading recorded, each chair gone to); solid, they take 0.3 ms."""
+    of the chart (each reading recorded, each chair gone to); solid, they take 0.3 ms.
+    Its ticks are worked out once for every chair's chart of the same range and size
+    (``PlainAxis``), its units never rescaled."""
 
     def __init__(self, orientation: str, background: QColor) -> None:
         super().__init__(orientation)
@@ -158,11 +161,6 @@ class GridAxis(pg.AxisItem):
                 (color.redF(), under.redF()), (color.greenF(), under.greenF()),
                 (color.blueF(), under.blueF())))))
         return solid
-
-    def updateAutoSIPrefix(self) -> None:
-        # The units never scale ("mmHg", never "mmHg (x0.001)"): pyqtgraph would otherwise
-        # typeset the axis label again at every change of range, each reading recorded.
-        self.autoSIPrefixScale = 1.0
 
 
 class SessionChart(QWidget):
