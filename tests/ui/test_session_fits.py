@@ -594,3 +594,30 @@ def test_a_dissociation_report_is_whole_under_three_alert_banners(qtbot, service
     report = services.sessions.entries(planned.id).dissociation[-1]
     assert (report.intensity, report.valence, report.descriptors, report.patient_words) == (
         6, e.Valence.PLEASANT, ("floating",), "heavy and warm")
+
+
+def test_the_vitals_header_measures_its_words_again_in_a_new_font(qtbot):
+    """The header keeps each title's width (asked ~50 times at each reading shown), and
+    measures again when the text size changes."""
+    from PySide6.QtGui import QStandardItemModel
+    from PySide6.QtWidgets import QTableView
+
+    from kapp.ui.session.screen import CompactHeader
+
+    table = QTableView()
+    qtbot.addWidget(table)
+    model = QStandardItemModel(0, 2)
+    model.setHorizontalHeaderLabels(["SpO2", "Remarks"])
+    table.setModel(model)
+    header = CompactHeader(table)
+    table.setHorizontalHeader(header)
+    before = header.sectionSizeFromContents(0)
+    assert header.sectionSizeFromContents(0) == before
+    font = header.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    header.setFont(font)
+    after = header.sectionSizeFromContents(0)
+    assert after.width() > before.width() * 1.5
+    assert after.width() == header.fontMetrics().horizontalAdvance("SpO2") + header.PADDING
+    model.setHorizontalHeaderLabels(["Heart rate", "Remarks"])
+    assert header.sectionSizeFromContents(0).width() > after.width()

@@ -80,15 +80,26 @@ class CompactHeader(QHeaderView):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setHighlightSections(False)
         self.setSectionsClickable(True)
+        # Each size worked out once: the table asks ~50 times at each reading shown.
+        self._sizes: dict[tuple[int, str], QSize] = {}
 
     def sectionSizeFromContents(self, logical_index: int) -> QSize:
-        size = super().sectionSizeFromContents(logical_index)
         model = self.model()
         if model is None:
-            return size
+            return super().sectionSizeFromContents(logical_index)
         text = str(model.headerData(logical_index, self.orientation()) or "")
-        width = max(self.fontMetrics().horizontalAdvance(line) for line in text.split("\n"))
-        return QSize(width + self.PADDING, size.height())
+        size = self._sizes.get((logical_index, text))
+        if size is None:
+            height = super().sectionSizeFromContents(logical_index).height()
+            width = max(self.fontMetrics().horizontalAdvance(line)
+                        for line in text.split("\n"))
+            size = self._sizes[logical_index, text] = QSize(width + self.PADDING, height)
+        return size
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._sizes.clear()  # measured in the old font
+        super().changeEvent(event)
 
 
 class PanelTitle(QWidget):
