@@ -472,24 +472,14 @@ def test_names_that_would_overlap_are_left_out(qtbot):
                chart.getPlotItem().items) == 3  # a line for each course all the same
 
 
-def test_charts_showing_the_same_range_share_their_bottom_ticks(qtbot, monkeypatch):
+def test_charts_showing_the_same_range_share_their_bottom_ticks(qtbot, ticks_worked_out):
     """The x-linked charts of a view work out their bottom axis's ticks once (and axes
     showing the same y-range, their left one); each axis still paints exactly what it
     would have worked out alone, and another range or width is worked out anew."""
-    import pyqtgraph as pg
-
     from kapp.ui.chart_axes import PlainAxis
     from kapp.ui.progress_charts import SESSION_AXIS, Chart, Theme
 
-    worked_out = Counter()
-    own = pg.AxisItem.generateDrawSpecs
-
-    def counted(axis, painter):
-        worked_out[axis.orientation] += 1
-        return own(axis, painter)
-
-    monkeypatch.setattr(pg.AxisItem, "generateDrawSpecs", counted)
-    monkeypatch.setattr(PlainAxis, "_SHARED", {})
+    worked_out = ticks_worked_out
     theme = Theme.of(QApplication.instance())
 
     def chart(x_range=(0.4, 203.6), width=640):

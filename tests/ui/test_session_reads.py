@@ -115,22 +115,12 @@ def test_the_chart_grid_is_solid_and_under_the_readings(qtbot):
 
 
 def test_chairs_charts_of_the_same_minutes_work_out_their_ticks_once(
-        qtbot, services, staff, planned, monkeypatch):
+        qtbot, services, planned, ticks_worked_out):
     """Every chair's chart shows about the same minutes and mmHg: the second chart's axes
     take the first one's ticks, and draw exactly what they would have worked out alone."""
-    import pyqtgraph as pg
-
     from kapp.ui.chart_axes import PlainAxis
 
-    worked_out: collections.Counter = collections.Counter()
-    own = pg.AxisItem.generateDrawSpecs
-
-    def counted(axis, painter):
-        worked_out[axis.orientation] += 1
-        return own(axis, painter)
-
-    monkeypatch.setattr(pg.AxisItem, "generateDrawSpecs", counted)
-    monkeypatch.setattr(PlainAxis, "_SHARED", {})
+    worked_out = ticks_worked_out
     session = services.sessions.get(planned.id)
     entries = services.sessions.entries(planned.id)
     protocol = services.protocol.current()
